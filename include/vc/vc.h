@@ -26,19 +26,19 @@ typedef ptrdiff_t vc_ssize;
  * Error codes, one table (name, value, text). Codes at or below
  * VC_ERR_FATAL mean the object that returned them cannot be used again.
  */
-#define VC_ERRNO_MAP(X)                                                      \
-  X(INVALID_ARGUMENT, -201, "invalid argument")                              \
-  X(NOBUF, -202, "output buffer too small")                                  \
-  X(MALFORMED, -203, "malformed message")                                    \
-  X(TOO_BIG, -204, "message larger than the protocol allows")                \
-  X(UNSUPPORTED_VERSION, -205, "unsupported protocol version")               \
+#define VC_ERRNO_MAP(X)                                                        \
+  X(INVALID_ARGUMENT, -201, "invalid argument")                                \
+  X(NOBUF, -202, "output buffer too small")                                    \
+  X(MALFORMED, -203, "malformed message")                                      \
+  X(TOO_BIG, -204, "message larger than the protocol allows")                  \
+  X(UNSUPPORTED_VERSION, -205, "unsupported protocol version")                 \
   X(NOMEM, -501, "out of memory")
 
 enum {
 #define VC_ERR_ENUM(name, value, text) VC_ERR_##name = (value),
   VC_ERRNO_MAP(VC_ERR_ENUM)
 #undef VC_ERR_ENUM
-  VC_ERR_FATAL = -500
+      VC_ERR_FATAL = -500
 };
 
 /* A short English sentence for |rv|; "success" for rv >= 0. Never NULL. */

@@ -18,13 +18,13 @@ extern "C" {
 #define VC_WIRE_VERSION 1
 
 /* No encoded envelope may exceed this; decoders reject larger input. */
-#define VC_ENVELOPE_MAX_LEN (256u * 1024u)
+#define VC_ENVELOPE_MAX_LEN ((size_t)256 * 1024)
 
 /* Envelope bytes besides the payload never exceed this. */
-#define VC_ENVELOPE_MAX_OVERHEAD 64u
+#define VC_ENVELOPE_MAX_OVERHEAD ((size_t)64)
 
 /* The largest payload an envelope can carry. */
-#define VC_ENVELOPE_MAX_PAYLOAD_LEN                                          \
+#define VC_ENVELOPE_MAX_PAYLOAD_LEN                                            \
   (VC_ENVELOPE_MAX_LEN - VC_ENVELOPE_MAX_OVERHEAD)
 
 #define VC_MAX_SIMULCAST_LAYER 3
@@ -43,11 +43,11 @@ typedef enum vc_stream_kind {
 /* The clear routing header. */
 typedef struct vc_route {
   uint32_t sender_session;
-  uint32_t kind;         /* a vc_stream_kind, or a newer peer's value */
-  uint32_t layer;        /* 0 .. VC_MAX_SIMULCAST_LAYER */
-  uint32_t keyframe;     /* 0 or 1 */
+  uint32_t kind;     /* a vc_stream_kind, or a newer peer's value */
+  uint32_t layer;    /* 0 .. VC_MAX_SIMULCAST_LAYER */
+  uint32_t keyframe; /* 0 or 1 */
   uint32_t sequence;
-  uint32_t audio_level;  /* 0 (loud) .. VC_AUDIO_LEVEL_SILENT */
+  uint32_t audio_level; /* 0 (loud) .. VC_AUDIO_LEVEL_SILENT */
   uint64_t timestamp_us;
 } vc_route;
 

@@ -8,8 +8,8 @@ const char *vc_strerror(int rv) {
     return "success";
   }
   switch (rv) {
-#define VC_ERR_CASE(name, value, text)                                       \
-  case VC_ERR_##name:                                                        \
+#define VC_ERR_CASE(name, value, text)                                         \
+  case VC_ERR_##name:                                                          \
     return text;
     VC_ERRNO_MAP(VC_ERR_CASE)
 #undef VC_ERR_CASE
@@ -18,4 +18,6 @@ const char *vc_strerror(int rv) {
   }
 }
 
-int vc_err_is_fatal(int rv) { return rv <= VC_ERR_FATAL; }
+int vc_err_is_fatal(int rv) {
+  return rv <= VC_ERR_FATAL;
+}

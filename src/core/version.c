@@ -4,4 +4,6 @@
 #include <vc/vc.h>
 #include <vc/version.h>
 
-const char *vc_version(void) { return VC_VERSION_STRING; }
+const char *vc_version(void) {
+  return VC_VERSION_STRING;
+}

@@ -20,4 +20,6 @@ _Static_assert(sizeof(vc_route) == 32, "core.js layout");
 
 /* core.js allocates routes with this size; exported for that. */
 size_t vc_wasm_route_size(void);
-size_t vc_wasm_route_size(void) { return sizeof(vc_route); }
+size_t vc_wasm_route_size(void) {
+  return sizeof(vc_route);
+}

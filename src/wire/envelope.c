@@ -23,6 +23,11 @@ vc_ssize vc_envelope_encode(uint8_t *dest, size_t destlen,
                             size_t payloadlen) {
   Vc__Wire__Envelope env = VC__WIRE__ENVELOPE__INIT;
   Vc__Wire__RoutingHeader hdr = VC__WIRE__ROUTING_HEADER__INIT;
+  /* protobuf-c's bytes field is not const, but packing only reads it. */
+  union {
+    const uint8_t *in;
+    uint8_t *field;
+  } payload_ref;
   size_t len;
 
   if (!route || (!payload && payloadlen > 0) || !route_in_range(route)) {
@@ -40,8 +45,8 @@ vc_ssize vc_envelope_encode(uint8_t *dest, size_t destlen,
   hdr.timestamp_us = route->timestamp_us;
   env.version = VC_WIRE_VERSION;
   env.route = &hdr;
-  /* protobuf-c never writes through the payload pointer when packing. */
-  env.payload.data = (uint8_t *)(uintptr_t)payload;
+  payload_ref.in = payload;
+  env.payload.data = payload_ref.field;
   env.payload.len = payloadlen;
 
   len = vc__wire__envelope__get_packed_size(&env);

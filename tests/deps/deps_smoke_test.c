@@ -79,19 +79,17 @@ static int check_sodium(void) {
   memset(key, 1, sizeof(key));
   memset(nonce, 2, sizeof(nonce));
   memset(msg, 3, sizeof(msg));
-  crypto_aead_xchacha20poly1305_ietf_encrypt(ct, &ctlen, msg, sizeof(msg),
-                                             NULL, 0, NULL, nonce, key);
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt(back, &backlen, NULL, ct,
-                                                 ctlen, NULL, 0, nonce,
-                                                 key) != 0 ||
+  crypto_aead_xchacha20poly1305_ietf_encrypt(ct, &ctlen, msg, sizeof(msg), NULL,
+                                             0, NULL, nonce, key);
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+          back, &backlen, NULL, ct, ctlen, NULL, 0, nonce, key) != 0 ||
       backlen != sizeof(msg) || memcmp(back, msg, sizeof(msg)) != 0) {
     fprintf(stderr, "sodium: intact frame did not open\n");
     return 1;
   }
   ct[5] ^= 1;
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt(back, &backlen, NULL, ct,
-                                                 ctlen, NULL, 0, nonce,
-                                                 key) == 0) {
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+          back, &backlen, NULL, ct, ctlen, NULL, 0, nonce, key) == 0) {
     fprintf(stderr, "sodium: tampered frame opened\n");
     return 1;
   }

@@ -90,8 +90,8 @@ void test_vc_envelope_short_output_is_nobuf(void) {
   CHECK_INT_EQ(vc_envelope_encode(wire, sizeof(vc_vector_envelope_video) - 1,
                                   &in, (const uint8_t *)"hi", 2),
                VC_ERR_NOBUF);
-  CHECK_INT_EQ(vc_envelope_encode(wire, sizeof(vc_vector_envelope_video),
-                                  &in, (const uint8_t *)"hi", 2),
+  CHECK_INT_EQ(vc_envelope_encode(wire, sizeof(vc_vector_envelope_video), &in,
+                                  (const uint8_t *)"hi", 2),
                sizeof(vc_vector_envelope_video));
 }
 
@@ -118,8 +118,8 @@ void test_vc_envelope_truncation_is_rejected_or_loses_the_payload(void) {
   vc_ssize rv;
 
   for (cut = 0; cut < sizeof(vc_vector_envelope_video); cut++) {
-    rv = vc_envelope_decode(&out, back, sizeof(back),
-                            vc_vector_envelope_video, cut);
+    rv = vc_envelope_decode(&out, back, sizeof(back), vc_vector_envelope_video,
+                            cut);
     if (cut == VC_VECTOR_ENVELOPE_VIDEO_ROUTE_END) {
       CHECK_INT_EQ(rv, 0);
     } else {
@@ -145,12 +145,11 @@ void test_vc_envelope_oversized_payload_is_rejected_on_encode(void) {
   vc_route in = sample_route(), out;
   vc_ssize n;
 
-  CHECK_INT_EQ(vc_envelope_encode(wire, sizeof(wire), &in, payload,
-                                  sizeof(payload)),
-               VC_ERR_TOO_BIG);
+  CHECK_INT_EQ(
+      vc_envelope_encode(wire, sizeof(wire), &in, payload, sizeof(payload)),
+      VC_ERR_TOO_BIG);
   /* The largest allowed payload fits in the largest allowed envelope. */
-  n = vc_envelope_encode(wire, sizeof(wire), &in, payload,
-                         sizeof(payload) - 1);
+  n = vc_envelope_encode(wire, sizeof(wire), &in, payload, sizeof(payload) - 1);
   CHECK(n > 0);
   CHECK_INT_EQ(vc_envelope_decode(&out, back, sizeof(back), wire, (size_t)n),
                sizeof(payload) - 1);
@@ -163,8 +162,7 @@ void test_vc_envelope_newer_version_is_unsupported(void) {
 
   memcpy(wire, vc_vector_envelope_video, sizeof(wire));
   wire[1] = VC_WIRE_VERSION + 1;
-  CHECK_INT_EQ(vc_envelope_decode(&out, back, sizeof(back), wire,
-                                  sizeof(wire)),
+  CHECK_INT_EQ(vc_envelope_decode(&out, back, sizeof(back), wire, sizeof(wire)),
                VC_ERR_UNSUPPORTED_VERSION);
 }
 

@@ -23,23 +23,23 @@ void vc_test_fail(const char *file, int line, const char *what);
 void vc_test_fail_int(const char *file, int line, const char *what,
                       long long got, long long want);
 
-#define CHECK(cond)                                                          \
-  do {                                                                       \
-    if (!(cond)) {                                                           \
-      vc_test_fail(__FILE__, __LINE__, #cond);                               \
-      return;                                                                \
-    }                                                                        \
+#define CHECK(cond)                                                            \
+  do {                                                                         \
+    if (!(cond)) {                                                             \
+      vc_test_fail(__FILE__, __LINE__, #cond);                                 \
+      return;                                                                  \
+    }                                                                          \
   } while (0)
 
 /* Compares two integers and prints both values when they differ. */
-#define CHECK_INT_EQ(got, want)                                              \
-  do {                                                                       \
-    long long vc_got_ = (long long)(got), vc_want_ = (long long)(want);      \
-    if (vc_got_ != vc_want_) {                                               \
-      vc_test_fail_int(__FILE__, __LINE__, #got " == " #want, vc_got_,       \
-                       vc_want_);                                            \
-      return;                                                                \
-    }                                                                        \
+#define CHECK_INT_EQ(got, want)                                                \
+  do {                                                                         \
+    long long vc_got_ = (long long)(got), vc_want_ = (long long)(want);        \
+    if (vc_got_ != vc_want_) {                                                 \
+      vc_test_fail_int(__FILE__, __LINE__, #got " == " #want, vc_got_,         \
+                       vc_want_);                                              \
+      return;                                                                  \
+    }                                                                          \
   } while (0)
 
 #define CHECK_MEM_EQ(a, b, len) CHECK(memcmp((a), (b), (len)) == 0)

@@ -8,22 +8,22 @@
 
 #include "test_list_server.h"
 
-#define VC_UNIT_TESTS(X)                                                     \
-  X(errors, strerror_covers_every_code)                                      \
-  X(errors, fatal_threshold)                                                 \
-  X(envelope, roundtrip_keeps_every_field)                                   \
-  X(envelope, empty_payload_roundtrips)                                      \
-  X(envelope, matches_golden_bytes)                                          \
-  X(envelope, short_output_is_nobuf)                                         \
-  X(envelope, short_payload_buffer_is_nobuf)                                 \
-  X(envelope, truncation_is_rejected_or_loses_the_payload)                   \
-  X(envelope, oversized_input_is_too_big)                                    \
-  X(envelope, oversized_payload_is_rejected_on_encode)                       \
-  X(envelope, newer_version_is_unsupported)                                  \
-  X(envelope, missing_version_is_malformed)                                  \
-  X(envelope, unknown_fields_are_ignored)                                    \
-  X(envelope, out_of_range_route_is_malformed)                               \
-  X(envelope, failed_decode_zeroes_outputs)                                  \
+#define VC_UNIT_TESTS(X)                                                       \
+  X(errors, strerror_covers_every_code)                                        \
+  X(errors, fatal_threshold)                                                   \
+  X(envelope, roundtrip_keeps_every_field)                                     \
+  X(envelope, empty_payload_roundtrips)                                        \
+  X(envelope, matches_golden_bytes)                                            \
+  X(envelope, short_output_is_nobuf)                                           \
+  X(envelope, short_payload_buffer_is_nobuf)                                   \
+  X(envelope, truncation_is_rejected_or_loses_the_payload)                     \
+  X(envelope, oversized_input_is_too_big)                                      \
+  X(envelope, oversized_payload_is_rejected_on_encode)                         \
+  X(envelope, newer_version_is_unsupported)                                    \
+  X(envelope, missing_version_is_malformed)                                    \
+  X(envelope, unknown_fields_are_ignored)                                      \
+  X(envelope, out_of_range_route_is_malformed)                                 \
+  X(envelope, failed_decode_zeroes_outputs)                                    \
   VC_UNIT_TESTS_SERVER(X)
 
 #endif /* VC_TEST_LIST_H */

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Builds everything, incrementally: the native tree (core, server, tests),
+# the WebAssembly tree (browser module, the same tests for Node) and the
+# served web root build/web (pages, JS, the WASM module, Tailwind's CSS).
+# Assumes scripts/setup.sh has run.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+# shellcheck source=lib/emscripten-env.sh
+. scripts/lib/emscripten-env.sh
+log() { printf '[build] %s\n' "$*"; }
+
+if [ ! -f build/native/CMakeCache.txt ]; then
+  cmake -S . -B build/native -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DVC_WERROR=ON >/dev/null
+fi
+log "native"
+cmake --build build/native
+
+if [ ! -f build/wasm/CMakeCache.txt ]; then
+  emcmake cmake -S . -B build/wasm -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DVC_WERROR=ON >/dev/null
+fi
+log "wasm"
+cmake --build build/wasm
+
+# The web root is rebuilt whole each time (it takes about a second) so no
+# file deleted from web/ lingers in it.
+log "web root"
+rm -rf build/web.new
+mkdir -p build/web.new/js/wasm build/web.new/css
+cp -r web/*.html web/js build/web.new/
+cp build/wasm/src/wasm/vc_core.mjs build/wasm/src/wasm/vc_core.wasm \
+  build/web.new/js/wasm/
+node_modules/.bin/tailwindcss -i web/styles/input.css \
+  -o build/web.new/css/app.css --minify 2>/dev/null
+rm -rf build/web
+mv build/web.new build/web
+log "done"

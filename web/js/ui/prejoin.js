@@ -1,0 +1,46 @@
+// ui/prejoin.js: the pre-join screen: who and where, the camera preview,
+// the state of the meeting engine and any error, as sentences.
+
+const $ = (id) => document.getElementById(id);
+
+export function showIdentity({ user, meetingId }) {
+  $('user-name').textContent = user;
+  $('meeting-id').textContent = meetingId;
+  $('meeting-id-inline').textContent = meetingId;
+  document.title = `${meetingId} · vc`;
+}
+
+export function showCoreReady(version, check) {
+  $('core-version').textContent = version;
+  const status = $('core-status');
+  status.textContent = `ready (envelope round trip ok, ${
+    check.envelopeBytes} bytes)`;
+  status.dataset.state = 'ok';
+}
+
+export function showCoreFailed() {
+  const status = $('core-status');
+  status.textContent = 'failed to load';
+  status.dataset.state = 'error';
+}
+
+export function showPreview(stream, labels) {
+  const video = $('camera-preview');
+  video.srcObject = stream;
+  $('camera-status').classList.add('hidden');
+  $('device-summary').textContent =
+    `Camera: ${labels.camera} · Microphone: ${labels.microphone}`;
+}
+
+export function showPreviewFailed(message) {
+  $('camera-status').textContent = message;
+}
+
+// Shows one sentence at the top of the page. Several errors stack.
+export function showError(message) {
+  const box = $('app-error');
+  const line = document.createElement('p');
+  line.textContent = message;
+  box.append(line);
+  box.classList.remove('hidden');
+}

@@ -18,15 +18,16 @@ passed=0
 failed=0
 
 # Adds the counts from ctest's "N% tests passed, F tests failed out of T".
-run_ctest() { # $1 = build dir, $2 = label
-  local out total bad
-  echo "== ctest: $2"
-  out=$(ctest --test-dir "$1" --output-on-failure 2>&1)
+run_ctest() { # $1 = build dir, $2 = label, then extra ctest arguments
+  local dir=$1 label=$2 out total bad
+  shift 2
+  echo "== ctest: $label"
+  out=$(ctest --test-dir "$dir" --output-on-failure "$@" 2>&1)
   printf '%s\n' "$out"
   read -r bad total < <(printf '%s\n' "$out" |
     sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\).*/\1 \2/p')
   if [ -z "${total:-}" ]; then
-    echo "test: ctest in $1 printed no summary" >&2
+    echo "test: ctest in $dir printed no summary" >&2
     failed=$((failed + 1))
     return
   fi
@@ -35,6 +36,9 @@ run_ctest() { # $1 = build dir, $2 = label
 }
 
 run_ctest build/native "native"
+# Style checks ran above; the ASan tree repeats only the behaviour tests.
+ASAN_OPTIONS=detect_leaks=1 run_ctest build/asan "native, ASan + UBSan" \
+  -E '^style[.]'
 run_ctest build/wasm "wasm (Node)"
 
 echo "== playwright (e2e/, /usr/bin/chromium)"

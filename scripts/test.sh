@@ -44,7 +44,9 @@ run_ctest build/wasm "wasm (Node)"
 echo "== playwright (e2e/, /usr/bin/chromium)"
 results=build/e2e/results.json
 rm -f "$results"
-node_modules/.bin/playwright test -c e2e/playwright.config.mjs
+# Playwright needs Node's fetch, which the emscripten variables turn off.
+env -u NODE_OPTIONS -u NODE_PATH \
+  node_modules/.bin/playwright test -c e2e/playwright.config.mjs
 if [ -f "$results" ]; then
   read -r e2e_pass e2e_fail < <(node -e '
     const s = require(process.argv[1]).stats;

@@ -5,6 +5,33 @@
 #ifndef VC_TEST_LIST_SERVER_H
 #define VC_TEST_LIST_SERVER_H
 
-#define VC_UNIT_TESTS_SERVER(X)
+#define VC_UNIT_TESTS_SERVER(X)                                                \
+  X(http_request, parses_a_simple_get)                                         \
+  X(http_request, needs_more_until_the_empty_line)                             \
+  X(http_request, splits_anywhere)                                             \
+  X(http_request, bare_lf_lines_are_accepted)                                  \
+  X(http_request, pipelined_requests_parse_one_at_a_time)                      \
+  X(http_request, keep_alive_follows_version_and_connection)                   \
+  X(http_request, oversized_head_is_431)                                       \
+  X(http_request, too_many_headers_is_431)                                     \
+  X(http_request, long_target_is_414_before_the_head_ends)                     \
+  X(http_request, body_is_413)                                                 \
+  X(http_request, transfer_encoding_is_501)                                    \
+  X(http_request, unknown_versions_are_505)                                    \
+  X(http_request, smuggling_shapes_are_400)                                    \
+  X(http_request, control_bytes_are_400)                                       \
+  X(routes, root_serves_the_start_page)                                        \
+  X(routes, meeting_link_serves_the_app_page)                                  \
+  X(routes, meeting_names_outside_the_safe_set_are_400)                        \
+  X(routes, incomplete_meeting_links_are_400)                                  \
+  X(routes, trailing_slash_redirects)                                          \
+  X(routes, dot_segments_never_reach_the_file_system)                          \
+  X(routes, encoded_slash_and_nul_are_judged_after_decoding)                   \
+  X(routes, only_get_and_head_are_allowed)                                     \
+  X(routes, query_is_ignored)                                                  \
+  X(http_response, head_has_the_security_headers)                              \
+  X(http_response, short_buffer_is_an_error_not_a_partial_head)                \
+  X(http_response, error_page_escapes_its_text)                                \
+  X(http_response, content_types_by_extension)
 
 #endif /* VC_TEST_LIST_SERVER_H */

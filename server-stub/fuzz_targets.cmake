@@ -1,0 +1,3 @@
+# server-stub's fuzz targets (included from fuzz/CMakeLists.txt).
+vc_fuzz_target(http_request ${PROJECT_SOURCE_DIR}/fuzz/http_request_fuzz.c
+  vc_server_logic)

@@ -1,0 +1,46 @@
+/*
+ * http_server.h: the HTTP/1.1 server on a libev loop: listening sockets,
+ * connections, timeouts and the connection cap. What to answer is decided
+ * by the sans-I/O modules (http_request, routes, http_response).
+ */
+#ifndef VC_SERVER_HTTP_SERVER_H
+#define VC_SERVER_HTTP_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ev.h>
+
+#include "static_files.h"
+
+typedef struct vc_http_server_config {
+  const char *const *listen_addrs; /* numeric IPv4/IPv6 addresses */
+  size_t n_listen_addrs;
+  uint16_t port; /* 0: any free port, the same on every address */
+  const vc_web_root *web_root;
+  unsigned max_connections;
+  double header_timeout_s; /* a request head must arrive within this */
+  double idle_timeout_s;   /* a kept-alive connection may idle this long */
+  double write_timeout_s;  /* a response may stall this long */
+} vc_http_server_config;
+
+typedef struct vc_http_server vc_http_server;
+
+/*
+ * Binds every address and starts serving on |loop|. An address that cannot
+ * be bound is logged and skipped; it is an error only when none can be.
+ * Returns 0, or -1 (logged).
+ */
+int vc_http_server_start(vc_http_server **psrv, struct ev_loop *loop,
+                         const vc_http_server_config *cfg);
+
+/* The port actually bound (useful when the config asked for 0). */
+uint16_t vc_http_server_port(const vc_http_server *srv);
+
+/* "127.0.0.1, ::1": the addresses actually bound. Static storage. */
+const char *vc_http_server_addresses(const vc_http_server *srv);
+
+/* Closes every listener and connection and frees the server. */
+void vc_http_server_stop(vc_http_server *srv);
+
+#endif /* VC_SERVER_HTTP_SERVER_H */

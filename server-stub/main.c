@@ -1,0 +1,197 @@
+/*
+ * main.c: vc-server's command line, signals and event loop. Everything
+ * else lives in modules: http_server (sockets), http_request, routes and
+ * http_response (sans-I/O), static_files, log. docs/SERVER.md is the
+ * user's manual.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <ev.h>
+
+#include <vc/vc.h>
+
+#include "http_server.h"
+#include "log.h"
+#include "static_files.h"
+
+#define MAX_LISTEN 16
+
+static const char usage_text[] =
+    "Usage: vc-server [OPTION]...\n"
+    "Serve the vc web client and its meetings.\n"
+    "\n"
+    "  -l, --listen ADDR        listen on this numeric IPv4/IPv6 address;\n"
+    "                           repeatable (default: 127.0.0.1 and ::1)\n"
+    "  -p, --port N             HTTP port (default 8080; 0 picks a free one)\n"
+    "  -w, --web-root DIR       built web client to serve (default "
+    "build/web)\n"
+    "      --max-connections N  refuse connections beyond N (default 1024)\n"
+    "      --log-level LEVEL    error, warn, info or debug (default info)\n"
+    "  -h, --help               show this help and exit\n"
+    "  -V, --version            show the version and exit\n"
+    "\n"
+    "On start it prints one line to standard output:\n"
+    "  vc-server VERSION listening on http://localhost:PORT/ (ADDRESSES)\n"
+    "Logs go to standard error, one line per event.\n";
+
+static void on_stop_signal(struct ev_loop *loop, ev_signal *w, int revents) {
+  (void)revents;
+  vc_log(VC_LOG_INFO, "signal %d: shutting down", w->signum);
+  ev_break(loop, EVBREAK_ALL);
+}
+
+/* Parses a decimal in [lo, hi]; -1 when |s| is not one. */
+static long parse_number(const char *s, long lo, long hi) {
+  char *end;
+  long v;
+
+  errno = 0;
+  v = strtol(s, &end, 10);
+  if (errno || end == s || *end || v < lo || v > hi) {
+    return -1;
+  }
+  return v;
+}
+
+static int bad_usage(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+static int bad_usage(const char *fmt, ...) {
+  va_list ap;
+
+  fprintf(stderr, "vc-server: ");
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "\nTry 'vc-server --help' for more information.\n");
+  return 2;
+}
+
+int main(int argc, char **argv) {
+  enum { OPT_MAX_CONN = 256, OPT_LOG_LEVEL };
+  static const struct option options[] = {
+      {"listen", required_argument, NULL, 'l'},
+      {"port", required_argument, NULL, 'p'},
+      {"web-root", required_argument, NULL, 'w'},
+      {"max-connections", required_argument, NULL, OPT_MAX_CONN},
+      {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+      {"help", no_argument, NULL, 'h'},
+      {"version", no_argument, NULL, 'V'},
+      {NULL, 0, NULL, 0}};
+  static const char *const default_listen[] = {"127.0.0.1", "::1"};
+  const char *listen_addrs[MAX_LISTEN];
+  size_t n_listen = 0;
+  const char *web_dir = "build/web";
+  long port = 8080, max_conn = 1024;
+  vc_http_server_config cfg;
+  vc_http_server *http;
+  vc_web_root root;
+  struct ev_loop *loop;
+  ev_signal sigint_w, sigterm_w;
+  char index_path[PATH_MAX];
+  int opt;
+
+  while ((opt = getopt_long(argc, argv, "l:p:w:hV", options, NULL)) != -1) {
+    switch (opt) {
+    case 'l':
+      if (n_listen == MAX_LISTEN) {
+        return bad_usage("at most %d --listen addresses", MAX_LISTEN);
+      }
+      listen_addrs[n_listen++] = optarg;
+      break;
+    case 'p':
+      port = parse_number(optarg, 0, 65535);
+      if (port < 0) {
+        return bad_usage("--port: '%s' is not a port (0-65535)", optarg);
+      }
+      break;
+    case 'w':
+      web_dir = optarg;
+      break;
+    case OPT_MAX_CONN:
+      max_conn = parse_number(optarg, 1, 1000000);
+      if (max_conn < 0) {
+        return bad_usage("--max-connections: '%s' is not 1-1000000", optarg);
+      }
+      break;
+    case OPT_LOG_LEVEL:
+      if (vc_log_set_level_name(optarg) != 0) {
+        return bad_usage("--log-level: '%s' is not error, warn, info or "
+                         "debug",
+                         optarg);
+      }
+      break;
+    case 'h':
+      fputs(usage_text, stdout);
+      return 0;
+    case 'V':
+      printf("vc-server %s\n", vc_version());
+      return 0;
+    default:
+      fprintf(stderr, "Try 'vc-server --help' for more information.\n");
+      return 2;
+    }
+  }
+  if (optind < argc) {
+    return bad_usage("unexpected argument '%s'", argv[optind]);
+  }
+  if (n_listen == 0) {
+    listen_addrs[n_listen++] = default_listen[0];
+    listen_addrs[n_listen++] = default_listen[1];
+  }
+  if (vc_web_root_init(&root, web_dir) != 0) {
+    fprintf(stderr,
+            "vc-server: web root %s: %s (build it with "
+            "scripts/build.sh)\n",
+            web_dir, strerror(errno));
+    return 1;
+  }
+  if ((size_t)snprintf(index_path, sizeof(index_path), "%s/index.html",
+                       root.real) >= sizeof(index_path) ||
+      access(index_path, R_OK) != 0) {
+    fprintf(stderr,
+            "vc-server: web root %s has no index.html (build it "
+            "with scripts/build.sh)\n",
+            root.real);
+    return 1;
+  }
+
+  signal(SIGPIPE, SIG_IGN);
+  loop = ev_default_loop(EVFLAG_AUTO);
+  memset(&cfg, 0, sizeof(cfg));
+  cfg.listen_addrs = listen_addrs;
+  cfg.n_listen_addrs = n_listen;
+  cfg.port = (uint16_t)port;
+  cfg.web_root = &root;
+  cfg.max_connections = (unsigned)max_conn;
+  cfg.header_timeout_s = 10;
+  cfg.idle_timeout_s = 15;
+  cfg.write_timeout_s = 30;
+  if (vc_http_server_start(&http, loop, &cfg) != 0) {
+    return 1;
+  }
+  ev_signal_init(&sigint_w, on_stop_signal, SIGINT);
+  ev_signal_init(&sigterm_w, on_stop_signal, SIGTERM);
+  ev_signal_start(loop, &sigint_w);
+  ev_signal_start(loop, &sigterm_w);
+
+  printf("vc-server %s listening on http://localhost:%u/ (%s)\n", vc_version(),
+         vc_http_server_port(http), vc_http_server_addresses(http));
+  fflush(stdout);
+  vc_log(VC_LOG_INFO, "serving %s", root.real);
+
+  ev_run(loop, 0);
+
+  vc_http_server_stop(http);
+  ev_loop_destroy(loop);
+  vc_log(VC_LOG_INFO, "stopped");
+  return 0;
+}

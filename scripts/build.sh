@@ -43,7 +43,7 @@ cmake --build build/wasm
 log "web root"
 rm -rf build/web.new
 mkdir -p build/web.new/js/wasm build/web.new/css
-cp -r web/*.html web/js build/web.new/
+cp -r web/*.html web/js assets/icons build/web.new/
 cp build/wasm/src/wasm/vc_core.mjs build/wasm/src/wasm/vc_core.wasm \
   build/web.new/js/wasm/
 node_modules/.bin/tailwindcss -i web/styles/input.css \

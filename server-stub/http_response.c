@@ -161,6 +161,7 @@ int vc_http_error_page(char *buf, size_t cap, int status, const char *title,
           "<head><meta charset=\"utf-8\">"
           "<meta name=\"viewport\" content=\"width=device-width, "
           "initial-scale=1\">\n<title>%s · vc</title>"
+          "<link rel=\"icon\" href=\"/icons/vc.svg\" type=\"image/svg+xml\">"
           "<link rel=\"stylesheet\" href=\"/css/app.css\"></head>\n"
           "<body class=\"h-full text-slate-100 antialiased\">\n"
           "<main class=\"mx-auto flex min-h-full max-w-lg flex-col "

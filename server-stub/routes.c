@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <vc/control.h>
+
 #define MAX_SEGMENTS 32
 
 static void set_error(vc_http_route *r, int status, const char *title,
@@ -65,22 +67,6 @@ static int percent_decode_path(char *out, size_t cap, const char *target) {
   return 0;
 }
 
-int vc_name_is_valid(const char *s, size_t n) {
-  size_t i;
-
-  if (n == 0 || n > VC_NAME_MAX_LEN) {
-    return 0;
-  }
-  for (i = 0; i < n; i++) {
-    char c = s[i];
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-          (c >= '0' && c <= '9') || c == '-' || c == '_')) {
-      return 0;
-    }
-  }
-  return 1;
-}
-
 /* Splits "/a/b/" into "a", "b", "" in place; returns the count or -1. */
 static int split_segments(char *path, char **seg) {
   int n = 0;
@@ -113,8 +99,7 @@ static void resolve_meeting(vc_http_route *r, char **seg, int n) {
               "both your name and the meeting id are needed.");
     return;
   }
-  if (!vc_name_is_valid(seg[1], strlen(seg[1])) ||
-      !vc_name_is_valid(seg[2], strlen(seg[2]))) {
+  if (!vc_name_is_safe(seg[1]) || !vc_name_is_safe(seg[2])) {
     set_error(r, 400, "This meeting link has characters we do not allow",
               "Names and meeting ids may use " VC_NAME_RULE ".");
     return;

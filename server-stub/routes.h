@@ -15,7 +15,7 @@
 
 #include "http_request.h"
 
-#define VC_NAME_MAX_LEN 64
+/* The rule vc_name_is_safe (include/vc/control.h) checks, for people. */
 #define VC_NAME_RULE                                                           \
   "letters A-Z and a-z, digits 0-9, \"-\" and \"_\", from 1 to 64 "            \
   "characters"
@@ -35,9 +35,6 @@ typedef struct vc_http_route {
   const char *title;  /* static text */
   const char *detail; /* static text */
 } vc_http_route;
-
-/* Is |s| (|n| bytes) a valid user name or meeting id? */
-int vc_name_is_valid(const char *s, size_t n);
 
 /*
  * Decides what to do with |method| |target|. Always fills |route|; never

@@ -32,6 +32,7 @@ typedef ptrdiff_t vc_ssize;
   X(MALFORMED, -203, "malformed message")                                      \
   X(TOO_BIG, -204, "message larger than the protocol allows")                  \
   X(UNSUPPORTED_VERSION, -205, "unsupported protocol version")                 \
+  X(UNKNOWN_MESSAGE, -206, "message type unknown to this version")             \
   X(NOMEM, -501, "out of memory")
 
 enum {

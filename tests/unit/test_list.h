@@ -29,6 +29,17 @@
   X(envelope, unknown_fields_are_ignored)                                      \
   X(envelope, out_of_range_route_is_malformed)                                 \
   X(envelope, failed_decode_zeroes_outputs)                                    \
+  X(utf8, accepts_every_plane)                                                 \
+  X(utf8, rejects_ill_formed_sequences)                                        \
+  X(utf8, controls_are_refused_only_when_asked)                                \
+  X(control, join_roundtrips)                                                  \
+  X(control, full_roster_page_roundtrips)                                      \
+  X(control, every_bound_is_enforced)                                          \
+  X(control, encoder_refuses_what_decoders_reject)                             \
+  X(control, unknown_message_type_is_skippable)                                \
+  X(control, garbage_is_malformed)                                             \
+  X(control, allocation_is_capped_by_the_arena)                                \
+  X(control, oversized_input_is_too_big)                                       \
   VC_UNIT_TESTS_SERVER(X)
 
 #endif /* VC_TEST_LIST_H */

@@ -14,6 +14,7 @@
 #include <vc/wire.h>
 
 #include "arena.h"
+#include "pb_check.h"
 #include "utf8.h"
 
 struct vc_control_decoder {
@@ -357,6 +358,10 @@ int vc_control_decode(vc_control_decoder *dec, Vc__Wire__Control **msg,
       return VC_ERR_TOO_BIG;
     }
     dec->reason = "not a protobuf Control message";
+    return VC_ERR_MALFORMED;
+  }
+  if (!vc__pb_unknown_fields_valid(&m->base)) {
+    dec->reason = "a field numbered 0";
     return VC_ERR_MALFORMED;
   }
   rv = vc_control_validate(m, &dec->reason);

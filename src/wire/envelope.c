@@ -12,6 +12,7 @@
 #include <vc/wire.h>
 
 #include "envelope.pb-c.h"
+#include "pb_check.h"
 
 static int route_in_range(const vc_route *route) {
   return route->layer <= VC_MAX_SIMULCAST_LAYER && route->keyframe <= 1 &&
@@ -77,7 +78,8 @@ vc_ssize vc_envelope_decode(vc_route *route, uint8_t *payload,
   if (!env) {
     return VC_ERR_MALFORMED;
   }
-  if (env->version == 0 || !env->route) {
+  if (env->version == 0 || !env->route ||
+      !vc__pb_unknown_fields_valid(&env->base)) {
     rv = VC_ERR_MALFORMED;
     goto done;
   }

@@ -328,3 +328,24 @@ void test_vc_control_oversized_input_is_too_big(void) {
   vc_control_decoder_del(dec);
   CHECK_INT_EQ(rv, VC_ERR_TOO_BIG);
 }
+
+/*
+ * Found by fuzz_control_decode: an empty RosterPage followed by field 0
+ * with its tag as the non-minimal varint 82 00. protobuf-c kept it as an
+ * unknown field, the encoder wrote it back as 02 00, and the second
+ * decode refused it. Field 0 is invalid protobuf: refuse it at once.
+ */
+void test_vc_control_noncanonical_field_zero_is_malformed(void) {
+  static const uint8_t in[] = {0x9a, 0x01, 0x00, 0x82, 0x00, 0x00};
+  static const uint8_t nested[] = {0x9a, 0x01, 0x03, 0x82, 0x00, 0x00};
+  vc_control_decoder *dec = new_decoder(VC_CONTROL_ARENA_LEN);
+  Vc__Wire__Control *out;
+  int top, inner;
+
+  CHECK(dec != NULL);
+  top = vc_control_decode(dec, &out, in, sizeof(in));
+  inner = vc_control_decode(dec, &out, nested, sizeof(nested));
+  vc_control_decoder_del(dec);
+  CHECK_INT_EQ(top, VC_ERR_MALFORMED);
+  CHECK_INT_EQ(inner, VC_ERR_MALFORMED);
+}

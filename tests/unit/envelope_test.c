@@ -232,3 +232,15 @@ void test_vc_envelope_failed_decode_zeroes_outputs(void) {
   CHECK_INT_EQ(back[0], 0xaa);
   CHECK_INT_EQ(back[1], 0xaa);
 }
+
+/* The envelope twin of control's field-0 regression. */
+void test_vc_envelope_noncanonical_field_zero_is_malformed(void) {
+  uint8_t wire[sizeof(vc_vector_envelope_video) + 3];
+  vc_route out;
+  uint8_t back[8];
+
+  memcpy(wire, vc_vector_envelope_video, sizeof(vc_vector_envelope_video));
+  memcpy(wire + sizeof(vc_vector_envelope_video), "\x82\x00\x00", 3);
+  CHECK_INT_EQ(vc_envelope_decode(&out, back, sizeof(back), wire, sizeof(wire)),
+               VC_ERR_MALFORMED);
+}

@@ -29,6 +29,7 @@
   X(envelope, unknown_fields_are_ignored)                                      \
   X(envelope, out_of_range_route_is_malformed)                                 \
   X(envelope, failed_decode_zeroes_outputs)                                    \
+  X(envelope, noncanonical_field_zero_is_malformed)                            \
   X(utf8, accepts_every_plane)                                                 \
   X(utf8, rejects_ill_formed_sequences)                                        \
   X(utf8, controls_are_refused_only_when_asked)                                \
@@ -40,6 +41,7 @@
   X(control, garbage_is_malformed)                                             \
   X(control, allocation_is_capped_by_the_arena)                                \
   X(control, oversized_input_is_too_big)                                       \
+  X(control, noncanonical_field_zero_is_malformed)                             \
   VC_UNIT_TESTS_SERVER(X)
 
 #endif /* VC_TEST_LIST_H */

@@ -42,6 +42,18 @@
   X(control, allocation_is_capped_by_the_arena)                                \
   X(control, oversized_input_is_too_big)                                       \
   X(control, noncanonical_field_zero_is_malformed)                             \
+  X(frame, roundtrip_fed_all_at_once)                                          \
+  X(frame, roundtrip_fed_one_byte_at_a_time)                                   \
+  X(frame, roundtrip_cut_at_random_points)                                     \
+  X(frame, whole_frame_is_returned_in_place)                                   \
+  X(frame, max_length_frame_in_pieces_goes_through_the_buffer)                 \
+  X(frame, zero_length_is_malformed)                                           \
+  X(frame, noncanonical_length_is_malformed)                                   \
+  X(frame, length_over_max_is_too_big)                                         \
+  X(frame, errors_are_sticky)                                                  \
+  X(frame, init_needs_a_max_length_buffer)                                     \
+  X(frame, header_is_the_minimal_varint)                                       \
+  X(frame, write_header_errors)                                                \
   VC_UNIT_TESTS_SERVER(X)
 
 #endif /* VC_TEST_LIST_H */

@@ -33,6 +33,8 @@ typedef ptrdiff_t vc_ssize;
   X(TOO_BIG, -204, "message larger than the protocol allows")                  \
   X(UNSUPPORTED_VERSION, -205, "unsupported protocol version")                 \
   X(UNKNOWN_MESSAGE, -206, "message type unknown to this version")             \
+  X(QUEUE_FULL, -207, "queue full: try again later")                           \
+  X(STATE, -208, "not possible in the current state")                          \
   X(NOMEM, -501, "out of memory")
 
 enum {

@@ -54,6 +54,15 @@
   X(frame, init_needs_a_max_length_buffer)                                     \
   X(frame, header_is_the_minimal_varint)                                       \
   X(frame, write_header_errors)                                                \
+  X(meeting, join_then_welcome)                                                \
+  X(meeting, paged_roster_completes_at_the_last_page)                          \
+  X(meeting, hostile_frames_change_nothing)                                    \
+  X(meeting, pending_chat_cap_is_reached)                                      \
+  X(meeting, outbox_cap_is_reached)                                            \
+  X(meeting, chat_is_delivered_once)                                           \
+  X(meeting, silent_server_means_reconnect_and_resume)                         \
+  X(meeting, speaker_switches_only_after_holding)                              \
+  X(meeting, removal_ends_the_meeting)                                         \
   VC_UNIT_TESTS_SERVER(X)
 
 #endif /* VC_TEST_LIST_H */

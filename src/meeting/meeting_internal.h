@@ -1,0 +1,109 @@
+/*
+ * meeting_internal.h: the vc_meeting struct, shared by the files of
+ * src/meeting/ (meeting.c: phases, joins and timers; chat.c; speaker.c).
+ */
+#ifndef VC_MEETING_INTERNAL_H
+#define VC_MEETING_INTERNAL_H
+
+#include <vc/control.h>
+#include <vc/meeting.h>
+
+#include "core/msg_queue.h"
+#include "roster.h"
+
+#define VC__NEVER UINT64_MAX
+#define VC__MS ((vc_tstamp)1000000)
+
+typedef struct vc__pending_chat {
+  uint64_t client_msg_id;
+  uint64_t sent_at_ms;
+  int encrypted;
+  size_t len;
+  uint8_t body[VC_CONTROL_MAX_CHAT_LEN];
+} vc__pending_chat;
+
+struct vc_meeting {
+  char meeting_id[65];
+  char user[65];
+  char display_name[257];
+  vc_media_state state;
+  uint32_t max_simulcast_layers;
+  int e2ee;
+  int webtransport;
+  vc_meeting_event_cb on_event;
+  void *user_data;
+  uint64_t rng;
+
+  vc_meeting_phase phase;
+  int joined_once;
+  uint32_t session_id;
+  uint8_t resume_token[VC_CONTROL_MAX_RESUME_TOKEN_LEN];
+  size_t resume_token_len;
+  uint32_t host;
+
+  /* Server limits (milliseconds), from the Welcome. */
+  uint32_t heartbeat_ms;
+  uint32_t liveness_ms;
+
+  /* A Welcome whose roster spans several messages is collected here. */
+  vc__roster roster;
+  vc__roster incoming;
+  int collecting;
+  uint32_t incoming_total;
+  uint32_t incoming_host;
+  uint32_t incoming_session;
+  int incoming_resumed;
+  uint64_t incoming_chat_seq;
+
+  /* Timers. */
+  vc_tstamp last_rx;
+  vc_tstamp next_heartbeat;
+  vc_tstamp next_ping;
+  vc_tstamp reconnect_at;
+  vc_tstamp next_speaker_tick;
+  vc_tstamp chat_retry_at; /* after a RATE_LIMITED refusal */
+  uint32_t reconnect_attempt;
+  uint32_t ping_id;
+
+  /* Chat. */
+  uint64_t chat_seq; /* highest delivered */
+  vc__pending_chat *pending;
+  size_t n_pending;
+  uint64_t seen_ids[VC_MEETING_SEEN_CHAT_IDS];
+  size_t seen_next;
+
+  /* Active speaker. */
+  uint32_t speaker;
+  uint32_t speaker_candidate;
+  uint32_t speaker_hold;
+
+  vc_subscription *subs;
+  size_t n_subs;
+  int subscribed;
+
+  uint32_t control_sequence;
+  vc__msg_queue outbox;
+  vc_control_decoder *dec;
+  uint8_t *scratch; /* encoded Control, then its envelope */
+  uint8_t *payload; /* decoded envelope payload */
+  vc_meeting_stats stats;
+};
+
+/* meeting.c */
+void vc__meeting_emit(vc_meeting *m, vc_meeting_event *ev);
+int vc__meeting_send(vc_meeting *m, const Vc__Wire__Control *msg);
+uint64_t vc__meeting_random(vc_meeting *m);
+
+/* chat.c */
+int vc__chat_init(vc_meeting *m);
+void vc__chat_free(vc_meeting *m);
+void vc__chat_on_message(vc_meeting *m, const Vc__Wire__Chat *chat);
+void vc__chat_resend(vc_meeting *m);
+
+/* speaker.c */
+void vc__speaker_on_audio(vc_meeting *m, uint32_t session, uint32_t level,
+                          vc_tstamp ts);
+void vc__speaker_tick(vc_meeting *m, vc_tstamp ts);
+void vc__speaker_forget(vc_meeting *m, uint32_t session);
+
+#endif /* VC_MEETING_INTERNAL_H */

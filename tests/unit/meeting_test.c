@@ -1,0 +1,424 @@
+/*
+ * meeting_test.c: the client's meeting state machine (src/meeting/),
+ * driven with hand-made server frames: joins, paged rosters, hostile
+ * frames, the caps on pending chat and on the outbox, de-duplication,
+ * liveness and reconnect, and the active speaker's hysteresis.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <vc/control.h>
+#include <vc/meeting.h>
+#include <vc/wire.h>
+
+#include "test.h"
+
+#define MS ((vc_tstamp)1000000)
+
+typedef struct recorder {
+  int counts[VC_MEETING_EVENT_ENDED + 1];
+  int snapshots;
+  uint32_t last_session;
+} recorder;
+
+static void record(void *user_data, const vc_meeting_event *ev) {
+  recorder *r = user_data;
+
+  r->counts[ev->type]++;
+  r->snapshots += ev->snapshot;
+  r->last_session = ev->session_id;
+}
+
+static vc_meeting *new_meeting(recorder *r) {
+  vc_meeting_config cfg;
+  vc_meeting *m = NULL;
+
+  memset(r, 0, sizeof(*r));
+  memset(&cfg, 0, sizeof(cfg));
+  cfg.meeting_id = "room1";
+  cfg.user = "alice";
+  cfg.display_name = "Alice";
+  cfg.seed = 42;
+  cfg.on_event = record;
+  cfg.user_data = r;
+  if (vc_meeting_new(&m, &cfg) != 0) {
+    return NULL;
+  }
+  return m;
+}
+
+/* Wraps |msg| in a control envelope, as the server sends it. */
+static size_t server_frame(uint8_t *out, size_t cap,
+                           const Vc__Wire__Control *msg) {
+  static uint8_t body[VC_ENVELOPE_MAX_LEN];
+  vc_route route;
+  vc_ssize n = vc_control_encode(body, sizeof(body), msg), f;
+
+  memset(&route, 0, sizeof(route));
+  route.kind = VC_STREAM_KIND_CONTROL;
+  route.audio_level = VC_AUDIO_LEVEL_SILENT;
+  if (n < 0) {
+    return 0;
+  }
+  f = vc_envelope_encode(out, cap, &route, body, (size_t)n);
+  return f < 0 ? 0 : (size_t)f;
+}
+
+static Vc__Wire__Participant people[3];
+static Vc__Wire__Participant *people_ptrs[3];
+
+static void make_people(void) {
+  static const char *const users[] = {"bob", "carol", "dave"};
+  size_t i;
+
+  for (i = 0; i < 3; i++) {
+    vc__wire__participant__init(&people[i]);
+    people[i].session_id = (uint32_t)(i + 2);
+    people[i].user = (char *)(uintptr_t)users[i];
+    people[i].display_name = (char *)(uintptr_t)users[i];
+    people_ptrs[i] = &people[i];
+  }
+}
+
+/* Delivers a Welcome making us session 1 with |n_first| of 3 others in
+ * it (the rest follow in a RosterPage when |page| is set). */
+static int welcome(vc_meeting *m, size_t n_first, int page, vc_tstamp ts) {
+  static uint8_t token[16] = {1, 2, 3};
+  static uint8_t frame[8192];
+  Vc__Wire__Control ctl;
+  Vc__Wire__Welcome w;
+  Vc__Wire__RosterPage rp;
+  size_t len;
+  int rv;
+
+  make_people();
+  vc__wire__control__init(&ctl);
+  vc__wire__welcome__init(&w);
+  w.session_id = 1;
+  w.resume_token.data = token;
+  w.resume_token.len = sizeof(token);
+  w.roster = people_ptrs;
+  w.n_roster = n_first;
+  w.roster_total = 3;
+  w.host_session = 1;
+  ctl.msg_case = VC__WIRE__CONTROL__MSG_WELCOME;
+  ctl.welcome = &w;
+  len = server_frame(frame, sizeof(frame), &ctl);
+  rv = vc_meeting_receive(m, frame, len, ts);
+  if (rv != 0 || !page) {
+    return rv;
+  }
+  vc__wire__control__init(&ctl);
+  vc__wire__roster_page__init(&rp);
+  rp.participants = people_ptrs + n_first;
+  rp.n_participants = 3 - n_first;
+  ctl.msg_case = VC__WIRE__CONTROL__MSG_ROSTER_PAGE;
+  ctl.roster_page = &rp;
+  len = server_frame(frame, sizeof(frame), &ctl);
+  return vc_meeting_receive(m, frame, len, ts);
+}
+
+/* Pops the next outgoing frame and decodes its Control message. */
+static Vc__Wire__Control *next_sent(vc_meeting *m, vc_control_decoder *dec) {
+  static uint8_t frame[VC_ENVELOPE_MAX_LEN], payload[VC_ENVELOPE_MAX_LEN];
+  Vc__Wire__Control *c = NULL;
+  vc_route route;
+  vc_ssize n = vc_meeting_pop_frame(m, frame, sizeof(frame)), p;
+
+  if (n <= 0) {
+    return NULL;
+  }
+  p = vc_envelope_decode(&route, payload, sizeof(payload), frame, (size_t)n);
+  if (p < 0 || route.kind != VC_STREAM_KIND_CONTROL ||
+      vc_control_decode(dec, &c, payload, (size_t)p) != 0) {
+    return NULL;
+  }
+  return c;
+}
+
+static void drain(vc_meeting *m) {
+  uint8_t frame[VC_ENVELOPE_MAX_LEN];
+
+  while (vc_meeting_pop_frame(m, frame, sizeof(frame)) > 0) {
+  }
+}
+
+void test_vc_meeting_join_then_welcome(void) {
+  recorder r;
+  vc_meeting *m = new_meeting(&r);
+  vc_control_decoder *dec = NULL;
+  Vc__Wire__Control *c;
+
+  CHECK(m != NULL);
+  CHECK_INT_EQ(vc_control_decoder_new(&dec, VC_CONTROL_ARENA_LEN), 0);
+  CHECK_INT_EQ(vc_meeting_connected(m, 0), 0);
+  CHECK_INT_EQ(vc_meeting_connected(m, 0), VC_ERR_STATE);
+  c = next_sent(m, dec);
+  CHECK(c != NULL && c->msg_case == VC__WIRE__CONTROL__MSG_JOIN);
+  CHECK(strcmp(c->join->user, "alice") == 0);
+  CHECK_INT_EQ(c->join->resume_token.len, 0);
+  CHECK_INT_EQ(welcome(m, 3, 0, MS), 0);
+  CHECK_INT_EQ(vc_meeting_get_phase(m), VC_MEETING_JOINED);
+  CHECK_INT_EQ(r.counts[VC_MEETING_EVENT_JOINED], 1);
+  CHECK_INT_EQ(r.counts[VC_MEETING_EVENT_PARTICIPANT_JOINED], 3);
+  CHECK_INT_EQ(r.snapshots, 3);
+  CHECK_INT_EQ(vc_meeting_roster_size(m), 3);
+  CHECK_INT_EQ(vc_meeting_session_id(m), 1);
+  CHECK_INT_EQ(vc_meeting_host(m), 1);
+  CHECK(strcmp(vc_meeting_find(m, 3)->user, "carol") == 0);
+  vc_control_decoder_del(dec);
+  vc_meeting_del(m);
+}
+
+void test_vc_meeting_paged_roster_completes_at_the_last_page(void) {
+  recorder r;
+  vc_meeting *m = new_meeting(&r);
+
+  CHECK(m != NULL);
+  vc_meeting_connected(m, 0);
+  drain(m);
+  CHECK_INT_EQ(welcome(m, 1, 0, MS), 0);
+  CHECK_INT_EQ(vc_meeting_get_phase(m), VC_MEETING_JOINING);
+  CHECK_INT_EQ(r.counts[VC_MEETING_EVENT_JOINED], 0);
+  vc_meeting_del(m);
+
+  m = new_meeting(&r);
+  vc_meeting_connected(m, 0);
+  drain(m);
+  CHECK_INT_EQ(welcome(m, 1, 1, MS), 0);
+  CHECK_INT_EQ(vc_meeting_get_phase(m), VC_MEETING_JOINED);
+  CHECK_INT_EQ(vc_meeting_roster_size(m), 3);
+  CHECK_INT_EQ(r.counts[VC_MEETING_EVENT_JOINED], 1);
+  vc_meeting_del(m);
+}
+
+void test_vc_meeting_hostile_frames_change_nothing(void) {
+  static const uint8_t garbage[] = {0xff, 0xff, 0xff, 0x01, 0x02};
+  recorder r;
+  vc_meeting *m = new_meeting(&r);
+  vc_meeting_stats st;
+  uint8_t frame[64];
+  vc_route route;
+  vc_ssize n;
+
+  CHECK(m != NULL);
+  vc_meeting_connected(m, 0);
+  drain(m);
+  CHECK(vc_meeting_receive(m, garbage, sizeof(garbage), MS) < 0);
+  /* A control envelope whose payload is not a Control message. */
+  memset(&route, 0, sizeof(route));
+  route.kind = VC_STREAM_KIND_CONTROL;
+  n = vc_envelope_encode(frame, sizeof(frame), &route, garbage,
+                         sizeof(garbage));
+  CHECK(n > 0);
+  CHECK(vc_meeting_receive(m, frame, (size_t)n, MS) < 0);
+  CHECK_INT_EQ(vc_meeting_get_phase(m), VC_MEETING_JOINING);
+  CHECK_INT_EQ(welcome(m, 3, 0, 2 * MS), 0);
+  CHECK_INT_EQ(vc_meeting_get_phase(m), VC_MEETING_JOINED);
+  /* A second Welcome while joined is refused and changes nothing. */
+  CHECK(welcome(m, 1, 0, 3 * MS) < 0);
+  CHECK_INT_EQ(vc_meeting_roster_size(m), 3);
+  vc_meeting_get_stats(m, &st);
+  CHECK_INT_EQ(st.frames_skipped, 3);
+  vc_meeting_del(m);
+}
+
+void test_vc_meeting_pending_chat_cap_is_reached(void) {
+  recorder r;
+  vc_meeting *m = new_meeting(&r);
+  int i;
+
+  CHECK(m != NULL);
+  CHECK_INT_EQ(vc_meeting_send_chat(m, (const uint8_t *)"", 0, 0, 0, 0, NULL),
+               VC_ERR_INVALID_ARGUMENT);
+  CHECK_INT_EQ(
+      vc_meeting_send_chat(m, (const uint8_t *)"\xff", 1, 0, 0, 0, NULL),
+      VC_ERR_INVALID_ARGUMENT);
+  for (i = 0; i < VC_MEETING_MAX_PENDING_CHAT; i++) {
+    CHECK_INT_EQ(
+        vc_meeting_send_chat(m, (const uint8_t *)"hi", 2, 0, 0, 0, NULL), 0);
+  }
+  CHECK_INT_EQ(vc_meeting_send_chat(m, (const uint8_t *)"hi", 2, 0, 0, 0, NULL),
+               VC_ERR_QUEUE_FULL);
+  vc_meeting_del(m);
+}
+
+void test_vc_meeting_outbox_cap_is_reached(void) {
+  recorder r;
+  vc_meeting *m = new_meeting(&r);
+  vc_media_state st;
+  int i, rv = 0;
+
+  CHECK(m != NULL);
+  vc_meeting_connected(m, 0);
+  CHECK_INT_EQ(welcome(m, 3, 0, MS), 0);
+  memset(&st, 0, sizeof(st));
+  for (i = 0; i < 2 * VC_MEETING_OUTBOX_FRAMES && rv == 0; i++) {
+    st.hand_raised = (uint8_t)(i & 1);
+    rv = vc_meeting_set_media_state(m, &st, MS);
+  }
+  CHECK_INT_EQ(rv, VC_ERR_QUEUE_FULL);
+  CHECK(i <= VC_MEETING_OUTBOX_FRAMES);
+  drain(m);
+  CHECK_INT_EQ(vc_meeting_set_media_state(m, &st, MS), 0);
+  vc_meeting_del(m);
+}
+
+static size_t chat_frame(uint8_t *out, size_t cap, uint64_t seq, uint64_t id) {
+  Vc__Wire__Control ctl;
+  Vc__Wire__Chat chat;
+
+  vc__wire__control__init(&ctl);
+  vc__wire__chat__init(&chat);
+  chat.client_msg_id = id;
+  chat.sender_session = 2;
+  chat.seq = seq;
+  chat.body.data = (uint8_t *)(uintptr_t) "hello";
+  chat.body.len = 5;
+  ctl.msg_case = VC__WIRE__CONTROL__MSG_CHAT;
+  ctl.chat = &chat;
+  return server_frame(out, cap, &ctl);
+}
+
+void test_vc_meeting_chat_is_delivered_once(void) {
+  recorder r;
+  vc_meeting *m = new_meeting(&r);
+  uint8_t frame[256];
+  size_t len;
+
+  CHECK(m != NULL);
+  vc_meeting_connected(m, 0);
+  CHECK_INT_EQ(welcome(m, 3, 0, MS), 0);
+  len = chat_frame(frame, sizeof(frame), 1, 77);
+  CHECK_INT_EQ(vc_meeting_receive(m, frame, len, MS), 0);
+  CHECK_INT_EQ(vc_meeting_receive(m, frame, len, MS), 0);
+  /* The same message renumbered (a server restarted) is still a repeat. */
+  len = chat_frame(frame, sizeof(frame), 9, 77);
+  CHECK_INT_EQ(vc_meeting_receive(m, frame, len, MS), 0);
+  len = chat_frame(frame, sizeof(frame), 10, 78);
+  CHECK_INT_EQ(vc_meeting_receive(m, frame, len, MS), 0);
+  CHECK_INT_EQ(r.counts[VC_MEETING_EVENT_CHAT], 2);
+  vc_meeting_del(m);
+}
+
+void test_vc_meeting_silent_server_means_reconnect_and_resume(void) {
+  recorder r;
+  vc_meeting *m = new_meeting(&r);
+  vc_control_decoder *dec = NULL;
+  Vc__Wire__Control *c;
+  vc_tstamp t;
+
+  CHECK(m != NULL);
+  CHECK_INT_EQ(vc_control_decoder_new(&dec, VC_CONTROL_ARENA_LEN), 0);
+  vc_meeting_connected(m, 0);
+  CHECK_INT_EQ(welcome(m, 3, 0, MS), 0);
+  /* Heartbeats go out while the server is quiet... */
+  for (t = vc_meeting_get_expiry(m);
+       t < MS + VC_MEETING_DEFAULT_LIVENESS_MS * MS;
+       t = vc_meeting_get_expiry(m)) {
+    vc_meeting_handle_expiry(m, t);
+  }
+  CHECK_INT_EQ(r.counts[VC_MEETING_EVENT_CONNECTION_LOST], 0);
+  /* ...until it has been silent for the liveness timeout. */
+  vc_meeting_handle_expiry(m, t);
+  CHECK_INT_EQ(r.counts[VC_MEETING_EVENT_CONNECTION_LOST], 1);
+  CHECK_INT_EQ(vc_meeting_get_phase(m), VC_MEETING_RECONNECTING);
+  CHECK(vc_meeting_pop_frame(m, (uint8_t[16]){0}, 16) == 0);
+  while (r.counts[VC_MEETING_EVENT_CONNECT] == 0) {
+    t = vc_meeting_get_expiry(m);
+    vc_meeting_handle_expiry(m, t);
+  }
+  /* The backoff starts at 250 ms, with up to half again of jitter. */
+  CHECK(t >= MS + (VC_MEETING_DEFAULT_LIVENESS_MS + 250) * MS);
+  CHECK(t <= MS + (VC_MEETING_DEFAULT_LIVENESS_MS + 375) * MS);
+  CHECK_INT_EQ(vc_meeting_connected(m, t), 0);
+  c = next_sent(m, dec);
+  CHECK(c != NULL && c->msg_case == VC__WIRE__CONTROL__MSG_JOIN);
+  CHECK_INT_EQ(c->join->resume_token.len, 16);
+  CHECK_INT_EQ(c->join->resume_token.data[1], 2);
+  /* A resumed Welcome with the same roster: nobody left, nobody joined. */
+  r.counts[VC_MEETING_EVENT_PARTICIPANT_JOINED] = 0;
+  CHECK_INT_EQ(welcome(m, 3, 0, t), 0);
+  CHECK_INT_EQ(r.counts[VC_MEETING_EVENT_PARTICIPANT_JOINED], 0);
+  CHECK_INT_EQ(r.counts[VC_MEETING_EVENT_PARTICIPANT_LEFT], 0);
+  CHECK_INT_EQ(r.counts[VC_MEETING_EVENT_RECONNECTED], 1);
+  vc_control_decoder_del(dec);
+  vc_meeting_del(m);
+}
+
+static void audio(vc_meeting *m, uint32_t session, uint32_t level,
+                  vc_tstamp ts) {
+  uint8_t frame[64];
+  vc_route route;
+  vc_ssize n;
+
+  memset(&route, 0, sizeof(route));
+  route.sender_session = session;
+  route.kind = VC_STREAM_KIND_AUDIO;
+  route.audio_level = level;
+  n = vc_envelope_encode(frame, sizeof(frame), &route, (const uint8_t *)"x", 1);
+  if (n > 0) {
+    vc_meeting_receive(m, frame, (size_t)n, ts);
+  }
+}
+
+void test_vc_meeting_speaker_switches_only_after_holding(void) {
+  recorder r;
+  vc_meeting *m = new_meeting(&r);
+  vc_tstamp t = MS, tick = VC_MEETING_SPEAKER_TICK_MS * MS;
+  int i;
+
+  CHECK(m != NULL);
+  vc_meeting_connected(m, 0);
+  CHECK_INT_EQ(welcome(m, 3, 0, t), 0);
+  /* bob talks: after two ticks he is the speaker. */
+  for (i = 0; i < 30; i++) {
+    audio(m, 2, 30, t + (vc_tstamp)i * 20 * MS);
+  }
+  t += 30 * 20 * MS;
+  vc_meeting_handle_expiry(m, t);
+  CHECK_INT_EQ(vc_meeting_active_speaker(m), 0);
+  vc_meeting_handle_expiry(m, t + tick);
+  CHECK_INT_EQ(vc_meeting_active_speaker(m), 2);
+  /* carol coughs once, loudly: one tick is not enough. */
+  for (i = 0; i < 20; i++) {
+    audio(m, 3, 0, t + tick);
+  }
+  audio(m, 2, 30, t + tick);
+  vc_meeting_handle_expiry(m, t + tick + tick);
+  CHECK_INT_EQ(vc_meeting_active_speaker(m), 2);
+  /* Quiet: bob stays shown. */
+  vc_meeting_handle_expiry(m, t + 20 * tick);
+  CHECK_INT_EQ(vc_meeting_active_speaker(m), 2);
+  CHECK_INT_EQ(r.counts[VC_MEETING_EVENT_ACTIVE_SPEAKER], 1);
+  vc_meeting_del(m);
+}
+
+void test_vc_meeting_removal_ends_the_meeting(void) {
+  recorder r;
+  vc_meeting *m = new_meeting(&r);
+  Vc__Wire__Control ctl;
+  Vc__Wire__Leave leave;
+  uint8_t frame[256];
+  size_t len;
+
+  CHECK(m != NULL);
+  vc_meeting_connected(m, 0);
+  CHECK_INT_EQ(welcome(m, 3, 0, MS), 0);
+  vc__wire__control__init(&ctl);
+  vc__wire__leave__init(&leave);
+  leave.reason = VC__WIRE__LEAVE_REASON__LEAVE_REASON_REMOVED;
+  leave.text = "removed";
+  ctl.msg_case = VC__WIRE__CONTROL__MSG_LEAVE;
+  ctl.leave = &leave;
+  len = server_frame(frame, sizeof(frame), &ctl);
+  CHECK_INT_EQ(vc_meeting_receive(m, frame, len, MS), 0);
+  CHECK_INT_EQ(vc_meeting_get_phase(m), VC_MEETING_ENDED);
+  CHECK_INT_EQ(r.counts[VC_MEETING_EVENT_ENDED], 1);
+  /* Ended is final: no reconnect, no sending. */
+  vc_meeting_transport_lost(m, 2 * MS);
+  CHECK_INT_EQ(r.counts[VC_MEETING_EVENT_CONNECTION_LOST], 0);
+  CHECK_INT_EQ(vc_meeting_send_chat(m, (const uint8_t *)"x", 1, 0, 0, 0, NULL),
+               VC_ERR_STATE);
+  vc_meeting_del(m);
+}

@@ -32,6 +32,11 @@
   X(http_response, head_has_the_security_headers)                              \
   X(http_response, short_buffer_is_an_error_not_a_partial_head)                \
   X(http_response, error_page_escapes_its_text)                                \
-  X(http_response, content_types_by_extension)
+  X(http_response, content_types_by_extension)                                 \
+  X(room, participant_cap_is_reached)                                          \
+  X(room, refusals_explain_and_change_nothing)                                 \
+  X(room, spoofed_media_is_dropped)                                            \
+  X(room, chat_rate_cap_is_reached)                                            \
+  X(room, resume_keeps_the_session)
 
 #endif /* VC_TEST_LIST_SERVER_H */

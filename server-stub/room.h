@@ -1,0 +1,88 @@
+/*
+ * room.h: one meeting on the server, as a sans-I/O state machine
+ * (docs/MEETING.md "The server's room").
+ *
+ * The room knows connections only by an id the I/O layer chooses. It is
+ * handed every frame a connection sends (vc_room_receive) and told when a
+ * connection dies (vc_room_conn_closed); it answers through callbacks
+ * (send a frame, close a connection) and keeps its own timers
+ * (vc_room_get_expiry / vc_room_handle_expiry). The same code runs in
+ * vc-server and, with a fake clock and network, in tests/sim.
+ */
+#ifndef VC_SERVER_ROOM_H
+#define VC_SERVER_ROOM_H
+
+#include <vc/vc.h>
+
+typedef uint64_t vc_conn_id; /* 0 is never a connection */
+
+typedef struct vc_room vc_room;
+
+typedef struct vc_room_limits {
+  uint32_t max_participants;      /* present and reconnecting, <= 1001 */
+  uint32_t heartbeat_interval_ms; /* the room's heartbeat to each client */
+  uint32_t liveness_timeout_ms;   /* silent this long: detached */
+  uint32_t resume_grace_ms;       /* detached this long: gone */
+  uint32_t chat_history;          /* messages kept for resumes, >= 1 */
+  uint32_t chat_per_second;       /* per participant */
+} vc_room_limits;
+
+/* What vc-server uses unless told otherwise. */
+void vc_room_default_limits(vc_room_limits *limits);
+
+typedef struct vc_room_callbacks {
+  /*
+   * Queues |frame| on |conn|: on its reliable control stream, or as an
+   * unreliable datagram when |reliable| is 0. Returns 0, or a negative
+   * code when the connection cannot take it; for a reliable frame the
+   * room then gives the connection up (a stalled reader must not make the
+   * server buffer without limit).
+   */
+  int (*send)(void *user_data, vc_conn_id conn, const uint8_t *frame,
+              size_t len, int reliable);
+  /* The room is done with |conn|: close it after sending what is queued. */
+  void (*close)(void *user_data, vc_conn_id conn);
+  /* Fills |buf| with unpredictable bytes (resume tokens). */
+  void (*random)(void *user_data, uint8_t *buf, size_t len);
+  void *user_data;
+} vc_room_callbacks;
+
+/* Returns 0, VC_ERR_INVALID_ARGUMENT or VC_ERR_NOMEM. |limits| may be
+ * NULL for the defaults. */
+int vc_room_new(vc_room **pr, const char *meeting_id,
+                const vc_room_limits *limits, const vc_room_callbacks *cb);
+void vc_room_del(vc_room *r);
+
+/*
+ * One frame from |conn|. Returns 0, or a negative code for a frame that
+ * was refused; the sender was told why with an Error message, and the
+ * room's state is unchanged by it.
+ */
+int vc_room_receive(vc_room *r, vc_conn_id conn, const uint8_t *frame,
+                    size_t len, vc_tstamp ts);
+
+/* |conn| is gone (the transport noticed). Its participant may resume. */
+void vc_room_conn_closed(vc_room *r, vc_conn_id conn, vc_tstamp ts);
+
+vc_tstamp vc_room_get_expiry(const vc_room *r); /* UINT64_MAX: none */
+void vc_room_handle_expiry(vc_room *r, vc_tstamp ts);
+
+/* Tells every client to come back later, and closes every connection. */
+void vc_room_shutdown(vc_room *r, vc_tstamp ts);
+
+/* Participants, present or reconnecting. */
+size_t vc_room_size(const vc_room *r);
+
+typedef struct vc_room_stats {
+  uint64_t frames_in;
+  uint64_t frames_refused;
+  uint64_t media_forwarded;
+  uint64_t media_spoofed; /* claimed another sender's session */
+  uint64_t resumes;
+  uint64_t chats;
+  uint64_t chats_deduplicated;
+} vc_room_stats;
+
+void vc_room_get_stats(const vc_room *r, vc_room_stats *stats);
+
+#endif /* VC_SERVER_ROOM_H */

@@ -1,0 +1,84 @@
+/*
+ * room_internal.h: the vc_room struct, shared by room.c (sessions, joins,
+ * timers, media) and room_chat.c (numbering, history, replay).
+ */
+#ifndef VC_SERVER_ROOM_INTERNAL_H
+#define VC_SERVER_ROOM_INTERNAL_H
+
+#include <vc/control.h>
+
+#include "room.h"
+
+#define VC__ROOM_TOKEN_LEN 16
+
+typedef struct vc__room_sub {
+  uint32_t session;
+  uint32_t kind;
+  uint32_t max_layer;
+} vc__room_sub;
+
+typedef struct vc__room_session {
+  uint32_t id;
+  vc_conn_id conn; /* 0: detached, may resume until the grace ends */
+  vc_tstamp joined_at;
+  vc_tstamp last_rx;
+  vc_tstamp detached_at;
+  uint8_t token[VC__ROOM_TOKEN_LEN];
+  Vc__Wire__MediaState state;
+  vc__room_sub *subs; /* sorted by (session, kind) */
+  size_t n_subs;
+  vc_tstamp chat_window; /* start of the current rate-limit second */
+  uint32_t chat_count;
+  uint64_t chat_blocked_id; /* refused; later ones wait for its resend */
+  char user[65];
+  char display_name[257];
+} vc__room_session;
+
+typedef struct vc__room_chat {
+  uint64_t seq; /* 0: slot unused */
+  uint64_t client_msg_id;
+  uint64_t sent_at_ms;
+  uint32_t sender;
+  int encrypted;
+  size_t len;
+  uint8_t *body; /* VC_CONTROL_MAX_CHAT_LEN bytes, allocated on first use */
+  char sender_user[65];
+} vc__room_chat;
+
+struct vc_room {
+  char meeting_id[65];
+  vc_room_limits limits;
+  vc_room_callbacks cb;
+  vc__room_session *sessions; /* sorted by id */
+  size_t n_sessions;
+  uint32_t next_session;
+  uint32_t host;
+  vc_tstamp next_heartbeat;
+
+  uint64_t chat_seq;
+  vc__room_chat *history; /* ring of limits.chat_history */
+
+  /* Scratch for encoding Welcome rosters. */
+  Vc__Wire__Participant *wire_parts;
+  Vc__Wire__MediaState *wire_states;
+  Vc__Wire__Participant **wire_ptrs;
+  uint8_t *scratch;
+  uint8_t *payload;
+  vc_control_decoder *dec;
+  vc_room_stats stats;
+};
+
+vc__room_session *vc__room_find(vc_room *r, uint32_t id);
+int vc__room_send(vc_room *r, vc__room_session *s, const Vc__Wire__Control *msg,
+                  vc_tstamp ts);
+void vc__room_broadcast(vc_room *r, const Vc__Wire__Control *msg,
+                        const vc__room_session *except, vc_tstamp ts);
+
+int vc__room_chat_init(vc_room *r);
+void vc__room_chat_free(vc_room *r);
+int vc__room_chat_receive(vc_room *r, vc__room_session *s,
+                          const Vc__Wire__Chat *chat, vc_tstamp ts);
+void vc__room_chat_replay(vc_room *r, vc__room_session *s, uint64_t after,
+                          vc_tstamp ts);
+
+#endif /* VC_SERVER_ROOM_INTERNAL_H */

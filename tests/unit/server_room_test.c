@@ -1,0 +1,255 @@
+/*
+ * server_room_test.c: the server's room logic (server-stub/room.c) with
+ * recorded callbacks: refusals carry an Error and change nothing, the
+ * participant cap and the chat rate cap are reached, spoofed media is
+ * dropped, and a resume keeps the session.
+ */
+#include <string.h>
+
+#include <vc/control.h>
+#include <vc/wire.h>
+
+#include "room.h"
+#include "test.h"
+
+#define MS ((vc_tstamp)1000000)
+
+typedef struct wire_log {
+  int frames[8];  /* frames sent, per connection 1..7 */
+  int closed[8];  /* close callbacks, per connection */
+  int errors[8];  /* Error messages, per connection */
+  int last_error; /* its code */
+  int datagrams;
+  vc_control_decoder *dec;
+} wire_log;
+
+static int on_send(void *user_data, vc_conn_id conn, const uint8_t *frame,
+                   size_t len, int reliable) {
+  static uint8_t payload[VC_ENVELOPE_MAX_LEN];
+  wire_log *w = user_data;
+  Vc__Wire__Control *c;
+  vc_route route;
+  vc_ssize n;
+
+  if (conn >= 8) {
+    return VC_ERR_INVALID_ARGUMENT;
+  }
+  w->frames[conn]++;
+  if (!reliable) {
+    w->datagrams++;
+    return 0;
+  }
+  n = vc_envelope_decode(&route, payload, sizeof(payload), frame, len);
+  if (n >= 0 && vc_control_decode(w->dec, &c, payload, (size_t)n) == 0 &&
+      c->msg_case == VC__WIRE__CONTROL__MSG_ERROR) {
+    w->errors[conn]++;
+    w->last_error = (int)c->error->code;
+  }
+  return 0;
+}
+
+static void on_close(void *user_data, vc_conn_id conn) {
+  wire_log *w = user_data;
+
+  if (conn < 8) {
+    w->closed[conn]++;
+  }
+}
+
+static void on_random(void *user_data, uint8_t *buf, size_t len) {
+  (void)user_data;
+  memset(buf, 0x5a, len);
+}
+
+static vc_room *new_room(wire_log *w, uint32_t max_participants) {
+  vc_room_callbacks cb;
+  vc_room_limits lim;
+  vc_room *r = NULL;
+
+  memset(w, 0, sizeof(*w));
+  if (vc_control_decoder_new(&w->dec, VC_CONTROL_ARENA_LEN) != 0) {
+    return NULL;
+  }
+  cb.send = on_send;
+  cb.close = on_close;
+  cb.random = on_random;
+  cb.user_data = w;
+  vc_room_default_limits(&lim);
+  lim.max_participants = max_participants;
+  lim.chat_per_second = 3;
+  if (vc_room_new(&r, "room1", &lim, &cb) != 0) {
+    return NULL;
+  }
+  return r;
+}
+
+static void del_room(vc_room *r, wire_log *w) {
+  vc_room_del(r);
+  vc_control_decoder_del(w->dec);
+}
+
+static size_t control_frame(uint8_t *out, size_t cap, uint32_t sender,
+                            const Vc__Wire__Control *msg) {
+  static uint8_t body[VC_ENVELOPE_MAX_LEN];
+  vc_route route;
+  vc_ssize n = vc_control_encode(body, sizeof(body), msg), f;
+
+  if (n < 0) {
+    return 0;
+  }
+  memset(&route, 0, sizeof(route));
+  route.sender_session = sender;
+  route.kind = VC_STREAM_KIND_CONTROL;
+  f = vc_envelope_encode(out, cap, &route, body, (size_t)n);
+  return f < 0 ? 0 : (size_t)f;
+}
+
+static int join(vc_room *r, vc_conn_id conn, const char *user,
+                const uint8_t *token, vc_tstamp ts) {
+  uint8_t frame[512];
+  Vc__Wire__Control ctl;
+  Vc__Wire__Join j;
+
+  vc__wire__control__init(&ctl);
+  vc__wire__join__init(&j);
+  j.protocol_version = VC_WIRE_VERSION;
+  j.meeting_id = "room1";
+  j.user = (char *)(uintptr_t)user;
+  j.display_name = (char *)(uintptr_t)user;
+  if (token) {
+    j.resume_token.data = (uint8_t *)(uintptr_t)token;
+    j.resume_token.len = 16;
+  }
+  ctl.msg_case = VC__WIRE__CONTROL__MSG_JOIN;
+  ctl.join = &j;
+  return vc_room_receive(r, conn, frame,
+                         control_frame(frame, sizeof(frame), 0, &ctl), ts);
+}
+
+static int chat(vc_room *r, vc_conn_id conn, uint32_t sender, uint64_t id,
+                vc_tstamp ts) {
+  uint8_t frame[512];
+  Vc__Wire__Control ctl;
+  Vc__Wire__Chat c;
+
+  vc__wire__control__init(&ctl);
+  vc__wire__chat__init(&c);
+  c.client_msg_id = id;
+  c.body.data = (uint8_t *)(uintptr_t) "hi";
+  c.body.len = 2;
+  ctl.msg_case = VC__WIRE__CONTROL__MSG_CHAT;
+  ctl.chat = &c;
+  return vc_room_receive(r, conn, frame,
+                         control_frame(frame, sizeof(frame), sender, &ctl), ts);
+}
+
+void test_vc_room_participant_cap_is_reached(void) {
+  wire_log w;
+  vc_room *r = new_room(&w, 2);
+
+  CHECK(r != NULL);
+  CHECK_INT_EQ(join(r, 1, "alice", NULL, MS), 0);
+  CHECK_INT_EQ(join(r, 2, "bob", NULL, MS), 0);
+  CHECK_INT_EQ(join(r, 3, "carol", NULL, MS), VC_ERR_QUEUE_FULL);
+  CHECK_INT_EQ(w.last_error, VC__WIRE__ERROR_CODE__ERROR_CODE_MEETING_FULL);
+  CHECK_INT_EQ(w.closed[3], 1);
+  CHECK_INT_EQ(vc_room_size(r), 2);
+  del_room(r, &w);
+}
+
+void test_vc_room_refusals_explain_and_change_nothing(void) {
+  static const uint8_t garbage[] = {0x08, 0x01, 0x12, 0xff};
+  wire_log w;
+  vc_room *r = new_room(&w, 10);
+
+  CHECK(r != NULL);
+  /* Before Join: an error, not a session. */
+  CHECK_INT_EQ(chat(r, 1, 0, 5, MS), VC_ERR_STATE);
+  CHECK_INT_EQ(w.last_error, VC__WIRE__ERROR_CODE__ERROR_CODE_NOT_JOINED);
+  CHECK(vc_room_receive(r, 1, garbage, sizeof(garbage), MS) < 0);
+  CHECK_INT_EQ(w.last_error, VC__WIRE__ERROR_CODE__ERROR_CODE_MALFORMED);
+  CHECK_INT_EQ(vc_room_size(r), 0);
+  CHECK_INT_EQ(join(r, 1, "alice", NULL, MS), 0);
+  CHECK_INT_EQ(join(r, 1, "alice", NULL, MS), VC_ERR_STATE);
+  CHECK_INT_EQ(vc_room_size(r), 1);
+  CHECK_INT_EQ(w.closed[1], 0);
+  del_room(r, &w);
+}
+
+void test_vc_room_spoofed_media_is_dropped(void) {
+  wire_log w;
+  vc_room *r = new_room(&w, 10);
+  vc_room_stats st;
+  uint8_t frame[128];
+  vc_route route;
+  vc_ssize n;
+
+  CHECK(r != NULL);
+  CHECK_INT_EQ(join(r, 1, "alice", NULL, MS), 0); /* session 1 */
+  CHECK_INT_EQ(join(r, 2, "bob", NULL, MS), 0);   /* session 2 */
+  memset(&route, 0, sizeof(route));
+  route.kind = VC_STREAM_KIND_AUDIO;
+  route.sender_session = 2; /* alice's connection claims to be bob */
+  n = vc_envelope_encode(frame, sizeof(frame), &route, (const uint8_t *)"a", 1);
+  CHECK(n > 0);
+  CHECK_INT_EQ(vc_room_receive(r, 1, frame, (size_t)n, MS),
+               VC_ERR_INVALID_ARGUMENT);
+  CHECK_INT_EQ(w.datagrams, 0);
+  route.sender_session = 1;
+  n = vc_envelope_encode(frame, sizeof(frame), &route, (const uint8_t *)"a", 1);
+  CHECK_INT_EQ(vc_room_receive(r, 1, frame, (size_t)n, MS), 0);
+  CHECK_INT_EQ(w.datagrams, 1); /* to bob only */
+  vc_room_get_stats(r, &st);
+  CHECK_INT_EQ(st.media_spoofed, 1);
+  del_room(r, &w);
+}
+
+void test_vc_room_chat_rate_cap_is_reached(void) {
+  wire_log w;
+  vc_room *r = new_room(&w, 10);
+  vc_room_stats st;
+
+  CHECK(r != NULL);
+  CHECK_INT_EQ(join(r, 1, "alice", NULL, MS), 0);
+  CHECK_INT_EQ(chat(r, 1, 1, 1, MS), 0);
+  CHECK_INT_EQ(chat(r, 1, 1, 2, MS), 0);
+  CHECK_INT_EQ(chat(r, 1, 1, 3, MS), 0);
+  CHECK_INT_EQ(chat(r, 1, 1, 4, MS), VC_ERR_QUEUE_FULL);
+  CHECK_INT_EQ(w.last_error, VC__WIRE__ERROR_CODE__ERROR_CODE_RATE_LIMITED);
+  /* A resend of an accepted message is acknowledged, not repeated. */
+  CHECK_INT_EQ(chat(r, 1, 1, 2, MS), 0);
+  /* A second later the budget is back. */
+  CHECK_INT_EQ(chat(r, 1, 1, 4, 1001 * MS), 0);
+  vc_room_get_stats(r, &st);
+  CHECK_INT_EQ(st.chats, 4);
+  CHECK_INT_EQ(st.chats_deduplicated, 1);
+  del_room(r, &w);
+}
+
+void test_vc_room_resume_keeps_the_session(void) {
+  static const uint8_t token[16] = {0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a,
+                                    0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a,
+                                    0x5a, 0x5a, 0x5a, 0x5a};
+  static const uint8_t wrong[16] = {1};
+  wire_log w;
+  vc_room *r = new_room(&w, 10);
+  int bob_frames;
+
+  CHECK(r != NULL);
+  CHECK_INT_EQ(join(r, 1, "alice", NULL, MS), 0);
+  CHECK_INT_EQ(join(r, 2, "bob", NULL, MS), 0);
+  vc_room_conn_closed(r, 1, 2 * MS);
+  CHECK_INT_EQ(vc_room_size(r), 2); /* reconnecting, still listed */
+  bob_frames = w.frames[2];
+  CHECK_INT_EQ(join(r, 3, "alice", token, 3 * MS), 0);
+  CHECK_INT_EQ(vc_room_size(r), 2);
+  CHECK_INT_EQ(w.frames[2], bob_frames); /* bob was told nothing */
+  /* A wrong token is a new participant, not a takeover. */
+  CHECK_INT_EQ(join(r, 4, "alice", wrong, 3 * MS), 0);
+  CHECK_INT_EQ(vc_room_size(r), 3);
+  /* Past the grace, a silent participant is gone. */
+  vc_room_handle_expiry(r, 3 * MS + 5000 * MS);
+  vc_room_handle_expiry(r, 3 * MS + 5000 * MS + 10000 * MS);
+  CHECK_INT_EQ(vc_room_size(r), 0);
+  del_room(r, &w);
+}

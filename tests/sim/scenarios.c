@@ -1,0 +1,445 @@
+/*
+ * scenarios.c: what users would notice, asserted over simulated meetings
+ * (sim.h). Usage: vc_sim <scenario> [seed]; ctest runs each scenario.
+ *
+ * Bounds (docs/SIMULATION.md): a join or leave reaches every roster within
+ * 1 s on a healthy path; a participant that vanishes without a word is
+ * gone from every roster within liveness (5 s) + grace (10 s) + 2 s; a
+ * partitioned participant is back in every roster within 15 s of the
+ * heal; a reconnect inside the grace period produces no leave or join at
+ * the others; chat arrives exactly once and in order per sender.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim.h"
+
+static int failures;
+
+#define EXPECT(cond, ...)                                                      \
+  do {                                                                         \
+    if (!(cond)) {                                                             \
+      failures++;                                                              \
+      printf("  FAIL %s:%d: ", __FILE__, __LINE__);                            \
+      printf(__VA_ARGS__);                                                     \
+      printf("\n");                                                            \
+    }                                                                          \
+  } while (0)
+
+static void expect_rosters(sim *s, const char *when) {
+  int bad = sim_check_rosters(s, stdout);
+
+  EXPECT(bad == 0, "%d roster mismatches %s (t=%.1f s)", bad, when,
+         (double)sim_now(s) / SIM_S);
+}
+
+/* |receiver| holds every message |sender| sent from number |from| on,
+ * once each and in order; and nothing twice or out of order before. */
+static void expect_chats(sim *s, int receiver, int sender, int from) {
+  sim_client *r = sim_client_at(s, receiver);
+  sim_client *x = sim_client_at(s, sender);
+  int next = from, last = -1;
+  size_t i;
+
+  for (i = 0; i < r->n_chats; i++) {
+    if (r->chats[i].sender != sender) {
+      continue;
+    }
+    EXPECT(r->chats[i].n > last, "u%d saw c%d:%d after c%d:%d", receiver,
+           sender, r->chats[i].n, sender, last);
+    last = r->chats[i].n;
+    if (r->chats[i].n >= from) {
+      EXPECT(r->chats[i].n == next, "u%d saw c%d:%d, expected c%d:%d", receiver,
+             sender, r->chats[i].n, sender, next);
+      next = r->chats[i].n + 1;
+    }
+  }
+  EXPECT(next == x->chats_sent, "u%d saw c%d up to %d of %d", receiver, sender,
+         next, x->chats_sent);
+}
+
+static void act_join(sim *s, int i) {
+  sim_join(s, i);
+}
+static void act_leave(sim *s, int i) {
+  sim_leave(s, i);
+}
+static void act_crash(sim *s, int i) {
+  sim_crash(s, i);
+}
+static void act_drop(sim *s, int i) {
+  sim_drop_transport(s, i);
+}
+static void act_chat(sim *s, int i) {
+  sim_chat(s, i);
+}
+static void act_partition(sim *s, int i) {
+  sim_partition(s, i);
+}
+static void act_heal(sim *s, int i) {
+  sim_heal(s, i);
+}
+static void act_talk(sim *s, int i) {
+  sim_talk(s, i, 80);
+}
+static void act_quiet(sim *s, int i) {
+  sim_talk(s, i, 0);
+}
+
+static vc_tstamp ms(uint64_t v) {
+  return v * SIM_MS;
+}
+
+static uint32_t session_of(sim *s, int i) {
+  sim_client *c = sim_client_at(s, i);
+  return c->m ? vc_meeting_session_id(c->m) : 0;
+}
+
+/* ---- two participants --------------------------------------------------- */
+
+static void scenario_two(uint64_t seed) {
+  sim_path path = {20, 5, 0, 0, 0};
+  sim *s = sim_new(seed, 2, &path);
+  int k;
+
+  sim_at(s, 0, act_join, 0);
+  sim_at(s, ms(500), act_join, 1);
+  sim_run_until(s, ms(1500));
+  expect_rosters(s, "1 s after the second join");
+  EXPECT(vc_meeting_host(sim_client_at(s, 1)->m) == session_of(s, 0),
+         "the first to join hosts");
+
+  for (k = 0; k < 10; k++) {
+    sim_at(s, ms(2000 + 100 * (uint64_t)k), act_chat, 0);
+    sim_at(s, ms(2050 + 100 * (uint64_t)k), act_chat, 1);
+  }
+  sim_at(s, ms(4000), act_talk, 0);
+  sim_at(s, ms(6000), act_quiet, 0);
+  sim_at(s, ms(6000), act_talk, 1);
+  sim_at(s, ms(8000), act_quiet, 1);
+  sim_run_until(s, ms(5900));
+  for (k = 0; k < 2; k++) {
+    expect_chats(s, k, 0, 0);
+    expect_chats(s, k, 1, 0);
+  }
+  EXPECT(sim_client_at(s, 0)->chats_acked == 10, "u0's chats acknowledged");
+  EXPECT(sim_client_at(s, 1)->speaker == session_of(s, 0),
+         "u1 sees u0 speaking");
+  sim_run_until(s, ms(8000));
+  EXPECT(sim_client_at(s, 0)->speaker == session_of(s, 1),
+         "u0 sees u1 speaking");
+  EXPECT(sim_client_at(s, 1)->speaker == session_of(s, 0),
+         "u1 still shows u0, the last one who spoke");
+
+  sim_at(s, ms(8000), act_leave, 0);
+  sim_run_until(s, ms(9000));
+  EXPECT(vc_meeting_roster_size(sim_client_at(s, 1)->m) == 0,
+         "u1 alone 1 s after u0 left");
+  EXPECT(sim_client_at(s, 1)->left_seen[0] == 1, "u1 saw u0 leave once");
+  EXPECT(vc_meeting_host(sim_client_at(s, 1)->m) == session_of(s, 1),
+         "the host role passed to u1");
+  sim_del(s);
+}
+
+/* ---- ten participants on a lossy path ----------------------------------- */
+
+static uint64_t scenario_ten(uint64_t seed) {
+  sim_path path = {40, 20, 0.02, 0.1, 0.01};
+  sim *s = sim_new(seed, 10, &path);
+  int flicker_before[10], i, k, j;
+  uint64_t hash;
+
+  for (i = 0; i < 10; i++) {
+    sim_at(s, ms(200 * (uint64_t)i), act_join, i);
+  }
+  sim_run_until(s, ms(4000));
+  expect_rosters(s, "2 s after the last join");
+  for (i = 0; i < 10; i++) {
+    flicker_before[i] = 0;
+    for (j = 0; j < 10; j++) {
+      flicker_before[i] += sim_client_at(s, j)->flicker[i];
+    }
+  }
+  for (k = 0; k < 5; k++) {
+    for (i = 0; i < 10; i++) {
+      sim_at(s, ms(4000 + 37 * (uint64_t)(k * 10 + i)), act_chat, i);
+    }
+  }
+  sim_at(s, ms(4500), act_drop, 3);
+  sim_at(s, ms(5000), act_crash, 7);
+  sim_run_until(s, ms(5000 + 5000 + 10000 + 2000));
+  expect_rosters(s, "liveness + grace + 2 s after a crash");
+  for (j = 0; j < 10; j++) {
+    int flicker = 0;
+    if (j == 7) {
+      continue;
+    }
+    for (i = 0; i < 10; i++) {
+      if (i != 7) {
+        expect_chats(s, j, i, 0);
+      }
+    }
+    EXPECT(sim_client_at(s, j)->left_seen[7] == 1, "u%d saw u7 leave once", j);
+    for (i = 0; i < 10; i++) {
+      flicker += sim_client_at(s, i)->flicker[j];
+    }
+    if (j == 3) {
+      EXPECT(flicker == flicker_before[3],
+             "u3's reconnect was visible: %d leave/join events",
+             flicker - flicker_before[3]);
+    }
+  }
+  EXPECT(sim_client_at(s, 3)->resumes >= 1, "u3 resumed its session");
+  hash = sim_trace_hash(s);
+  printf("  ten: %llu events, trace %016llx\n",
+         (unsigned long long)sim_events(s), (unsigned long long)hash);
+  sim_del(s);
+  return hash;
+}
+
+/* ---- two hundred participants ------------------------------------------- */
+
+static void scenario_two_hundred(uint64_t seed) {
+  sim_path path = {30, 10, 0.01, 0, 0};
+  sim *s = sim_new(seed, 200, &path);
+  int i, j;
+
+  for (i = 0; i < 200; i++) {
+    sim_at(s, ms(50 * (uint64_t)i), act_join, i);
+  }
+  sim_run_until(s, ms(10950 + 1000));
+  expect_rosters(s, "1 s after the 200th join");
+  for (i = 0; i < 10; i++) {
+    for (j = 0; j < 3; j++) {
+      sim_at(s, ms(12000 + 100 * (uint64_t)j), act_chat, i * 17);
+    }
+  }
+  for (i = 180; i < 190; i++) {
+    sim_at(s, ms(13000), act_leave, i);
+  }
+  for (i = 190; i < 200; i++) {
+    sim_at(s, ms(13000), act_crash, i);
+  }
+  sim_run_until(s, ms(14000));
+  for (j = 0; j < 180; j++) {
+    for (i = 180; i < 190; i++) {
+      EXPECT(sim_client_at(s, j)->left_seen[i] == 1,
+             "u%d saw u%d leave within 1 s", j, i);
+    }
+  }
+  sim_run_until(s, ms(13000 + 17000));
+  expect_rosters(s, "liveness + grace + 2 s after ten crashes");
+  for (j = 0; j < 180; j++) {
+    for (i = 0; i < 10; i++) {
+      expect_chats(s, j, i * 17, 0);
+    }
+  }
+  sim_del(s);
+}
+
+/* ---- a chat flood ------------------------------------------------------- */
+
+static void scenario_chat_flood(uint64_t seed) {
+  sim_path path = {30, 10, 0.02, 0, 0};
+  sim *s = sim_new(seed, 3, &path);
+  int i, k;
+
+  for (i = 0; i < 3; i++) {
+    sim_at(s, ms(100 * (uint64_t)i), act_join, i);
+  }
+  /* Far over the server's 20 per second: 40 messages at once, some
+   * refused and resent later; then a burst that straddles the server's
+   * rate window, so later messages reach it in a fresh window while
+   * earlier ones were refused. Nothing may arrive out of order. */
+  for (k = 0; k < 40; k++) {
+    sim_at(s, ms(1000), act_chat, 0);
+  }
+  for (k = 0; k < 30; k++) {
+    sim_at(s, ms(4000), act_chat, 2);
+  }
+  for (k = 0; k < 15; k++) {
+    sim_at(s, ms(6000), act_chat, 1);
+    sim_at(s, ms(6985), act_chat, 1);
+    sim_at(s, ms(6990 + 10 * (uint64_t)k), act_chat, 1);
+  }
+  for (k = 0; k < 10; k++) {
+    sim_at(s, ms(1500 + 100 * (uint64_t)k), act_chat, 0);
+    sim_at(s, ms(1550 + 100 * (uint64_t)k), act_chat, 1);
+  }
+  sim_run_until(s, ms(15000));
+  EXPECT(sim_client_at(s, 0)->chats_sent >= VC_MEETING_MAX_PENDING_CHAT,
+         "u0 sent %d", sim_client_at(s, 0)->chats_sent);
+  for (i = 0; i < 3; i++) {
+    expect_chats(s, i, 0, 0);
+    expect_chats(s, i, 1, 0);
+    expect_chats(s, i, 2, 0);
+  }
+  EXPECT(sim_client_at(s, 0)->chats_acked == sim_client_at(s, 0)->chats_sent,
+         "u0: %d of %d acknowledged", sim_client_at(s, 0)->chats_acked,
+         sim_client_at(s, 0)->chats_sent);
+  sim_del(s);
+}
+
+/* ---- churn --------------------------------------------------------------- */
+
+static void scenario_churn(uint64_t seed) {
+  sim_path path = {30, 15, 0.02, 0.1, 0};
+  sim *s = sim_new(seed, 40, &path);
+  uint64_t r = seed * 2654435761u + 1;
+  int t, i;
+
+  for (i = 0; i < 20; i++) {
+    sim_at(s, ms(100 * (uint64_t)i), act_join, i);
+  }
+  for (t = 3; t < 60; t++) {
+    int who, what;
+    r = r * 6364136223846793005ull + 1442695040888963407ull;
+    who = (int)((r >> 33) % 40);
+    what = (int)((r >> 20) % 5);
+    sim_run_until(s, ms(1000 * (uint64_t)t));
+    {
+      sim_client *c = sim_client_at(s, who);
+      int present = c->m && c->alive && !c->ended;
+      if (!present) {
+        sim_join(s, who);
+      } else if (what == 0) {
+        sim_leave(s, who);
+      } else if (what == 1) {
+        sim_crash(s, who);
+      } else if (what == 2) {
+        sim_drop_transport(s, who);
+      } else {
+        sim_chat(s, who);
+      }
+    }
+  }
+  /* The last crash may be at 59 s: liveness + grace + 2 s later. */
+  sim_run_until(s, ms(59000 + 17000));
+  expect_rosters(s, "after an hour's worth of churn in a minute");
+  sim_del(s);
+}
+
+/* ---- partitions ------------------------------------------------------------
+ */
+
+static void scenario_partition(uint64_t seed) {
+  sim_path path = {30, 10, 0.01, 0, 0};
+  sim *s = sim_new(seed, 10, &path);
+  int flicker_before[10], i, j, k;
+
+  for (i = 0; i < 10; i++) {
+    sim_at(s, ms(100 * (uint64_t)i), act_join, i);
+  }
+  sim_run_until(s, ms(3000));
+  expect_rosters(s, "before the partitions");
+  for (i = 0; i < 10; i++) {
+    flicker_before[i] = 0;
+    for (j = 0; j < 10; j++) {
+      flicker_before[i] += sim_client_at(s, j)->flicker[i];
+    }
+  }
+  for (i = 1; i <= 3; i++) {
+    sim_at(s, ms(3000), act_partition, i); /* shorter than liveness */
+    sim_at(s, ms(6000), act_heal, i);
+  }
+  for (i = 8; i <= 9; i++) {
+    sim_at(s, ms(3000), act_partition, i); /* longer than liveness+grace */
+    sim_at(s, ms(33000), act_heal, i);
+  }
+  for (k = 0; k < 5; k++) {
+    sim_at(s, ms(3500 + 400 * (uint64_t)k), act_chat, 0);
+    sim_at(s, ms(3700 + 400 * (uint64_t)k), act_chat, 4);
+    sim_at(s, ms(3600 + 400 * (uint64_t)k), act_chat, 2); /* partitioned */
+  }
+  sim_run_until(s, ms(3000 + 5000 + 10000 + 2000));
+  for (j = 0; j < 8; j++) {
+    EXPECT(sim_client_at(s, j)->left_seen[8] == 1 &&
+               sim_client_at(s, j)->left_seen[9] == 1,
+           "u%d saw the long-partitioned u8 and u9 leave", j);
+    for (i = 1; i <= 3; i++) {
+      int flicker = 0, x;
+      for (x = 0; x < 10; x++) {
+        flicker += sim_client_at(s, x)->flicker[i];
+      }
+      EXPECT(flicker == flicker_before[i],
+             "u%d's 3 s partition was visible: %d leave/join events", i,
+             flicker - flicker_before[i]);
+    }
+    expect_chats(s, j, 0, 0);
+    expect_chats(s, j, 4, 0);
+    expect_chats(s, j, 2, 0);
+  }
+  sim_run_until(s, ms(33000 + 15000));
+  expect_rosters(s, "15 s after the long partition healed");
+  sim_del(s);
+}
+
+/* ---- server restarts
+ * ---------------------------------------------------------- */
+
+static void scenario_server_restart(uint64_t seed) {
+  sim_path path = {25, 10, 0.01, 0, 0};
+  sim *s = sim_new(seed, 10, &path);
+  int sent_before[10], i, j;
+
+  for (i = 0; i < 10; i++) {
+    sim_at(s, ms(100 * (uint64_t)i), act_join, i);
+    sim_at(s, ms(2000 + 50 * (uint64_t)i), act_chat, i);
+  }
+  sim_run_until(s, ms(5000));
+  expect_rosters(s, "before the restart");
+  sim_server_restart(s, 2000);
+  sim_run_until(s, ms(5000 + 2000 + 12000));
+  expect_rosters(s, "12 s after a graceful restart with 2 s down");
+  for (i = 0; i < 10; i++) {
+    sent_before[i] = sim_client_at(s, i)->chats_sent;
+    sim_at(s, ms(19500 + 50 * (uint64_t)i), act_chat, i);
+  }
+  sim_run_until(s, ms(21000));
+  for (j = 0; j < 10; j++) {
+    for (i = 0; i < 10; i++) {
+      expect_chats(s, j, i, sent_before[i]);
+    }
+  }
+  sim_server_crash(s, 3000);
+  sim_run_until(s, ms(21000 + 5000 + 3000 + 12000));
+  expect_rosters(s, "after a crash: liveness + 3 s down + 12 s");
+  sim_del(s);
+}
+
+int main(int argc, char **argv) {
+  const char *name = argc > 1 ? argv[1] : "";
+  uint64_t seed = argc > 2 ? strtoull(argv[2], NULL, 0) : 1;
+
+  if (strcmp(name, "two") == 0) {
+    scenario_two(seed);
+  } else if (strcmp(name, "ten") == 0) {
+    scenario_ten(seed);
+  } else if (strcmp(name, "two_hundred") == 0) {
+    scenario_two_hundred(seed);
+  } else if (strcmp(name, "chat_flood") == 0) {
+    scenario_chat_flood(seed);
+  } else if (strcmp(name, "churn") == 0) {
+    scenario_churn(seed);
+  } else if (strcmp(name, "partition") == 0) {
+    scenario_partition(seed);
+  } else if (strcmp(name, "server_restart") == 0) {
+    scenario_server_restart(seed);
+  } else if (strcmp(name, "determinism") == 0) {
+    uint64_t a = scenario_ten(seed), b = scenario_ten(seed);
+    uint64_t c = scenario_ten(seed + 1);
+    EXPECT(a == b, "the same seed gave traces %016llx and %016llx",
+           (unsigned long long)a, (unsigned long long)b);
+    EXPECT(a != c, "seeds %llu and %llu gave the same trace",
+           (unsigned long long)seed, (unsigned long long)seed + 1);
+  } else {
+    fprintf(stderr,
+            "usage: vc_sim two|ten|two_hundred|chat_flood|churn|partition|"
+            "server_restart|determinism [seed]\n");
+    return 2;
+  }
+  printf("sim %s (seed %llu): %s, %d failures\n", name,
+         (unsigned long long)seed, failures ? "FAILED" : "ok", failures);
+  return failures ? 1 : 0;
+}

@@ -1,3 +1,5 @@
 # server-stub's fuzz targets (included from fuzz/CMakeLists.txt).
 vc_fuzz_target(http_request ${PROJECT_SOURCE_DIR}/fuzz/http_request_fuzz.c
   vc_server_logic)
+vc_fuzz_target(room_session ${PROJECT_SOURCE_DIR}/fuzz/room_session_fuzz.c
+  vc_server_logic)

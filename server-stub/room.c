@@ -16,6 +16,13 @@
 
 #define MS ((vc_tstamp)1000000)
 #define NEVER UINT64_MAX
+/*
+ * Liveness and grace are checked by a sweep over all sessions this often,
+ * not by a timer per session: the room's next expiry is then O(1) to
+ * compute however large the meeting, at the price of up to this much
+ * lateness in noticing a silent participant.
+ */
+#define SWEEP_MS 250
 
 void vc_room_default_limits(vc_room_limits *limits) {
   limits->max_participants = VC_CONTROL_MAX_ROSTER + 1;
@@ -53,7 +60,7 @@ int vc_room_new(vc_room **pr, const char *meeting_id,
   memcpy(r->meeting_id, meeting_id, strlen(meeting_id) + 1);
   r->cb = *cb;
   r->next_session = 1;
-  r->next_heartbeat = NEVER;
+  r->next_heartbeat = r->next_sweep = NEVER;
   n = r->limits.max_participants;
   r->sessions = calloc(n, sizeof(*r->sessions));
   r->wire_parts = calloc(n, sizeof(*r->wire_parts));
@@ -429,6 +436,7 @@ static int admit(vc_room *r, vc_conn_id conn, const Vc__Wire__Join *join,
   }
   if (r->next_heartbeat == NEVER) {
     r->next_heartbeat = ts + r->limits.heartbeat_interval_ms * MS;
+    r->next_sweep = ts + SWEEP_MS * MS;
   }
   send_welcome(r, s, 0, ts);
 
@@ -502,7 +510,7 @@ static void remove_session(vc_room *r, vc__room_session *s,
     succeed_host(r, ts);
   }
   if (r->n_sessions == 0) {
-    r->next_heartbeat = NEVER;
+    r->next_heartbeat = r->next_sweep = NEVER;
   }
 }
 
@@ -750,23 +758,17 @@ void vc_room_conn_closed(vc_room *r, vc_conn_id conn, vc_tstamp ts) {
 }
 
 vc_tstamp vc_room_get_expiry(const vc_room *r) {
-  vc_tstamp t = r->next_heartbeat;
-  size_t i;
-
-  for (i = 0; i < r->n_sessions; i++) {
-    const vc__room_session *s = &r->sessions[i];
-    vc_tstamp due = s->conn ? s->last_rx + r->limits.liveness_timeout_ms * MS
-                            : s->detached_at + r->limits.resume_grace_ms * MS;
-    if (due < t) {
-      t = due;
-    }
-  }
-  return t;
+  return r->next_heartbeat < r->next_sweep ? r->next_heartbeat : r->next_sweep;
 }
 
 void vc_room_handle_expiry(vc_room *r, vc_tstamp ts) {
   size_t i = 0;
 
+  if (ts >= r->next_sweep) {
+    r->next_sweep = ts + SWEEP_MS * MS;
+  } else {
+    i = r->n_sessions; /* only the heartbeat is due */
+  }
   while (i < r->n_sessions) {
     vc__room_session *s = &r->sessions[i];
     if (s->conn && ts >= s->last_rx + r->limits.liveness_timeout_ms * MS) {
@@ -787,8 +789,10 @@ void vc_room_handle_expiry(vc_room *r, vc_tstamp ts) {
     ctl.msg_case = VC__WIRE__CONTROL__MSG_HEARTBEAT;
     ctl.heartbeat = &hb;
     vc__room_broadcast(r, &ctl, NULL, ts);
-    r->next_heartbeat =
-        r->n_sessions ? ts + r->limits.heartbeat_interval_ms * MS : NEVER;
+    r->next_heartbeat = ts + r->limits.heartbeat_interval_ms * MS;
+  }
+  if (r->n_sessions == 0) {
+    r->next_heartbeat = r->next_sweep = NEVER;
   }
 }
 

@@ -54,6 +54,7 @@ struct vc_room {
   uint32_t next_session;
   uint32_t host;
   vc_tstamp next_heartbeat;
+  vc_tstamp next_sweep; /* liveness and grace checks, every SWEEP_MS */
 
   uint64_t chat_seq;
   vc__room_chat *history; /* ring of limits.chat_history */

@@ -238,6 +238,35 @@ static void scenario_two_hundred(uint64_t seed) {
   sim_del(s);
 }
 
+/* ---- a thousand: the largest room DESIGN.md plans for ------------------- */
+
+static void scenario_thousand(uint64_t seed) {
+  sim_path path = {30, 10, 0.01, 0, 0};
+  sim *s = sim_new(seed, 1000, &path);
+  int i, j;
+
+  for (i = 0; i < 1000; i++) {
+    sim_at(s, ms(20 * (uint64_t)i), act_join, i);
+  }
+  sim_run_until(s, ms(19980 + 2000));
+  expect_rosters(s, "2 s after the 1000th join");
+  for (i = 0; i < 5; i++) {
+    sim_at(s, ms(23000 + 100 * (uint64_t)i), act_chat, i * 199);
+  }
+  for (i = 900; i < 950; i++) {
+    sim_at(s, ms(24000), act_leave, i);
+  }
+  sim_run_until(s, ms(26000));
+  for (j = 0; j < 900; j++) {
+    for (i = 0; i < 5; i++) {
+      expect_chats(s, j, i * 199, 0);
+    }
+  }
+  expect_rosters(s, "2 s after 50 left at once");
+  printf("  thousand: %llu events\n", (unsigned long long)sim_events(s));
+  sim_del(s);
+}
+
 /* ---- a chat flood ------------------------------------------------------- */
 
 static void scenario_chat_flood(uint64_t seed) {
@@ -418,6 +447,8 @@ int main(int argc, char **argv) {
     scenario_ten(seed);
   } else if (strcmp(name, "two_hundred") == 0) {
     scenario_two_hundred(seed);
+  } else if (strcmp(name, "thousand") == 0) {
+    scenario_thousand(seed);
   } else if (strcmp(name, "chat_flood") == 0) {
     scenario_chat_flood(seed);
   } else if (strcmp(name, "churn") == 0) {
@@ -435,7 +466,8 @@ int main(int argc, char **argv) {
            (unsigned long long)seed, (unsigned long long)seed + 1);
   } else {
     fprintf(stderr,
-            "usage: vc_sim two|ten|two_hundred|chat_flood|churn|partition|"
+            "usage: vc_sim two|ten|two_hundred|thousand|chat_flood|churn|"
+            "partition|"
             "server_restart|determinism [seed]\n");
     return 2;
   }

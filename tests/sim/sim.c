@@ -75,6 +75,13 @@ struct sim {
   vc_room *room;
   int server_up;
   sim_client *clients;
+  /* A tournament tree over the clients' next due times (meeting timer or
+   * audio packet): the earliest of a thousand clients in O(1), updated in
+   * O(log n) when one of them changes. Leaves start at |tree_base|. */
+  vc_tstamp *tree;
+  size_t tree_base;
+  /* The room's expiry, cached: it changes only when the room is called. */
+  vc_tstamp room_due;
   int n_clients;
   uint64_t hash;
   uint64_t events;
@@ -258,10 +265,32 @@ static void schedule(sim *s, vc_tstamp at, enum ev_type type, int client,
 
 /* ---- clients ------------------------------------------------------------ */
 
+static void touch(sim *s, sim_client *cl) {
+  vc_tstamp due = UINT64_MAX;
+  size_t i = s->tree_base + (size_t)cl->idx;
+
+  if (cl->m) {
+    due = vc_meeting_get_expiry(cl->m);
+    if (cl->loudness && cl->next_audio < due) {
+      due = cl->next_audio;
+    }
+  }
+  s->tree[i] = due;
+  for (i /= 2; i >= 1; i /= 2) {
+    vc_tstamp a = s->tree[2 * i], b = s->tree[2 * i + 1];
+    s->tree[i] = a < b ? a : b;
+  }
+}
+
+static void touch_room(sim *s) {
+  s->room_due = s->room ? vc_room_get_expiry(s->room) : UINT64_MAX;
+}
+
 static void flush_client(sim *s, sim_client *cl) {
   vc_ssize n;
 
   if (!cl->m) {
+    touch(s, cl);
     return;
   }
   while ((n = vc_meeting_pop_frame(cl->m, s->frame, sizeof(s->frame))) > 0) {
@@ -270,6 +299,7 @@ static void flush_client(sim *s, sim_client *cl) {
       transmit(s, cl->conn, 1, s->frame, (size_t)n, 1);
     }
   }
+  touch(s, cl);
 }
 
 /* The client closes its transport; the server hears of it one path delay
@@ -566,6 +596,11 @@ static void dispatch(sim *s, sim_event *ev) {
     server_start(s);
     break;
   }
+  /* Whatever ran may have moved this client's or the room's timers. */
+  if (ev->client >= 0 && ev->client < s->n_clients) {
+    flush_client(s, &s->clients[ev->client]);
+  }
+  touch_room(s);
 }
 
 static void send_audio(sim *s, sim_client *cl) {
@@ -592,27 +627,23 @@ static void send_audio(sim *s, sim_client *cl) {
   }
 }
 
-/* The earliest thing due: an event, a meeting timer, the room's timer, or
- * an audio packet. */
-static vc_tstamp next_due(sim *s) {
+/* The earliest thing due: an event, a client's timer or audio packet,
+ * or the room's timer. */
+static vc_tstamp next_due(const sim *s) {
   vc_tstamp t = s->n_heap ? s->heap[0].at : UINT64_MAX;
-  int i;
 
-  for (i = 0; i < s->n_clients; i++) {
-    sim_client *cl = &s->clients[i];
-    if (cl->m) {
-      vc_tstamp e = vc_meeting_get_expiry(cl->m);
-      t = e < t ? e : t;
-      if (cl->loudness && cl->next_audio < t) {
-        t = cl->next_audio;
-      }
-    }
+  t = s->tree[1] < t ? s->tree[1] : t;
+  return s->room_due < t ? s->room_due : t;
+}
+
+/* The client whose due time is the earliest (the tree's minimum). */
+static sim_client *earliest_client(sim *s) {
+  size_t i = 1;
+
+  while (i < s->tree_base) {
+    i = s->tree[2 * i] <= s->tree[2 * i + 1] ? 2 * i : 2 * i + 1;
   }
-  if (s->room) {
-    vc_tstamp e = vc_room_get_expiry(s->room);
-    t = e < t ? e : t;
-  }
-  return t;
+  return &s->clients[i - s->tree_base];
 }
 
 void sim_run_until(sim *s, vc_tstamp until) {
@@ -621,7 +652,6 @@ void sim_run_until(sim *s, vc_tstamp until) {
 
   for (;;) {
     vc_tstamp t = next_due(s);
-    int i;
     if (t > until) {
       s->now = until;
       return;
@@ -636,18 +666,24 @@ void sim_run_until(sim *s, vc_tstamp until) {
       fprintf(stderr, "sim: stuck at %llu ns\n", (unsigned long long)s->now);
       abort();
     }
-    for (i = 0; i < s->n_clients; i++) {
-      sim_client *cl = &s->clients[i];
+    while (s->tree[1] <= s->now) {
+      sim_client *cl = earliest_client(s);
       if (cl->m && vc_meeting_get_expiry(cl->m) <= s->now) {
         vc_meeting_handle_expiry(cl->m, s->now);
-        flush_client(s, cl);
       }
       if (cl->m && cl->loudness && cl->next_audio <= s->now) {
         send_audio(s, cl);
       }
+      flush_client(s, cl);
+      if (++spins > 1000000) {
+        fprintf(stderr, "sim: u%d stuck at %llu ns\n", cl->idx,
+                (unsigned long long)s->now);
+        abort();
+      }
     }
-    if (s->room && vc_room_get_expiry(s->room) <= s->now) {
+    if (s->room_due <= s->now) {
       vc_room_handle_expiry(s->room, s->now);
+      touch_room(s);
     }
     while (s->n_heap && s->heap[0].at <= s->now) {
       sim_event ev = pop(s);
@@ -680,7 +716,17 @@ sim *sim_new(uint64_t seed, int n_clients, const sim_path *path) {
     cl->path = *path;
     snprintf(cl->user, sizeof(cl->user), "u%d", i);
   }
+  for (s->tree_base = 1; s->tree_base < (size_t)n_clients; s->tree_base *= 2) {
+  }
+  s->tree = malloc(2 * s->tree_base * sizeof(*s->tree));
+  if (!s->tree) {
+    abort();
+  }
+  for (i = 0; i < (int)(2 * s->tree_base); i++) {
+    s->tree[i] = UINT64_MAX;
+  }
   server_start(s);
+  touch_room(s);
   return s;
 }
 
@@ -706,6 +752,7 @@ void sim_del(sim *s) {
     }
   }
   free(s->heap);
+  free(s->tree);
   free(s->conns);
   free(s->clients);
   free(s);
@@ -764,6 +811,7 @@ void sim_join(sim *s, int idx) {
   }
   cl->alive = 1;
   client_connect(s, cl);
+  flush_client(s, &s->clients[idx]);
 }
 
 void sim_leave(sim *s, int idx) {
@@ -790,6 +838,7 @@ void sim_crash(sim *s, int idx) {
   cl->conn = 0;
   cl->conn_up = 0;
   cl->loudness = 0;
+  flush_client(s, &s->clients[idx]);
 }
 
 void sim_drop_transport(sim *s, int idx) {
@@ -816,12 +865,14 @@ void sim_heal(sim *s, int idx) {
 void sim_server_crash(sim *s, uint32_t down_ms) {
   server_stop(s);
   schedule(s, s->now + down_ms * SIM_MS, EV_SERVER_UP, 0, 0);
+  touch_room(s);
 }
 
 void sim_server_restart(sim *s, uint32_t down_ms) {
   vc_room_shutdown(s->room, s->now);
   server_stop(s);
   schedule(s, s->now + down_ms * SIM_MS, EV_SERVER_UP, 0, 0);
+  touch_room(s);
 }
 
 void sim_chat(sim *s, int idx) {
@@ -845,6 +896,7 @@ void sim_talk(sim *s, int idx, uint32_t loudness) {
 
   cl->loudness = loudness;
   cl->next_audio = s->now;
+  flush_client(s, &s->clients[idx]);
 }
 
 /* ---- checks ---------------------------------------------------------------

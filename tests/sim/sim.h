@@ -17,7 +17,7 @@
 
 #define SIM_MS ((vc_tstamp)1000000)
 #define SIM_S (1000 * SIM_MS)
-#define SIM_MAX_CLIENTS 256
+#define SIM_MAX_CLIENTS 1000
 #define SIM_MAX_CHATS 64 /* per sender */
 
 /* Network behaviour of one client's path to the server. */
@@ -53,7 +53,7 @@ typedef struct sim_client {
   int burst_left;
   char user[16];
   /* What the user saw. */
-  sim_chat_rx chats[SIM_MAX_CLIENTS * SIM_MAX_CHATS / 16];
+  sim_chat_rx chats[2048];
   size_t n_chats;
   int chats_sent;
   int chats_acked;

@@ -422,3 +422,37 @@ void test_vc_meeting_removal_ends_the_meeting(void) {
                VC_ERR_STATE);
   vc_meeting_del(m);
 }
+
+void test_vc_meeting_subscriptions_are_sent_after_every_join(void) {
+  recorder r;
+  vc_meeting *m = new_meeting(&r);
+  vc_control_decoder *dec = NULL;
+  vc_subscription subs[2] = {{2, VC_STREAM_KIND_VIDEO, 1},
+                             {3, VC_STREAM_KIND_SCREEN, 3}};
+  vc_subscription bad = {2, VC_STREAM_KIND_VIDEO, 4};
+  Vc__Wire__Control *c;
+  int round, found;
+
+  CHECK(m != NULL);
+  CHECK_INT_EQ(vc_control_decoder_new(&dec, VC_CONTROL_ARENA_LEN), 0);
+  CHECK_INT_EQ(vc_meeting_subscribe(m, &bad, 1, 0), VC_ERR_INVALID_ARGUMENT);
+  CHECK_INT_EQ(vc_meeting_subscribe(m, subs, 2, 0), 0);
+  for (round = 0; round < 2; round++) {
+    if (round == 1) {
+      vc_meeting_transport_lost(m, 2 * MS);
+    }
+    CHECK_INT_EQ(vc_meeting_connected(m, 3 * MS), 0);
+    CHECK_INT_EQ(welcome(m, 3, 0, 3 * MS), 0);
+    found = 0;
+    while ((c = next_sent(m, dec)) != NULL) {
+      if (c->msg_case == VC__WIRE__CONTROL__MSG_SUBSCRIBE) {
+        CHECK_INT_EQ(c->subscribe->n_subscriptions, 2);
+        CHECK_INT_EQ(c->subscribe->subscriptions[1]->max_layer, 3);
+        found++;
+      }
+    }
+    CHECK_INT_EQ(found, 1);
+  }
+  vc_control_decoder_del(dec);
+  vc_meeting_del(m);
+}

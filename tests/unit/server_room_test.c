@@ -253,3 +253,121 @@ void test_vc_room_resume_keeps_the_session(void) {
   CHECK_INT_EQ(vc_room_size(r), 0);
   del_room(r, &w);
 }
+
+static int host_action(vc_room *r, vc_conn_id conn, uint32_t sender,
+                       Vc__Wire__HostActionKind action, uint32_t target) {
+  uint8_t frame[128];
+  Vc__Wire__Control ctl;
+  Vc__Wire__HostAction ha;
+
+  vc__wire__control__init(&ctl);
+  vc__wire__host_action__init(&ha);
+  ha.action = action;
+  ha.target_session = target;
+  ctl.msg_case = VC__WIRE__CONTROL__MSG_HOST_ACTION;
+  ctl.host_action = &ha;
+  return vc_room_receive(r, conn, frame,
+                         control_frame(frame, sizeof(frame), sender, &ctl), MS);
+}
+
+void test_vc_room_only_the_host_acts(void) {
+  wire_log w;
+  vc_room *r = new_room(&w, 10);
+  int before;
+
+  CHECK(r != NULL);
+  CHECK_INT_EQ(join(r, 1, "alice", NULL, MS), 0); /* session 1, host */
+  CHECK_INT_EQ(join(r, 2, "bob", NULL, MS), 0);   /* session 2 */
+  CHECK_INT_EQ(join(r, 3, "carol", NULL, MS), 0); /* session 3 */
+  CHECK_INT_EQ(
+      host_action(r, 2, 2, VC__WIRE__HOST_ACTION_KIND__HOST_ACTION_REMOVE, 3),
+      VC_ERR_STATE);
+  CHECK_INT_EQ(w.last_error, VC__WIRE__ERROR_CODE__ERROR_CODE_NOT_HOST);
+  CHECK_INT_EQ(vc_room_size(r), 3);
+  CHECK_INT_EQ(
+      host_action(r, 1, 1, VC__WIRE__HOST_ACTION_KIND__HOST_ACTION_REMOVE, 9),
+      VC_ERR_INVALID_ARGUMENT);
+  CHECK_INT_EQ(w.last_error,
+               VC__WIRE__ERROR_CODE__ERROR_CODE_UNKNOWN_PARTICIPANT);
+  /* A mute request reaches only its target. */
+  before = w.frames[2];
+  CHECK_INT_EQ(host_action(r, 1, 1,
+                           VC__WIRE__HOST_ACTION_KIND__HOST_ACTION_MUTE_REQUEST,
+                           3),
+               0);
+  CHECK_INT_EQ(w.frames[2], before);
+  /* Removal: the target's connection closes, the room shrinks. */
+  CHECK_INT_EQ(
+      host_action(r, 1, 1, VC__WIRE__HOST_ACTION_KIND__HOST_ACTION_REMOVE, 3),
+      0);
+  CHECK_INT_EQ(w.closed[3], 1);
+  CHECK_INT_EQ(vc_room_size(r), 2);
+  /* Transfer: bob hosts now, so alice can no longer remove him. */
+  CHECK_INT_EQ(
+      host_action(r, 1, 1,
+                  VC__WIRE__HOST_ACTION_KIND__HOST_ACTION_TRANSFER_HOST, 2),
+      0);
+  CHECK_INT_EQ(
+      host_action(r, 1, 1, VC__WIRE__HOST_ACTION_KIND__HOST_ACTION_REMOVE, 2),
+      VC_ERR_STATE);
+  /* No waiting room: admitting is refused with a reason. */
+  CHECK_INT_EQ(
+      host_action(r, 2, 2, VC__WIRE__HOST_ACTION_KIND__HOST_ACTION_ADMIT, 1),
+      VC_ERR_STATE);
+  del_room(r, &w);
+}
+
+static void send_video(vc_room *r, vc_conn_id conn, uint32_t sender,
+                       uint32_t layer) {
+  uint8_t frame[128];
+  vc_route route;
+  vc_ssize n;
+
+  memset(&route, 0, sizeof(route));
+  route.kind = VC_STREAM_KIND_VIDEO;
+  route.sender_session = sender;
+  route.layer = layer;
+  n = vc_envelope_encode(frame, sizeof(frame), &route, (const uint8_t *)"v", 1);
+  if (n > 0) {
+    vc_room_receive(r, conn, frame, (size_t)n, MS);
+  }
+}
+
+void test_vc_room_video_follows_subscriptions(void) {
+  wire_log w;
+  vc_room *r = new_room(&w, 10);
+  Vc__Wire__Control ctl;
+  Vc__Wire__Subscribe sub;
+  Vc__Wire__Subscription one, *ones[1];
+  uint8_t frame[128];
+
+  CHECK(r != NULL);
+  CHECK_INT_EQ(join(r, 1, "alice", NULL, MS), 0);
+  CHECK_INT_EQ(join(r, 2, "bob", NULL, MS), 0);
+  CHECK_INT_EQ(join(r, 3, "carol", NULL, MS), 0);
+  /* Nobody asked for video yet. */
+  send_video(r, 1, 1, 0);
+  CHECK_INT_EQ(w.datagrams, 0);
+  /* bob wants alice's video up to layer 1. */
+  vc__wire__control__init(&ctl);
+  vc__wire__subscribe__init(&sub);
+  vc__wire__subscription__init(&one);
+  one.session_id = 1;
+  one.kind = VC__WIRE__STREAM_KIND__STREAM_KIND_VIDEO;
+  one.max_layer = 1;
+  ones[0] = &one;
+  sub.subscriptions = ones;
+  sub.n_subscriptions = 1;
+  ctl.msg_case = VC__WIRE__CONTROL__MSG_SUBSCRIBE;
+  ctl.subscribe = &sub;
+  CHECK_INT_EQ(vc_room_receive(r, 2, frame,
+                               control_frame(frame, sizeof(frame), 2, &ctl),
+                               MS),
+               0);
+  send_video(r, 1, 1, 0);
+  send_video(r, 1, 1, 1);
+  send_video(r, 1, 1, 2); /* above bob's layer: not sent */
+  send_video(r, 3, 3, 0); /* carol's video: bob did not ask */
+  CHECK_INT_EQ(w.datagrams, 2);
+  del_room(r, &w);
+}

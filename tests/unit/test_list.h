@@ -54,6 +54,7 @@
   X(frame, init_needs_a_max_length_buffer)                                     \
   X(frame, header_is_the_minimal_varint)                                       \
   X(frame, write_header_errors)                                                \
+  X(msg_queue, keeps_order_and_both_caps)                                      \
   X(meeting, join_then_welcome)                                                \
   X(meeting, paged_roster_completes_at_the_last_page)                          \
   X(meeting, hostile_frames_change_nothing)                                    \
@@ -63,6 +64,7 @@
   X(meeting, silent_server_means_reconnect_and_resume)                         \
   X(meeting, speaker_switches_only_after_holding)                              \
   X(meeting, removal_ends_the_meeting)                                         \
+  X(meeting, subscriptions_are_sent_after_every_join)                          \
   VC_UNIT_TESTS_SERVER(X)
 
 #endif /* VC_TEST_LIST_H */

@@ -37,6 +37,8 @@
   X(room, refusals_explain_and_change_nothing)                                 \
   X(room, spoofed_media_is_dropped)                                            \
   X(room, chat_rate_cap_is_reached)                                            \
-  X(room, resume_keeps_the_session)
+  X(room, resume_keeps_the_session)                                            \
+  X(room, only_the_host_acts)                                                  \
+  X(room, video_follows_subscriptions)
 
 #endif /* VC_TEST_LIST_SERVER_H */

@@ -4,6 +4,7 @@
  * frames, the caps on pending chat and on the outbox, de-duplication,
  * liveness and reconnect, and the active speaker's hysteresis.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -454,5 +455,65 @@ void test_vc_meeting_subscriptions_are_sent_after_every_join(void) {
     CHECK_INT_EQ(found, 1);
   }
   vc_control_decoder_del(dec);
+  vc_meeting_del(m);
+}
+
+void test_vc_meeting_roster_cap_is_reached(void) {
+  static Vc__Wire__Participant many[VC_CONTROL_MAX_ROSTER + 1];
+  static Vc__Wire__Participant *ptrs[VC_CONTROL_MAX_ROSTER + 1];
+  static char names[VC_CONTROL_MAX_ROSTER + 1][16];
+  static uint8_t frame[VC_ENVELOPE_MAX_LEN];
+  static const uint8_t token[16] = {9};
+  recorder r;
+  vc_meeting *m = new_meeting(&r);
+  Vc__Wire__Control ctl;
+  Vc__Wire__Welcome w;
+  Vc__Wire__RosterPage page;
+  Vc__Wire__ParticipantJoined pj;
+  size_t i, len;
+
+  CHECK(m != NULL);
+  for (i = 0; i <= VC_CONTROL_MAX_ROSTER; i++) {
+    snprintf(names[i], sizeof(names[i]), "u%zu", i);
+    vc__wire__participant__init(&many[i]);
+    many[i].session_id = (uint32_t)i + 2;
+    many[i].user = names[i];
+    many[i].display_name = names[i];
+    ptrs[i] = &many[i];
+  }
+  vc_meeting_connected(m, 0);
+  vc__wire__control__init(&ctl);
+  vc__wire__welcome__init(&w);
+  w.session_id = 1;
+  w.resume_token.data = (uint8_t *)(uintptr_t)token;
+  w.resume_token.len = sizeof(token);
+  w.roster = ptrs;
+  w.n_roster = VC_CONTROL_MAX_ROSTER_PAGE;
+  w.roster_total = VC_CONTROL_MAX_ROSTER;
+  ctl.msg_case = VC__WIRE__CONTROL__MSG_WELCOME;
+  ctl.welcome = &w;
+  len = server_frame(frame, sizeof(frame), &ctl);
+  CHECK(len > 0);
+  CHECK_INT_EQ(vc_meeting_receive(m, frame, len, MS), 0);
+  vc__wire__control__init(&ctl);
+  vc__wire__roster_page__init(&page);
+  page.participants = ptrs + VC_CONTROL_MAX_ROSTER_PAGE;
+  page.n_participants = VC_CONTROL_MAX_ROSTER_PAGE;
+  ctl.msg_case = VC__WIRE__CONTROL__MSG_ROSTER_PAGE;
+  ctl.roster_page = &page;
+  len = server_frame(frame, sizeof(frame), &ctl);
+  CHECK_INT_EQ(vc_meeting_receive(m, frame, len, MS), 0);
+  CHECK_INT_EQ(vc_meeting_get_phase(m), VC_MEETING_JOINED);
+  CHECK_INT_EQ(vc_meeting_roster_size(m), VC_CONTROL_MAX_ROSTER);
+  /* One more is refused, and the roster stays as it was. */
+  vc__wire__control__init(&ctl);
+  vc__wire__participant_joined__init(&pj);
+  pj.participant = ptrs[VC_CONTROL_MAX_ROSTER];
+  ctl.msg_case = VC__WIRE__CONTROL__MSG_PARTICIPANT_JOINED;
+  ctl.participant_joined = &pj;
+  len = server_frame(frame, sizeof(frame), &ctl);
+  CHECK_INT_EQ(vc_meeting_receive(m, frame, len, MS), VC_ERR_QUEUE_FULL);
+  CHECK_INT_EQ(vc_meeting_roster_size(m), VC_CONTROL_MAX_ROSTER);
+  CHECK(vc_meeting_find(m, VC_CONTROL_MAX_ROSTER + 2) == NULL);
   vc_meeting_del(m);
 }

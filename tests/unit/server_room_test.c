@@ -371,3 +371,29 @@ void test_vc_room_video_follows_subscriptions(void) {
   CHECK_INT_EQ(w.datagrams, 2);
   del_room(r, &w);
 }
+
+void test_vc_room_chat_history_cap_is_reached(void) {
+  static const uint8_t token[16] = {0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a,
+                                    0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a,
+                                    0x5a, 0x5a, 0x5a, 0x5a};
+  wire_log w;
+  vc_room *r = new_room(&w, 10);
+  uint64_t id;
+  int before;
+
+  CHECK(r != NULL);
+  CHECK_INT_EQ(join(r, 1, "alice", NULL, MS), 0);
+  CHECK_INT_EQ(join(r, 2, "bob", NULL, MS), 0);
+  /* 300 messages, three a second (the test room's rate). */
+  for (id = 1; id <= 300; id++) {
+    CHECK_INT_EQ(chat(r, 2, 2, id, (vc_tstamp)(id / 3) * 1000 * MS), 0);
+  }
+  vc_room_conn_closed(r, 1, 100 * 1000 * MS);
+  before = w.frames[3];
+  /* alice resumes having seen nothing: only the last 256 remain. */
+  CHECK_INT_EQ(join(r, 3, "alice", token, 100 * 1000 * MS + MS), 0);
+  CHECK_INT_EQ(w.frames[3] - before, 1 + 256); /* Welcome and the replay */
+  /* A resend of a message that fell out of the history is a new one. */
+  CHECK_INT_EQ(chat(r, 2, 2, 1, 101 * 1000 * MS), 0);
+  del_room(r, &w);
+}

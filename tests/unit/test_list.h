@@ -65,6 +65,7 @@
   X(meeting, speaker_switches_only_after_holding)                              \
   X(meeting, removal_ends_the_meeting)                                         \
   X(meeting, subscriptions_are_sent_after_every_join)                          \
+  X(meeting, roster_cap_is_reached)                                            \
   VC_UNIT_TESTS_SERVER(X)
 
 #endif /* VC_TEST_LIST_H */

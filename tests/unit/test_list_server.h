@@ -39,6 +39,7 @@
   X(room, chat_rate_cap_is_reached)                                            \
   X(room, resume_keeps_the_session)                                            \
   X(room, only_the_host_acts)                                                  \
-  X(room, video_follows_subscriptions)
+  X(room, video_follows_subscriptions)                                         \
+  X(room, chat_history_cap_is_reached)
 
 #endif /* VC_TEST_LIST_SERVER_H */

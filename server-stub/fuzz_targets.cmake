@@ -3,3 +3,5 @@ vc_fuzz_target(http_request ${PROJECT_SOURCE_DIR}/fuzz/http_request_fuzz.c
   vc_server_logic)
 vc_fuzz_target(room_session ${PROJECT_SOURCE_DIR}/fuzz/room_session_fuzz.c
   vc_server_logic)
+vc_fuzz_target(ws_reader ${PROJECT_SOURCE_DIR}/fuzz/ws_reader_fuzz.c
+  vc_server_logic)

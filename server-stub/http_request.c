@@ -154,10 +154,47 @@ static int name_is(const char *name, size_t n, const char *want) {
   return strlen(want) == n && strncasecmp(name, want, n) == 0;
 }
 
+/* Header fields that may appear at most once, as bits of |*seen|. */
+enum {
+  SEEN_CONTENT_LENGTH = 1 << 0,
+  SEEN_HOST = 1 << 1,
+  SEEN_ORIGIN = 1 << 2,
+  SEEN_WS_KEY = 1 << 3,
+  SEEN_WS_VERSION = 1 << 4
+};
+
+/* Copies a value of at most |max| bytes; longer ones are -431, not cut. */
+static int copy_value(char *dst, size_t max, const char *v, size_t vlen) {
+  if (vlen > max) {
+    return -431;
+  }
+  memcpy(dst, v, vlen);
+  dst[vlen] = '\0';
+  return 0;
+}
+
+/* Sec-WebSocket-Version: 1*DIGIT (RFC 6455 §4.1); anything else is 0. */
+static int parse_ws_version(const char *v, size_t vlen) {
+  int version = 0;
+  size_t i;
+
+  if (vlen == 0 || vlen > 3) {
+    return 0;
+  }
+  for (i = 0; i < vlen; i++) {
+    if (v[i] < '0' || v[i] > '9') {
+      return 0;
+    }
+    version = version * 10 + (v[i] - '0');
+  }
+  return version;
+}
+
 static int parse_header(vc_http_request *req, const char *p, size_t n,
-                        int *content_length_seen) {
+                        unsigned *seen) {
   const char *colon = memchr(p, ':', n), *v, *vend;
-  size_t nlen, i;
+  size_t nlen, vlen, i;
+  unsigned bit;
 
   if (p[0] == ' ' || p[0] == '\t') {
     return -400; /* obs-fold: rejected (RFC 9112 §5.2) */
@@ -185,22 +222,46 @@ static int parse_header(vc_http_request *req, const char *p, size_t n,
     vend--;
   }
 
+  vlen = (size_t)(vend - v);
+  bit = name_is(p, nlen, "content-length")          ? SEEN_CONTENT_LENGTH
+        : name_is(p, nlen, "host")                  ? SEEN_HOST
+        : name_is(p, nlen, "origin")                ? SEEN_ORIGIN
+        : name_is(p, nlen, "sec-websocket-key")     ? SEEN_WS_KEY
+        : name_is(p, nlen, "sec-websocket-version") ? SEEN_WS_VERSION
+                                                    : 0;
+  if (bit & *seen) {
+    return -400; /* a second one: never guess which is true */
+  }
+  *seen |= bit;
+
   if (name_is(p, nlen, "connection")) {
-    if (has_token(v, (size_t)(vend - v), "close")) {
+    if (has_token(v, vlen, "close")) {
       req->keep_alive = 0;
-    } else if (has_token(v, (size_t)(vend - v), "keep-alive")) {
+    } else if (has_token(v, vlen, "keep-alive")) {
       req->keep_alive = 1;
     }
-  } else if (name_is(p, nlen, "content-length")) {
-    if (v == vend || *content_length_seen) {
-      return -400; /* empty, or a second one: never guess which is true */
+    /* Lines of one field name add up (RFC 9110 §5.3). */
+    req->connection_upgrade |= has_token(v, vlen, "upgrade");
+  } else if (name_is(p, nlen, "upgrade")) {
+    req->upgrade_websocket |= has_token(v, vlen, "websocket");
+  } else if (bit == SEEN_HOST) {
+    return copy_value(req->host, VC_HTTP_MAX_HOST_LEN, v, vlen);
+  } else if (bit == SEEN_ORIGIN) {
+    req->has_origin = 1;
+    return copy_value(req->origin, VC_HTTP_MAX_ORIGIN_LEN, v, vlen);
+  } else if (bit == SEEN_WS_KEY) {
+    return copy_value(req->ws_key, VC_HTTP_MAX_WS_KEY_LEN, v, vlen);
+  } else if (bit == SEEN_WS_VERSION) {
+    req->ws_version = parse_ws_version(v, vlen);
+  } else if (bit == SEEN_CONTENT_LENGTH) {
+    if (v == vend) {
+      return -400;
     }
     for (i = 0; v + i < vend; i++) {
       if (v[i] < '0' || v[i] > '9') {
         return -400;
       }
     }
-    *content_length_seen = 1;
     while (v < vend && *v == '0') {
       v++;
     }
@@ -210,7 +271,6 @@ static int parse_header(vc_http_request *req, const char *p, size_t n,
   } else if (name_is(p, nlen, "transfer-encoding")) {
     return -501;
   } else if (name_is(p, nlen, "if-none-match")) {
-    size_t vlen = (size_t)(vend - v);
     if (vlen <= VC_HTTP_MAX_ETAG_LEN) {
       memcpy(req->if_none_match, v, vlen);
       req->if_none_match[vlen] = '\0';
@@ -222,9 +282,11 @@ static int parse_header(vc_http_request *req, const char *p, size_t n,
 int vc_http_parse_request(vc_http_request *req, const char *buf, size_t len) {
   const char *p, *end, *next;
   size_t start = 0, total, n;
-  int content_length_seen = 0, rv;
+  unsigned seen = 0;
+  int rv;
 
   memset(req, 0, sizeof(*req));
+  req->ws_version = -1;
   /* RFC 9112 §2.2: ignore empty lines before the request line. */
   while (start < len && (buf[start] == '\r' || buf[start] == '\n')) {
     start++;
@@ -258,7 +320,7 @@ int vc_http_parse_request(vc_http_request *req, const char *buf, size_t len) {
     if (++req->n_headers > VC_HTTP_MAX_HEADERS) {
       return -431;
     }
-    rv = parse_header(req, p, n, &content_length_seen);
+    rv = parse_header(req, p, n, &seen);
     if (rv < 0) {
       return rv;
     }

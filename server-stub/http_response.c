@@ -22,6 +22,8 @@ const char *vc_http_reason(int status) {
     return "Permanent Redirect";
   case 400:
     return "Bad Request";
+  case 403:
+    return "Forbidden";
   case 404:
     return "Not Found";
   case 405:
@@ -32,6 +34,8 @@ const char *vc_http_reason(int status) {
     return "Content Too Large";
   case 414:
     return "URI Too Long";
+  case 426:
+    return "Upgrade Required";
   case 431:
     return "Request Header Fields Too Large";
   case 500:

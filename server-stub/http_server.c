@@ -24,10 +24,13 @@
 #include "http_request.h"
 #include "http_response.h"
 #include "log.h"
+#include "metrics.h"
 #include "routes.h"
+#include "ws_handshake.h"
+#include "ws_server.h"
 
 #define MAX_LISTENERS 16
-#define BODY_CAP 4096
+#define BODY_CAP 8192 /* error pages and /metrics */
 
 typedef struct conn conn;
 
@@ -67,18 +70,18 @@ struct conn {
   int status;
 };
 
-static void conn_close(conn *c, const char *why) {
+/* Forgets the connection; its socket stays open when |keep_fd|. */
+static void conn_release(conn *c, int keep_fd) {
   vc_http_server *srv = c->srv;
 
-  if (why) {
-    vc_log(VC_LOG_DEBUG, "http %s closed: %s", c->peer, why);
-  }
   ev_io_stop(srv->loop, &c->io);
   ev_timer_stop(srv->loop, &c->timer);
   if (c->file_fd >= 0) {
     close(c->file_fd);
   }
-  close(c->fd);
+  if (!keep_fd) {
+    close(c->fd);
+  }
   if (c->prev) {
     c->prev->next = c->next;
   } else {
@@ -89,6 +92,13 @@ static void conn_close(conn *c, const char *why) {
   }
   srv->n_conns--;
   free(c);
+}
+
+static void conn_close(conn *c, const char *why) {
+  if (why) {
+    vc_log(VC_LOG_DEBUG, "http %s closed: %s", c->peer, why);
+  }
+  conn_release(c, 0);
 }
 
 static void conn_arm_timer(conn *c, double seconds) {
@@ -251,13 +261,83 @@ static const char *parse_error_title(int status) {
   }
 }
 
+/* GET /ws: hand the socket to the WebSocket server, or say why not. */
+static void conn_upgrade(conn *c, const vc_http_request *req) {
+  vc_http_server *srv = c->srv;
+  char accept[29];
+  const char *why = "";
+  vc_ssize n;
+  int status = srv->cfg.ws ? vc_ws_check_upgrade(req, accept, &why) : 404;
+
+  if (status == 0) {
+    n = vc_ws_write_upgrade_response(c->head, sizeof(c->head), accept);
+    if (n > 0) {
+      /* The connection's buffers go with it: copy what the WebSocket
+       * side needs (the 101 head, bytes already read) first. */
+      int fd = c->fd;
+      char peer[sizeof(c->peer)], head[sizeof(c->head)];
+      uint8_t pending[sizeof(c->in)];
+      size_t pending_len = c->in_len, head_len = (size_t)n;
+      memcpy(peer, c->peer, sizeof(peer));
+      memcpy(head, c->head, head_len);
+      memcpy(pending, c->in, pending_len);
+      vc_log(VC_LOG_INFO, "http %s \"GET %s\" 101", c->peer, c->target);
+      conn_release(c, 1);
+      vc_ws_server_adopt(srv->cfg.ws, fd, peer, head, head_len, pending,
+                         pending_len);
+      return;
+    }
+    status = 500;
+    why = "could not write the upgrade response";
+  }
+  if (status == 404) {
+    conn_respond_error(c, 404, "Page not found",
+                       "This server does not serve meetings over WebSocket.",
+                       0);
+    return;
+  }
+  n = vc_ws_write_refusal(c->head, sizeof(c->head), status, why);
+  if (n < 0) {
+    conn_close(c, "refusal too long");
+    return;
+  }
+  c->status = status;
+  c->head_len = (size_t)n;
+  c->head_off = c->body_len = c->body_off = 0;
+  c->close_after = 1;
+  c->responding = 1;
+  conn_send(c);
+}
+
 static void conn_serve(conn *c, const vc_http_request *req) {
   int head_only = strcmp(req->method, "HEAD") == 0;
   vc_http_route route;
   vc_http_head head;
   vc_static_file f;
-  int rv;
+  int rv, n;
 
+  if (strcmp(req->target, "/ws") == 0) {
+    conn_upgrade(c, req);
+    return;
+  }
+  if (strcmp(req->target, "/metrics") == 0 && c->srv->cfg.ws) {
+    vc_ws_server_stats st;
+    vc_ws_server_get_stats(c->srv->cfg.ws, &st);
+    n = vc_metrics_format(c->body, sizeof(c->body), &st);
+    if (n < 0) {
+      conn_respond_error(c, 500, "Something went wrong on the server",
+                         "The metrics did not fit their buffer.", head_only);
+      return;
+    }
+    c->body_len = (size_t)n;
+    memset(&head, 0, sizeof(head));
+    head.status = 200;
+    head.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    head.content_length = c->body_len;
+    head.cache_control = "no-store";
+    conn_respond(c, &head, head_only, -1);
+    return;
+  }
   vc_http_route_resolve(&route, req->method, req->target);
   memset(&head, 0, sizeof(head));
   head.status = route.status;

@@ -22,6 +22,8 @@ typedef struct vc_http_server_config {
   double header_timeout_s; /* a request head must arrive within this */
   double idle_timeout_s;   /* a kept-alive connection may idle this long */
   double write_timeout_s;  /* a response may stall this long */
+  /* Where GET /ws upgrades go; NULL: /ws is not served. */
+  struct vc_ws_server *ws;
 } vc_http_server_config;
 
 typedef struct vc_http_server vc_http_server;

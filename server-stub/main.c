@@ -22,6 +22,7 @@
 #include "http_server.h"
 #include "log.h"
 #include "static_files.h"
+#include "ws_server.h"
 
 #define MAX_LISTEN 16
 
@@ -43,10 +44,29 @@ static const char usage_text[] =
     "  vc-server VERSION listening on http://localhost:PORT/ (ADDRESSES)\n"
     "Logs go to standard error, one line per event.\n";
 
+static vc_ws_server *meetings;
+static ev_timer drain_timer;
+static int stopping;
+
+static void on_drained(struct ev_loop *loop, ev_timer *w, int revents) {
+  (void)w;
+  (void)revents;
+  ev_break(loop, EVBREAK_ALL);
+}
+
+/* First signal: tell every participant to reconnect later and give the
+ * goodbyes a second to leave; a second signal stops at once. */
 static void on_stop_signal(struct ev_loop *loop, ev_signal *w, int revents) {
   (void)revents;
+  if (stopping) {
+    ev_break(loop, EVBREAK_ALL);
+    return;
+  }
+  stopping = 1;
   vc_log(VC_LOG_INFO, "signal %d: shutting down", w->signum);
-  ev_break(loop, EVBREAK_ALL);
+  vc_ws_server_shutdown(meetings);
+  ev_timer_init(&drain_timer, on_drained, 1.0, 0.);
+  ev_timer_start(loop, &drain_timer);
 }
 
 /* Parses a decimal in [lo, hi]; -1 when |s| is not one. */
@@ -175,6 +195,11 @@ int main(int argc, char **argv) {
   cfg.header_timeout_s = 10;
   cfg.idle_timeout_s = 15;
   cfg.write_timeout_s = 30;
+  if (vc_ws_server_new(&meetings, loop, NULL) != 0) {
+    fprintf(stderr, "vc-server: out of memory\n");
+    return 1;
+  }
+  cfg.ws = meetings;
   if (vc_http_server_start(&http, loop, &cfg) != 0) {
     return 1;
   }
@@ -191,6 +216,7 @@ int main(int argc, char **argv) {
   ev_run(loop, 0);
 
   vc_http_server_stop(http);
+  vc_ws_server_del(meetings);
   ev_loop_destroy(loop);
   vc_log(VC_LOG_INFO, "stopped");
   return 0;

@@ -179,3 +179,96 @@ void test_vc_http_request_control_bytes_are_400(void) {
   CHECK_INT_EQ(parse(&req, "GET /a\rb HTTP/1.1\r\n\r\n"), -400);
   CHECK_INT_EQ(parse(&req, "GET / HTTP/1.1\r\nA: b\rc\r\n\r\n"), -400);
 }
+
+void test_vc_http_request_websocket_headers_are_captured(void) {
+  vc_http_request req;
+
+  CHECK(parse(&req, "GET /ws HTTP/1.1\r\nHost:  Example.com:8080 \r\n"
+                    "Upgrade: h2c, WebSocket\r\n"
+                    "Connection: keep-alive, Upgrade\r\n"
+                    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                    "Origin: http://example.com:8080\r\n"
+                    "Sec-WebSocket-Version: 13\r\n\r\n") > 0);
+  CHECK(strcmp(req.host, "Example.com:8080") == 0);
+  CHECK_INT_EQ(req.has_origin, 1);
+  CHECK(strcmp(req.origin, "http://example.com:8080") == 0);
+  CHECK_INT_EQ(req.upgrade_websocket, 1);
+  CHECK_INT_EQ(req.connection_upgrade, 1);
+  CHECK_INT_EQ(req.keep_alive, 1);
+  CHECK(strcmp(req.ws_key, "dGhlIHNhbXBsZSBub25jZQ==") == 0);
+  CHECK_INT_EQ(req.ws_version, 13);
+
+  /* Absent: empty strings, no tokens, version -1. */
+  CHECK(parse(&req, "GET /ws HTTP/1.1\r\nUpgrade: websockets\r\n"
+                    "Connection: upgraded\r\n\r\n") > 0);
+  CHECK(req.host[0] == '\0');
+  CHECK_INT_EQ(req.has_origin, 0);
+  CHECK_INT_EQ(req.upgrade_websocket, 0);
+  CHECK_INT_EQ(req.connection_upgrade, 0);
+  CHECK(req.ws_key[0] == '\0');
+  CHECK_INT_EQ(req.ws_version, -1);
+
+  /* A version that is not a short number reads as 0. */
+  CHECK(parse(&req, "GET / HTTP/1.1\r\nSec-WebSocket-Version: 1x\r\n\r\n") > 0);
+  CHECK_INT_EQ(req.ws_version, 0);
+  CHECK(parse(&req, "GET / HTTP/1.1\r\nSec-WebSocket-Version: 1234\r\n\r\n") >
+        0);
+  CHECK_INT_EQ(req.ws_version, 0);
+}
+
+/* Builds "GET / HTTP/1.1\r\n<name>: <n x 'a'>\r\n\r\n" into |buf|. */
+static size_t with_long_value(char *buf, size_t cap, const char *name,
+                              size_t n) {
+  size_t len = (size_t)snprintf(buf, cap, "GET / HTTP/1.1\r\n%s: ", name);
+
+  memset(buf + len, 'a', n);
+  len += n;
+  memcpy(buf + len, "\r\n\r\n", 4);
+  return len + 4;
+}
+
+void test_vc_http_request_long_websocket_headers_are_431(void) {
+  static const struct {
+    const char *name;
+    size_t max;
+  } caps[] = {{"Host", VC_HTTP_MAX_HOST_LEN},
+              {"Origin", VC_HTTP_MAX_ORIGIN_LEN},
+              {"Sec-WebSocket-Key", VC_HTTP_MAX_WS_KEY_LEN}};
+  char buf[1024];
+  vc_http_request req;
+  size_t i, n;
+
+  for (i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+    n = with_long_value(buf, sizeof(buf), caps[i].name, caps[i].max);
+    CHECK_INT_EQ(vc_http_parse_request(&req, buf, n), n);
+    n = with_long_value(buf, sizeof(buf), caps[i].name, caps[i].max + 1);
+    CHECK_INT_EQ(vc_http_parse_request(&req, buf, n), -431);
+  }
+  CHECK_INT_EQ(strlen(req.host), 0);
+}
+
+void test_vc_http_request_repeated_single_headers_are_400(void) {
+  static const char *const names[] = {"Host", "Origin", "Sec-WebSocket-Key",
+                                      "Sec-WebSocket-Version",
+                                      "Content-Length"};
+  char buf[256];
+  vc_http_request req;
+  size_t i;
+  int n;
+
+  for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+    n = snprintf(buf, sizeof(buf), "GET / HTTP/1.1\r\n%s: 0\r\n\r\n", names[i]);
+    CHECK_INT_EQ(vc_http_parse_request(&req, buf, (size_t)n), n);
+    /* A second line, even with the same value, and not next to it. */
+    n = snprintf(buf, sizeof(buf),
+                 "GET / HTTP/1.1\r\n%s: 0\r\nX-%s: 1\r\n%s: 0\r\n\r\n",
+                 names[i], names[i], names[i]);
+    CHECK_INT_EQ(vc_http_parse_request(&req, buf, (size_t)n), -400);
+  }
+  /* Upgrade and Connection are lists: repeats add up. */
+  CHECK(parse(&req, "GET / HTTP/1.1\r\nUpgrade: a\r\nUpgrade: websocket\r\n"
+                    "Connection: upgrade\r\nConnection: close\r\n\r\n") > 0);
+  CHECK_INT_EQ(req.upgrade_websocket, 1);
+  CHECK_INT_EQ(req.connection_upgrade, 1);
+  CHECK_INT_EQ(req.keep_alive, 0);
+}

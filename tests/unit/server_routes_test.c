@@ -39,8 +39,9 @@ void test_vc_routes_meeting_names_outside_the_safe_set_are_400(void) {
   static const char *const bad[] = {
       "/meeting/al%20ice/room1", "/meeting/alice/ro.om",
       "/meeting/al%3Cb%3E/room1", "/meeting/%C3%A9/room1",
-      "/meeting/alice/"
-      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"};
+      /* 65 characters: one over the limit (concatenation on purpose) */
+      ("/meeting/alice/"
+       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")};
   size_t i;
 
   for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

@@ -20,6 +20,9 @@
   X(http_request, unknown_versions_are_505)                                    \
   X(http_request, smuggling_shapes_are_400)                                    \
   X(http_request, control_bytes_are_400)                                       \
+  X(http_request, websocket_headers_are_captured)                              \
+  X(http_request, long_websocket_headers_are_431)                              \
+  X(http_request, repeated_single_headers_are_400)                             \
   X(routes, root_serves_the_start_page)                                        \
   X(routes, meeting_link_serves_the_app_page)                                  \
   X(routes, meeting_names_outside_the_safe_set_are_400)                        \
@@ -40,6 +43,28 @@
   X(room, resume_keeps_the_session)                                            \
   X(room, only_the_host_acts)                                                  \
   X(room, video_follows_subscriptions)                                         \
-  X(room, chat_history_cap_is_reached)
+  X(room, chat_history_cap_is_reached)                                         \
+  X(rooms, joins_pick_rooms_up_to_the_cap)                                     \
+  X(rooms, a_closed_room_leaves_its_connections_in_none)                       \
+  X(ws_frame, reads_the_rfc_masked_hello)                                      \
+  X(ws_frame, mixed_stream_read_whole)                                         \
+  X(ws_frame, mixed_stream_fed_one_byte_at_a_time)                             \
+  X(ws_frame, mixed_stream_cut_at_random_points)                               \
+  X(ws_frame, ping_between_fragments_keeps_the_message)                        \
+  X(ws_frame, text_split_inside_a_character_is_valid)                          \
+  X(ws_frame, lengths_7_16_and_64_bit)                                         \
+  X(ws_frame, write_header_forms_and_errors)                                   \
+  X(ws_frame, write_close_round_trips)                                         \
+  X(ws_frame, close_codes_and_reasons)                                         \
+  X(ws_frame, protocol_errors_are_malformed)                                   \
+  X(ws_frame, too_big_is_seen_from_the_header)                                 \
+  X(ws_frame, errors_are_sticky)                                               \
+  X(ws_frame, init_needs_a_big_enough_buffer)                                  \
+  X(ws_handshake, rfc_example_key_is_accepted)                                 \
+  X(ws_handshake, browser_and_native_shapes_are_accepted)                      \
+  X(ws_handshake, malformed_requests_are_400)                                  \
+  X(ws_handshake, other_versions_are_426)                                      \
+  X(ws_handshake, foreign_origins_are_403)                                     \
+  X(ws_handshake, refusal_is_a_complete_response)
 
 #endif /* VC_TEST_LIST_SERVER_H */

@@ -6,6 +6,7 @@
  */
 #include <stddef.h>
 
+#include <vc/meeting.h>
 #include <vc/wire.h>
 
 _Static_assert(sizeof(size_t) == 4, "core.js assumes wasm32");
@@ -23,3 +24,10 @@ size_t vc_wasm_route_size(void);
 size_t vc_wasm_route_size(void) {
   return sizeof(vc_route);
 }
+
+/* vc_participant, read by core.js from vcw_roster_at (meeting_glue.c). */
+_Static_assert(offsetof(vc_participant, session_id) == 0, "core.js layout");
+_Static_assert(offsetof(vc_participant, is_host) == 4, "core.js layout");
+_Static_assert(offsetof(vc_participant, state) == 5, "core.js layout");
+_Static_assert(offsetof(vc_participant, user) == 9, "core.js layout");
+_Static_assert(offsetof(vc_participant, display_name) == 74, "core.js layout");

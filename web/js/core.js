@@ -7,6 +7,13 @@
 const REQUIRED_EXPORTS = [
   '_vc_version', '_vc_strerror', '_vc_envelope_encode',
   '_vc_envelope_decode', '_vc_wasm_route_size', '_malloc', '_free',
+  '_vcw_meeting_new', '_vcw_meeting_del', '_vcw_connected',
+  '_vcw_transport_lost', '_vcw_receive', '_vcw_pop', '_vcw_out',
+  '_vcw_expiry_ms', '_vcw_handle_expiry', '_vcw_next_event',
+  '_vcw_events_dropped', '_vcw_send_chat', '_vcw_set_media_state',
+  '_vcw_leave', '_vcw_phase', '_vcw_session_id', '_vcw_host',
+  '_vcw_speaker', '_vcw_roster_size', '_vcw_roster_at', '_vcw_event_size',
+  '_vcw_participant_size',
 ];
 
 // Must match VC_ENVELOPE_MAX_OVERHEAD and VC_ENVELOPE_MAX_LEN in
@@ -14,6 +21,27 @@ const REQUIRED_EXPORTS = [
 const ENVELOPE_MAX_OVERHEAD = 64;
 const ENVELOPE_MAX_LEN = 256 * 1024;
 const ROUTE_SIZE = 32; // checked against the core at load time
+// Layouts from src/wasm/meeting_glue.c and include/vc/meeting.h, checked
+// at load time (sizes) and at build time (offsets, src/wasm/layout.c).
+const EVENT_SIZE = 32 + 4100;
+const PARTICIPANT_SIZE = 332;
+
+// vc_meeting_event_type, in include/vc/meeting.h order.
+export const MeetingEvent = Object.freeze({
+  JOINED: 0, PARTICIPANT_JOINED: 1, PARTICIPANT_LEFT: 2,
+  PARTICIPANT_UPDATED: 3, HOST_CHANGED: 4, ACTIVE_SPEAKER: 5, CHAT: 6,
+  MUTE_REQUESTED: 7, RTT: 8, CONNECTION_LOST: 9, CONNECT: 10,
+  RECONNECTED: 11, ERROR: 12, ENDED: 13,
+});
+
+export const MeetingPhase = Object.freeze({
+  IDLE: 0, JOINING: 1, JOINED: 2, RECONNECTING: 3, ENDED: 4,
+});
+
+// Bits of vcw_set_media_state.
+export const MediaFlag = Object.freeze({
+  AUDIO_MUTED: 1, VIDEO_OFF: 2, SCREEN_SHARING: 4, HAND_RAISED: 8,
+});
 
 export const StreamKind = Object.freeze({
   UNSPECIFIED: 0, CONTROL: 1, AUDIO: 2, VIDEO: 3, SCREEN: 4, DATA: 5,
@@ -55,7 +83,9 @@ async function instantiate() {
       `${missing.join(', ')}. Reload the page; if it persists, the ` +
       'server has a broken build.');
   }
-  if (m._vc_wasm_route_size() !== ROUTE_SIZE) {
+  if (m._vc_wasm_route_size() !== ROUTE_SIZE ||
+      m._vcw_event_size() !== EVENT_SIZE ||
+      m._vcw_participant_size() !== PARTICIPANT_SIZE) {
     throw new CoreError('The meeting engine does not match this page ' +
       '(routing header layout). Reload the page.');
   }
@@ -75,6 +105,13 @@ class Core {
 
   strerror(code) {
     return this.#m.UTF8ToString(this.#m._vc_strerror(code));
+  }
+
+  // One participant's meeting (src/meeting/ through meeting_glue.c).
+  // Throws CoreError when the names break the rules the server enforces.
+  createMeeting({ meetingId, user, displayName }) {
+    return new MeetingCore(this.#m, meetingId, user, displayName,
+      (code) => this.strerror(code));
   }
 
   // route: {senderSession, kind, layer, keyframe, sequence, audioLevel,
@@ -136,6 +173,139 @@ class Core {
     if (rv < 0) {
       throw new CoreError(`could not ${what}: ${this.strerror(rv)}`, rv);
     }
+  }
+}
+
+// The meeting state machine, driven by web/js/meeting/session.js. Every
+// method takes the time as performance.now() milliseconds.
+class MeetingCore {
+  #m;
+  #w;
+  #strerror;
+
+  constructor(m, meetingId, user, displayName, strerror) {
+    this.#m = m;
+    this.#strerror = strerror;
+    const strings = [meetingId, user, displayName].map((s) => {
+      const len = m.lengthBytesUTF8(s) + 1;
+      const p = m._malloc(len);
+      m.stringToUTF8(s, p, len);
+      return p;
+    });
+    const seed = crypto.getRandomValues(new Uint32Array(1))[0];
+    try {
+      this.#w = m._vcw_meeting_new(strings[0], strings[1], strings[2], seed);
+    } finally {
+      strings.forEach((p) => m._free(p));
+    }
+    if (this.#w === 0) {
+      throw new CoreError('This name cannot join: display names are 1 to ' +
+        '64 characters of text.');
+    }
+  }
+
+  destroy() {
+    if (this.#w) this.#m._vcw_meeting_del(this.#w);
+    this.#w = 0;
+  }
+
+  connected(now) { this.#m._vcw_connected(this.#w, now); }
+  transportLost(now) { this.#m._vcw_transport_lost(this.#w, now); }
+
+  // Bytes of one WebSocket message (or a stream chunk). Throws when the
+  // stream is broken beyond repair (the transport must be closed).
+  receive(bytes, now) {
+    const m = this.#m;
+    const p = m._malloc(Math.max(bytes.length, 1));
+    if (p === 0) throw new CoreError('out of memory', -501);
+    try {
+      m.HEAPU8.set(bytes, p);
+      const rv = m._vcw_receive(this.#w, p, bytes.length, now);
+      if (rv < 0) {
+        throw new CoreError(`the server's stream broke: ${
+          this.#strerror(rv)}`, rv);
+      }
+    } finally {
+      m._free(p);
+    }
+  }
+
+  // Everything waiting to be sent, one framed message each.
+  takeOutgoing() {
+    const m = this.#m;
+    const out = [];
+    for (let n = m._vcw_pop(this.#w); n > 0; n = m._vcw_pop(this.#w)) {
+      const p = m._vcw_out(this.#w);
+      out.push(m.HEAPU8.slice(p, p + n));
+    }
+    return out;
+  }
+
+  expiryMs() { return this.#m._vcw_expiry_ms(this.#w); }
+  handleExpiry(now) { this.#m._vcw_handle_expiry(this.#w, now); }
+
+  // Events since the last call: {type, sessionId, reason, code, snapshot,
+  // resumed, chatOwn, text}.
+  takeEvents() {
+    const m = this.#m;
+    const events = [];
+    for (let p = m._vcw_next_event(this.#w); p !== 0;
+      p = m._vcw_next_event(this.#w)) {
+      const i32 = new Int32Array(m.HEAPU8.buffer, p, 8);
+      const len = i32[7] >>> 0;
+      events.push({
+        type: i32[0], sessionId: i32[1] >>> 0, reason: i32[2], code: i32[3],
+        snapshot: i32[4] !== 0, resumed: i32[5] !== 0, chatOwn: i32[6] !== 0,
+        text: new TextDecoder().decode(m.HEAPU8.subarray(p + 32, p + 32 + len)),
+      });
+    }
+    return events;
+  }
+
+  sendChat(text, now) {
+    const m = this.#m;
+    const bytes = new TextEncoder().encode(text);
+    const p = m._malloc(Math.max(bytes.length, 1));
+    try {
+      m.HEAPU8.set(bytes, p);
+      const rv = m._vcw_send_chat(this.#w, p, bytes.length, now);
+      if (rv < 0) throw new CoreError(this.#strerror(rv), rv);
+    } finally {
+      m._free(p);
+    }
+  }
+
+  setMediaState(flags, now) {
+    this.#m._vcw_set_media_state(this.#w, flags, now);
+  }
+
+  leave(now) { this.#m._vcw_leave(this.#w, now); }
+  phase() { return this.#m._vcw_phase(this.#w); }
+  sessionId() { return this.#m._vcw_session_id(this.#w) >>> 0; }
+  host() { return this.#m._vcw_host(this.#w) >>> 0; }
+  speaker() { return this.#m._vcw_speaker(this.#w) >>> 0; }
+
+  // Everyone else: [{sessionId, isHost, audioMuted, videoOff,
+  // screenSharing, handRaised, user, displayName}], by session id.
+  roster() {
+    const m = this.#m;
+    const n = m._vcw_roster_size(this.#w);
+    const list = [];
+    for (let i = 0; i < n; i++) {
+      const p = m._vcw_roster_at(this.#w, i);
+      const u8 = m.HEAPU8;
+      list.push({
+        sessionId: new Uint32Array(u8.buffer, p, 1)[0],
+        isHost: u8[p + 4] !== 0,
+        audioMuted: u8[p + 5] !== 0,
+        videoOff: u8[p + 6] !== 0,
+        screenSharing: u8[p + 7] !== 0,
+        handRaised: u8[p + 8] !== 0,
+        user: m.UTF8ToString(p + 9),
+        displayName: m.UTF8ToString(p + 74),
+      });
+    }
+    return list;
   }
 }
 

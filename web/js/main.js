@@ -1,34 +1,111 @@
 // main.js: wires the meeting page's modules together and does nothing
 // else. Order: check the browser, read the link, then start the engine and
-// the camera preview side by side.
+// the camera preview side by side; Join opens the call.
 
 import { unsupportedReason } from './support.js';
 import { parseMeetingPath, NAME_RULE } from './meeting-link.js';
-import { loadCore, checkEnvelopeRoundTrip } from './core.js';
+import { loadCore, checkEnvelopeRoundTrip, MediaFlag } from './core.js';
 import { openPreview, trackLabels } from './media/preview.js';
+import { MeetingSession } from './meeting/session.js';
 import * as ui from './ui/prejoin.js';
+import * as call from './ui/call.js';
+
+let localStream = null;
 
 async function startEngine() {
   try {
     const core = await loadCore();
     const check = checkEnvelopeRoundTrip(core);
     ui.showCoreReady(core.version(), check);
+    return core;
   } catch (e) {
     ui.showCoreFailed();
     ui.showError(e.message);
+    return null;
   }
 }
 
 async function startPreview() {
   try {
-    const stream = await openPreview();
-    ui.showPreview(stream, trackLabels(stream));
+    localStream = await openPreview();
+    ui.showPreview(localStream, trackLabels(localStream));
   } catch (e) {
     ui.showPreviewFailed(e.message);
   }
 }
 
-function main() {
+function flagsOf(own) {
+  return (own.audioMuted ? MediaFlag.AUDIO_MUTED : 0) |
+    (own.videoOff ? MediaFlag.VIDEO_OFF : 0) |
+    (own.handRaised ? MediaFlag.HAND_RAISED : 0);
+}
+
+function joinCall(core, link, displayName) {
+  const own = { audioMuted: false, videoOff: false, handRaised: false };
+  let lastView = null;
+  const redraw = () => lastView && call.showRoster(lastView, own, localStream);
+  const session = new MeetingSession(core, link, displayName, {
+    connection: (state, transport) => call.showConnection(state, transport),
+    roster: (view) => {
+      lastView = view;
+      redraw();
+    },
+    chat: (message) => call.addChat(message),
+    ended: (text) => call.showEnded(text === 'you left' ? '' : text),
+    error: (text) => ui.showError(text),
+  });
+  try {
+    session.start();
+  } catch (e) {
+    ui.showError(e.message);
+    return;
+  }
+  call.showCall();
+  const toggle = (key, id, on, off) => () => {
+    own[key] = !own[key];
+    call.setToggle(id, own[key], own[key] ? on : off);
+    for (const track of localStream?.getTracks() ?? []) {
+      if (key === 'audioMuted' && track.kind === 'audio') {
+        track.enabled = !own.audioMuted;
+      }
+      if (key === 'videoOff' && track.kind === 'video') {
+        track.enabled = !own.videoOff;
+      }
+    }
+    session.setMediaState(flagsOf(own));
+    redraw();
+  };
+  document.getElementById('mic-button').onclick =
+    toggle('audioMuted', 'mic-button', 'Unmute', 'Mute');
+  document.getElementById('camera-button').onclick =
+    toggle('videoOff', 'camera-button', 'Start video', 'Stop video');
+  document.getElementById('hand-button').onclick =
+    toggle('handRaised', 'hand-button', 'Lower hand', 'Raise hand');
+  document.getElementById('leave-button').onclick = () => session.leave();
+  document.getElementById('invite-button').onclick = async () => {
+    const url = `${location.origin}/meeting/your-name/${link.meetingId}`;
+    try {
+      await navigator.clipboard.writeText(url);
+      ui.showNote(`Invite link copied: ${url}`);
+    } catch {
+      ui.showNote(`Share this link: ${url}`);
+    }
+  };
+  document.getElementById('chat-form').onsubmit = (e) => {
+    e.preventDefault();
+    const input = document.getElementById('chat-input');
+    const text = input.value.trim();
+    if (!text) return;
+    try {
+      session.sendChat(text);
+      input.value = '';
+    } catch (err) {
+      ui.showError(`Your message was not sent: ${err.message}`);
+    }
+  };
+}
+
+async function main() {
   const link = parseMeetingPath(location.pathname);
   if (!link) {
     ui.showError(`This meeting link is not valid. Names and meeting ids ` +
@@ -41,8 +118,11 @@ function main() {
     ui.showError(unsupported);
     return;
   }
-  startEngine();
   startPreview();
+  const core = await startEngine();
+  if (!core) return;
+  ui.enableJoin(link.user, (displayName) => joinCall(core, link,
+    displayName));
 }
 
 main();

@@ -44,3 +44,29 @@ export function showError(message) {
   box.append(line);
   box.classList.remove('hidden');
 }
+
+// Enables Join once the engine is ready; |onJoin| gets the display name.
+export function enableJoin(defaultName, onJoin) {
+  const input = $('display-name');
+  const button = $('join-button');
+  input.value ||= defaultName;
+  const update = () => {
+    button.disabled = input.value.trim().length === 0;
+  };
+  input.oninput = update;
+  update();
+  button.onclick = () => onJoin(input.value.trim());
+}
+
+// A passing remark (not an error): replaces the previous one.
+export function showNote(message) {
+  let note = document.getElementById('app-note');
+  if (!note) {
+    note = document.createElement('p');
+    note.id = 'app-note';
+    note.setAttribute('role', 'status');
+    note.className = 'mx-6 mt-2 text-sm text-slate-400';
+    $('app-error').after(note);
+  }
+  note.textContent = message;
+}

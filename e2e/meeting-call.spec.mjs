@@ -1,0 +1,73 @@
+// meeting-call.spec.mjs: two people in one meeting, each in their own
+// browser context, over the real server's WebSocket path and the C core in
+// WebAssembly: they see each other, chat, see mute and raised hands, and
+// one leaving removes their tile from the other's screen within a second.
+import { test, expect } from '@playwright/test';
+
+// Screenshots for people to look at, kept with the other e2e output.
+const SCREENS = new URL('../build/e2e/screens/', import.meta.url).pathname;
+
+async function join(browser, user, meeting) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`/meeting/${user}/${meeting}`);
+  await expect(page.getByTestId('join-button')).toBeEnabled();
+  await page.getByTestId('display-name').fill(`${user[0].toUpperCase()}${
+    user.slice(1)} Example`);
+  await page.getByTestId('join-button').click();
+  await expect(page.getByTestId('call')).toBeVisible();
+  await expect(page.getByTestId('connection-detail'))
+    .toHaveText('Connected over WebSocket');
+  return { context, page, errors };
+}
+
+const tileOf = (page, user) =>
+  page.locator(`[data-testid="tile"][data-user="${user}"]`);
+
+test('two people meet: roster, chat, mute, hand, leave', async ({ browser }) => {
+  const meeting = `call-${Date.now()}`;
+  const alice = await join(browser, 'alice', meeting);
+  const bob = await join(browser, 'bob', meeting);
+
+  // Each sees the other's tile with their display name, and the host mark
+  // on alice, who came first.
+  await expect(tileOf(alice.page, 'bob')).toContainText('Bob Example');
+  await expect(tileOf(bob.page, 'alice')).toContainText('Alice Example');
+  await expect(tileOf(bob.page, 'alice')).toContainText('host');
+  await expect(alice.page.getByTestId('people-count')).toHaveText('(2)');
+  await alice.page.screenshot({ path: SCREENS + 'call-two.png' });
+
+  // Chat, both ways, exactly once.
+  await alice.page.getByTestId('chat-input').fill('hello bob');
+  await alice.page.getByTestId('chat-send').click();
+  await expect(bob.page.getByTestId('chat-message'))
+    .toContainText(['hello bob']);
+  await bob.page.getByTestId('chat-input').fill('hi alice 👋');
+  await bob.page.keyboard.press('Enter');
+  await expect(alice.page.getByTestId('chat-message'))
+    .toContainText(['hello bob', 'hi alice 👋']);
+  await expect(bob.page.getByTestId('chat-message')).toHaveCount(2);
+
+  // Mute and a raised hand show on the other side.
+  await alice.page.getByTestId('mic-button').click();
+  await expect(tileOf(bob.page, 'alice').getByTestId('muted')).toBeVisible();
+  await bob.page.getByTestId('hand-button').click();
+  await expect(tileOf(alice.page, 'bob').getByTestId('hand')).toBeVisible();
+
+  // alice leaves: her tile goes from bob's screen within a second, and bob
+  // becomes the host.
+  await alice.page.getByTestId('leave-button').click();
+  await expect(alice.page.getByTestId('ended-banner'))
+    .toHaveText('You left the meeting.');
+  await expect(tileOf(bob.page, 'alice')).toHaveCount(0, { timeout: 1000 });
+  await expect(bob.page.getByTestId('people-count')).toHaveText('(1)');
+  await expect(bob.page.getByTestId('people')).toContainText('host');
+
+  await bob.page.screenshot({ path: SCREENS + 'call-after-leave.png' });
+  expect(alice.errors).toEqual([]);
+  expect(bob.errors).toEqual([]);
+  await alice.context.close();
+  await bob.context.close();
+});

@@ -1,0 +1,254 @@
+/*
+ * meeting_glue.c: vc_meeting (include/vc/meeting.h) shaped for JavaScript.
+ *
+ * web/js/core.js calls these with plain numbers and heap pointers: no
+ * function pointers cross the boundary. Events are queued here (capped)
+ * and polled by JS; stream bytes go in and framed messages come out with
+ * their length prefix already on, ready for one WebSocket message each.
+ * Times are milliseconds (performance.now()) as doubles.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <vc/control.h>
+#include <vc/frame.h>
+#include <vc/meeting.h>
+#include <vc/wire.h>
+
+#define EVENT_QUEUE_LEN 256
+#define EVENT_TEXT_LEN 4096
+
+/* One event, as core.js reads it (offsets checked in layout.c). */
+typedef struct vcw_event {
+  int32_t type;
+  uint32_t session_id;
+  int32_t reason;
+  int32_t code;
+  int32_t snapshot;
+  int32_t resumed;
+  int32_t chat_own;
+  uint32_t text_len;
+  char text[EVENT_TEXT_LEN + 4]; /* NUL-terminated copy */
+} vcw_event;
+
+typedef struct vcw_meeting {
+  vc_meeting *m;
+  vc_frame_reader frames;
+  vcw_event queue[EVENT_QUEUE_LEN];
+  size_t head, count;
+  uint32_t dropped; /* events lost to a full queue: JS re-reads the roster */
+  vcw_event current;
+  uint8_t out[VC_FRAME_MAX_HEADER_LEN + VC_ENVELOPE_MAX_LEN];
+  uint8_t frame_buf[VC_ENVELOPE_MAX_LEN];
+} vcw_meeting;
+
+/* Exported (src/wasm/exports.txt); declared here for -Wmissing-prototypes. */
+vcw_meeting *vcw_meeting_new(const char *meeting_id, const char *user,
+                             const char *display_name, uint32_t seed);
+void vcw_meeting_del(vcw_meeting *w);
+int vcw_connected(vcw_meeting *w, double ts_ms);
+void vcw_transport_lost(vcw_meeting *w, double ts_ms);
+int vcw_receive(vcw_meeting *w, const uint8_t *data, size_t len, double ts_ms);
+int vcw_pop(vcw_meeting *w);
+const uint8_t *vcw_out(vcw_meeting *w);
+double vcw_expiry_ms(vcw_meeting *w);
+void vcw_handle_expiry(vcw_meeting *w, double ts_ms);
+const vcw_event *vcw_next_event(vcw_meeting *w);
+uint32_t vcw_events_dropped(vcw_meeting *w);
+int vcw_send_chat(vcw_meeting *w, const uint8_t *text, size_t len,
+                  double ts_ms);
+int vcw_set_media_state(vcw_meeting *w, int flags, double ts_ms);
+int vcw_leave(vcw_meeting *w, double ts_ms);
+int vcw_phase(vcw_meeting *w);
+uint32_t vcw_session_id(vcw_meeting *w);
+uint32_t vcw_host(vcw_meeting *w);
+uint32_t vcw_speaker(vcw_meeting *w);
+size_t vcw_roster_size(vcw_meeting *w);
+const vc_participant *vcw_roster_at(vcw_meeting *w, size_t i);
+size_t vcw_event_size(void);
+size_t vcw_participant_size(void);
+
+static vc_tstamp to_ts(double ms) {
+  return ms <= 0 ? 0 : (vc_tstamp)(ms * 1e6);
+}
+
+static void on_event(void *user_data, const vc_meeting_event *ev) {
+  vcw_meeting *w = user_data;
+  vcw_event *e;
+  size_t len = ev->textlen < EVENT_TEXT_LEN ? ev->textlen : EVENT_TEXT_LEN;
+
+  if (w->count == EVENT_QUEUE_LEN) {
+    w->dropped++;
+    return;
+  }
+  e = &w->queue[(w->head + w->count++) % EVENT_QUEUE_LEN];
+  memset(e, 0, offsetof(vcw_event, text));
+  e->type = (int32_t)ev->type;
+  e->session_id = ev->session_id;
+  e->reason = ev->reason;
+  e->code = ev->code;
+  e->snapshot = ev->snapshot;
+  e->resumed = ev->resumed;
+  e->chat_own = ev->chat_own;
+  if (ev->type == VC_MEETING_EVENT_RTT) {
+    e->code = (int32_t)(ev->rtt_us > INT32_MAX ? INT32_MAX : ev->rtt_us);
+  }
+  if (ev->text && len > 0) {
+    memcpy(e->text, ev->text, len);
+  }
+  e->text[len] = '\0';
+  e->text_len = (uint32_t)len;
+}
+
+vcw_meeting *vcw_meeting_new(const char *meeting_id, const char *user,
+                             const char *display_name, uint32_t seed) {
+  vcw_meeting *w = calloc(1, sizeof(*w));
+  vc_meeting_config cfg;
+
+  if (!w) {
+    return NULL;
+  }
+  memset(&cfg, 0, sizeof(cfg));
+  cfg.meeting_id = meeting_id;
+  cfg.user = user;
+  cfg.display_name = display_name;
+  cfg.max_simulcast_layers = 3;
+  cfg.seed = seed;
+  cfg.on_event = on_event;
+  cfg.user_data = w;
+  if (vc_meeting_new(&w->m, &cfg) != 0 ||
+      vc_frame_reader_init(&w->frames, w->frame_buf, sizeof(w->frame_buf)) !=
+          0) {
+    vc_meeting_del(w->m);
+    free(w);
+    return NULL;
+  }
+  return w;
+}
+
+void vcw_meeting_del(vcw_meeting *w) {
+  if (w) {
+    vc_meeting_del(w->m);
+    free(w);
+  }
+}
+
+int vcw_connected(vcw_meeting *w, double ts_ms) {
+  /* A new stream: its framing starts afresh. */
+  vc_frame_reader_init(&w->frames, w->frame_buf, sizeof(w->frame_buf));
+  return vc_meeting_connected(w->m, to_ts(ts_ms));
+}
+
+void vcw_transport_lost(vcw_meeting *w, double ts_ms) {
+  vc_meeting_transport_lost(w->m, to_ts(ts_ms));
+}
+
+int vcw_receive(vcw_meeting *w, const uint8_t *data, size_t len, double ts_ms) {
+  while (len > 0) {
+    const uint8_t *frame;
+    size_t used;
+    vc_ssize n = vc_frame_read(&w->frames, &frame, data, len, &used);
+    if (n < 0) {
+      return (int)n; /* the stream is broken: JS closes it */
+    }
+    data += used;
+    len -= used;
+    if (n > 0) {
+      /* A frame the meeting skips is not the stream's fault. */
+      (void)vc_meeting_receive(w->m, frame, (size_t)n, to_ts(ts_ms));
+    }
+  }
+  return 0;
+}
+
+int vcw_pop(vcw_meeting *w) {
+  vc_ssize n = vc_meeting_pop_frame(w->m, w->out + VC_FRAME_MAX_HEADER_LEN,
+                                    VC_ENVELOPE_MAX_LEN);
+  uint8_t prefix[VC_FRAME_MAX_HEADER_LEN];
+  vc_ssize p;
+
+  if (n <= 0) {
+    return (int)n;
+  }
+  p = vc_frame_write_header(prefix, sizeof(prefix), (size_t)n);
+  if (p < 0) {
+    return (int)p;
+  }
+  /* Put the prefix right before the frame; JS reads from vcw_out. */
+  memmove(w->out + p, w->out + VC_FRAME_MAX_HEADER_LEN, (size_t)n);
+  memcpy(w->out, prefix, (size_t)p);
+  return (int)(p + n);
+}
+
+const uint8_t *vcw_out(vcw_meeting *w) {
+  return w->out;
+}
+
+double vcw_expiry_ms(vcw_meeting *w) {
+  vc_tstamp t = vc_meeting_get_expiry(w->m);
+
+  return t == UINT64_MAX ? -1 : (double)t / 1e6;
+}
+
+void vcw_handle_expiry(vcw_meeting *w, double ts_ms) {
+  vc_meeting_handle_expiry(w->m, to_ts(ts_ms));
+}
+
+const vcw_event *vcw_next_event(vcw_meeting *w) {
+  if (w->count == 0) {
+    return NULL;
+  }
+  w->current = w->queue[w->head];
+  w->head = (w->head + 1) % EVENT_QUEUE_LEN;
+  w->count--;
+  return &w->current;
+}
+
+uint32_t vcw_events_dropped(vcw_meeting *w) {
+  return w->dropped;
+}
+
+int vcw_send_chat(vcw_meeting *w, const uint8_t *text, size_t len,
+                  double ts_ms) {
+  return vc_meeting_send_chat(w->m, text, len, 0, (uint64_t)(ts_ms),
+                              to_ts(ts_ms), NULL);
+}
+
+int vcw_set_media_state(vcw_meeting *w, int flags, double ts_ms) {
+  vc_media_state st;
+
+  st.audio_muted = (flags & 1) != 0;
+  st.video_off = (flags & 2) != 0;
+  st.screen_sharing = (flags & 4) != 0;
+  st.hand_raised = (flags & 8) != 0;
+  return vc_meeting_set_media_state(w->m, &st, to_ts(ts_ms));
+}
+
+int vcw_leave(vcw_meeting *w, double ts_ms) {
+  return vc_meeting_leave(w->m, to_ts(ts_ms));
+}
+
+int vcw_phase(vcw_meeting *w) {
+  return (int)vc_meeting_get_phase(w->m);
+}
+uint32_t vcw_session_id(vcw_meeting *w) {
+  return vc_meeting_session_id(w->m);
+}
+uint32_t vcw_host(vcw_meeting *w) {
+  return vc_meeting_host(w->m);
+}
+uint32_t vcw_speaker(vcw_meeting *w) {
+  return vc_meeting_active_speaker(w->m);
+}
+size_t vcw_roster_size(vcw_meeting *w) {
+  return vc_meeting_roster_size(w->m);
+}
+const vc_participant *vcw_roster_at(vcw_meeting *w, size_t i) {
+  return vc_meeting_roster_at(w->m, i);
+}
+size_t vcw_event_size(void) {
+  return sizeof(vcw_event);
+}
+size_t vcw_participant_size(void) {
+  return sizeof(vc_participant);
+}

@@ -1,0 +1,149 @@
+// meeting/session.js: runs one meeting: the C core decides, this file
+// carries bytes between it and the transport, keeps its timer, and hands
+// what happened to the UI. It holds no meeting state of its own.
+
+import { MeetingEvent, MeetingPhase } from '../core.js';
+import { WebSocketTransport, webSocketUrl } from '../transport/websocket.js';
+
+const now = () => performance.now();
+
+export class MeetingSession {
+  #core;
+  #mc = null;
+  #transport = null;
+  #timer = 0;
+  #ui;
+  #link;
+  #displayName;
+
+  // ui: {connection(state, detail), roster(view), chat(message),
+  //      ended(text), error(text)}
+  constructor(core, link, displayName, ui) {
+    this.#core = core;
+    this.#link = link;
+    this.#displayName = displayName;
+    this.#ui = ui;
+  }
+
+  start() {
+    this.#mc = this.#core.createMeeting({
+      meetingId: this.#link.meetingId, user: this.#link.user,
+      displayName: this.#displayName,
+    });
+    this.#connect();
+  }
+
+  sendChat(text) {
+    this.#mc.sendChat(text, now());
+    this.#pump();
+  }
+
+  setMediaState(flags) {
+    this.#mc.setMediaState(flags, now());
+    this.#pump();
+  }
+
+  leave() {
+    this.#mc.leave(now());
+    this.#pump(); // the Leave goes out before the close
+    const t = this.#transport;
+    this.#transport = null;
+    setTimeout(() => t?.close(), 100);
+  }
+
+  get transportName() {
+    return this.#transport?.name ?? '';
+  }
+
+  #connect() {
+    this.#ui.connection('connecting', '');
+    const t = new WebSocketTransport(webSocketUrl(), {
+      open: () => {
+        if (t !== this.#transport) return;
+        this.#mc.connected(now());
+        this.#pump();
+      },
+      message: (bytes) => {
+        if (t !== this.#transport) return;
+        try {
+          this.#mc.receive(bytes, now());
+        } catch (e) {
+          this.#ui.error(e.message);
+          t.close();
+        }
+        this.#pump();
+      },
+      close: () => {
+        if (t !== this.#transport) return;
+        this.#transport = null;
+        this.#mc.transportLost(now());
+        this.#pump();
+      },
+    });
+    this.#transport = t;
+  }
+
+  // After anything happened: events to the UI, frames to the wire, timer.
+  #pump() {
+    for (const ev of this.#mc.takeEvents()) this.#onEvent(ev);
+    for (const frame of this.#mc.takeOutgoing()) this.#transport?.send(frame);
+    clearTimeout(this.#timer);
+    const at = this.#mc.expiryMs();
+    if (at >= 0) {
+      this.#timer = setTimeout(() => {
+        this.#mc.handleExpiry(now());
+        this.#pump();
+      }, Math.max(0, at - now()));
+    }
+  }
+
+  #onEvent(ev) {
+    switch (ev.type) {
+      case MeetingEvent.CONNECT:
+        this.#connect();
+        return;
+      case MeetingEvent.CONNECTION_LOST: {
+        const t = this.#transport;
+        this.#transport = null;
+        t?.close();
+        this.#ui.connection('reconnecting', '');
+        return;
+      }
+      case MeetingEvent.JOINED:
+      case MeetingEvent.RECONNECTED:
+        this.#ui.connection('connected', this.transportName);
+        break;
+      case MeetingEvent.CHAT:
+        this.#ui.chat({
+          from: this.#nameOf(ev.sessionId), text: ev.text,
+          own: ev.sessionId === this.#mc.sessionId(),
+        });
+        return;
+      case MeetingEvent.ERROR:
+        this.#ui.error(ev.text);
+        return;
+      case MeetingEvent.ENDED:
+        this.#ui.ended(ev.text);
+        break;
+      default:
+        break;
+    }
+    if (this.#mc.phase() !== MeetingPhase.IDLE) this.#ui.roster(this.view());
+  }
+
+  #nameOf(sessionId) {
+    if (sessionId === this.#mc.sessionId()) return 'You';
+    return this.#mc.roster().find((p) => p.sessionId === sessionId)
+      ?.displayName ?? 'Someone who left';
+  }
+
+  // What the UI draws: oneself and everyone else, host and speaker marked.
+  view() {
+    return {
+      self: { sessionId: this.#mc.sessionId(), displayName: this.#displayName,
+        isHost: this.#mc.host() === this.#mc.sessionId() },
+      others: this.#mc.roster(),
+      speaker: this.#mc.speaker(),
+    };
+  }
+}

@@ -1,0 +1,58 @@
+// transport/websocket.js: the meeting's stream over WebSocket (GET /ws on
+// the page's own origin). Bytes only: each message carries framed
+// envelopes that core.js hands to the C core; nothing here parses them.
+
+// More than this waiting in the browser's send buffer means the path is
+// stalled: give the connection up and let the core resume on a new one.
+const MAX_BUFFERED = 4 * 1024 * 1024;
+
+export function webSocketUrl(loc = location) {
+  const scheme = loc.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${scheme}//${loc.host}/ws`;
+}
+
+export class WebSocketTransport {
+  #ws;
+  #closed = false;
+
+  // handlers: {open(), message(Uint8Array), close(reason)}; close is
+  // called once, whoever closed.
+  constructor(url, handlers) {
+    this.name = 'WebSocket';
+    this.#ws = new WebSocket(url);
+    this.#ws.binaryType = 'arraybuffer';
+    this.#ws.onopen = () => handlers.open();
+    this.#ws.onmessage = (e) => {
+      if (e.data instanceof ArrayBuffer) {
+        handlers.message(new Uint8Array(e.data));
+      }
+    };
+    this.#ws.onclose = (e) => this.#finish(handlers,
+      e.reason || `closed (${e.code})`);
+    this.#ws.onerror = () => this.#finish(handlers, 'connection failed');
+  }
+
+  #finish(handlers, reason) {
+    if (this.#closed) return;
+    this.#closed = true;
+    handlers.close(reason);
+  }
+
+  send(bytes) {
+    if (this.#ws.readyState !== WebSocket.OPEN) return false;
+    if (this.#ws.bufferedAmount > MAX_BUFFERED) {
+      this.close();
+      return false;
+    }
+    this.#ws.send(bytes);
+    return true;
+  }
+
+  close() {
+    try {
+      this.#ws.close(1000);
+    } catch {
+      // already closing
+    }
+  }
+}

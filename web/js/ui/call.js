@@ -1,0 +1,147 @@
+// ui/call.js: the in-call screen: tiles, the people list, chat, the
+// control bar's state and the banners. DOM only: names go in as text,
+// never as HTML.
+
+const $ = (id) => document.getElementById(id);
+
+const AVATAR_COLOURS = ['bg-sky-700', 'bg-emerald-700', 'bg-violet-700',
+  'bg-amber-700', 'bg-rose-700', 'bg-teal-700', 'bg-indigo-700'];
+
+function initials(name) {
+  const parts = name.trim().split(/\s+/u).filter(Boolean);
+  const letters = parts.length > 1 ? [parts[0], parts[parts.length - 1]]
+    : [parts[0] ?? '?'];
+  return letters.map((p) => [...p][0]?.toUpperCase() ?? '').join('');
+}
+
+function el(tag, className, text) {
+  const e = document.createElement(tag);
+  if (className) e.className = className;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+export function showCall() {
+  $('prejoin').classList.add('hidden');
+  $('call').classList.remove('hidden');
+  $('call').classList.add('flex');
+}
+
+// state: 'connecting' | 'connected' | 'reconnecting'
+export function showConnection(state, transport) {
+  const banner = $('connection-banner');
+  banner.classList.toggle('hidden', state !== 'reconnecting');
+  banner.textContent = 'Connection lost. Reconnecting… you are still in ' +
+    'the meeting for the others.';
+  const detail = $('connection-detail');
+  detail.dataset.state = state;
+  detail.textContent = state === 'connected' ? `Connected over ${transport}`
+    : state === 'connecting' ? 'Connecting…' : 'Reconnecting…';
+}
+
+function tile(p, { isSelf, isSpeaker, localStream }) {
+  const t = el('div', 'relative flex aspect-video items-center justify-center ' +
+    'overflow-hidden rounded-2xl bg-slate-900 ring-1 ring-slate-800');
+  t.dataset.testid = 'tile';
+  t.dataset.user = p.user ?? 'self';
+  t.dataset.session = String(p.sessionId);
+  if (isSpeaker) {
+    t.classList.remove('ring-1', 'ring-slate-800');
+    t.classList.add('ring-2', 'ring-emerald-400');
+  }
+  if (isSelf && localStream && !p.videoOff) {
+    const v = el('video', 'absolute inset-0 h-full w-full -scale-x-100 ' +
+      'object-cover');
+    v.autoplay = true;
+    v.muted = true;
+    v.playsInline = true;
+    v.srcObject = localStream;
+    t.append(v);
+  } else {
+    const colour = AVATAR_COLOURS[p.sessionId % AVATAR_COLOURS.length];
+    t.append(el('div', `flex h-20 w-20 items-center justify-center ` +
+      `rounded-full text-2xl font-semibold text-white ${colour}`,
+    initials(p.displayName)));
+  }
+  const label = el('div', 'absolute bottom-2 left-2 flex items-center ' +
+    'gap-1.5 rounded-md bg-slate-950/70 px-2 py-1 text-sm');
+  label.append(el('span', 'font-medium',
+    isSelf ? `${p.displayName} (you)` : p.displayName));
+  if (p.isHost) {
+    label.append(el('span', 'rounded bg-sky-800 px-1 text-xs', 'host'));
+  }
+  if (p.audioMuted) {
+    const m = el('span', 'rounded bg-rose-800 px-1 text-xs', 'muted');
+    m.dataset.testid = 'muted';
+    label.append(m);
+  }
+  if (p.handRaised) {
+    const h = el('span', 'rounded bg-amber-600 px-1 text-xs', 'hand raised');
+    h.dataset.testid = 'hand';
+    label.append(h);
+  }
+  t.append(label);
+  return t;
+}
+
+// view: {self, others, speaker} from MeetingSession.view(); own: the
+// local media state {audioMuted, videoOff, handRaised}.
+export function showRoster(view, own, localStream) {
+  const me = { ...view.self, ...own };
+  const tiles = [tile(me, { isSelf: true, localStream })];
+  for (const p of view.others) {
+    tiles.push(tile(p, { isSpeaker: p.sessionId === view.speaker }));
+  }
+  const grid = $('tiles');
+  grid.replaceChildren(...tiles);
+  // Columns by head count, so two people get two large tiles.
+  const n = tiles.length;
+  const cols = n <= 1 ? 'grid-cols-1 max-w-4xl'
+    : n <= 4 ? 'grid-cols-1 sm:grid-cols-2 max-w-6xl'
+      : n <= 9 ? 'grid-cols-2 lg:grid-cols-3 max-w-7xl'
+        : 'grid-cols-3 lg:grid-cols-4 xl:grid-cols-5';
+  grid.className = `mx-auto grid w-full flex-1 content-center gap-3 ` +
+    `overflow-y-auto p-4 ${cols}`;
+
+  const people = [me, ...view.others].map((p) => {
+    const li = el('li', 'flex items-center justify-between gap-2');
+    li.dataset.testid = 'person';
+    li.append(el('span', 'truncate text-slate-200',
+      p === me ? `${p.displayName} (you)` : p.displayName));
+    const marks = [p.isHost && 'host', p.audioMuted && 'muted',
+      p.videoOff && 'camera off', p.handRaised && 'hand raised']
+      .filter(Boolean).join(' · ');
+    li.append(el('span', 'shrink-0 text-xs text-slate-500', marks));
+    return li;
+  });
+  $('people').replaceChildren(...people);
+  $('people-count').textContent = `(${people.length})`;
+}
+
+export function addChat({ from, text, own }) {
+  const li = el('li', own ? 'text-right' : '');
+  li.dataset.testid = 'chat-message';
+  li.append(el('div', 'text-xs text-slate-500', from));
+  li.append(el('div', 'inline-block max-w-full break-words rounded-lg ' +
+    `px-3 py-1.5 ${own ? 'bg-sky-800' : 'bg-slate-800'}`, text));
+  const log = $('chat-log');
+  log.append(li);
+  log.scrollTop = log.scrollHeight;
+}
+
+export function showEnded(text) {
+  const b = $('ended-banner');
+  b.textContent = text ? `The meeting ended for you: ${text}.` :
+    'You left the meeting.';
+  b.classList.remove('hidden');
+  for (const id of ['mic-button', 'camera-button', 'hand-button',
+    'leave-button', 'chat-input']) {
+    $(id).disabled = true;
+  }
+}
+
+export function setToggle(id, pressed, label) {
+  const b = $(id);
+  b.setAttribute('aria-pressed', String(pressed));
+  b.textContent = label;
+}

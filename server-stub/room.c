@@ -31,6 +31,8 @@ void vc_room_default_limits(vc_room_limits *limits) {
   limits->resume_grace_ms = 10000;
   limits->chat_history = 256;
   limits->chat_per_second = 20;
+  /* 20 Mbit/s: four simulcast layers of 1080p video and audio fit. */
+  limits->media_bytes_per_second = 2500000;
 }
 
 int vc_room_new(vc_room **pr, const char *meeting_id,
@@ -669,6 +671,32 @@ static int wants(const vc__room_session *s, const vc_route *route) {
          route->layer <= s->subs[lo].max_layer;
 }
 
+/* One sender's media budget: refilled continuously, capped at a second's
+ * worth, so a flood is cut to the limit instead of multiplied by the
+ * number of receivers. */
+static int within_media_rate(vc_room *r, vc__room_session *s, size_t len,
+                             vc_tstamp ts) {
+  uint64_t rate = r->limits.media_bytes_per_second;
+
+  if (rate == 0) {
+    return 1;
+  }
+  if (s->media_refill_at == 0) {
+    s->media_tokens = rate;
+  } else if (ts > s->media_refill_at) {
+    s->media_tokens += (ts - s->media_refill_at) * rate / 1000000000u;
+  }
+  s->media_refill_at = ts;
+  if (s->media_tokens > rate) {
+    s->media_tokens = rate;
+  }
+  if (s->media_tokens < len) {
+    return 0;
+  }
+  s->media_tokens -= len;
+  return 1;
+}
+
 static void forward_media(vc_room *r, const vc__room_session *from,
                           const vc_route *route, const uint8_t *frame,
                           size_t len) {
@@ -718,6 +746,10 @@ int vc_room_receive(vc_room *r, vc_conn_id conn, const uint8_t *frame,
     if (route.sender_session != s->id) {
       r->stats.media_spoofed++;
       return VC_ERR_INVALID_ARGUMENT;
+    }
+    if (!within_media_rate(r, s, len, ts)) {
+      r->stats.media_over_rate++;
+      return VC_ERR_QUEUE_FULL;
     }
     forward_media(r, s, &route, frame, len);
     return 0;

@@ -19,12 +19,13 @@ typedef uint64_t vc_conn_id; /* 0 is never a connection */
 typedef struct vc_room vc_room;
 
 typedef struct vc_room_limits {
-  uint32_t max_participants;      /* present and reconnecting, <= 1001 */
-  uint32_t heartbeat_interval_ms; /* the room's heartbeat to each client */
-  uint32_t liveness_timeout_ms;   /* silent this long: detached */
-  uint32_t resume_grace_ms;       /* detached this long: gone */
-  uint32_t chat_history;          /* messages kept for resumes, >= 1 */
-  uint32_t chat_per_second;       /* per participant */
+  uint32_t max_participants;       /* present and reconnecting, <= 1001 */
+  uint32_t heartbeat_interval_ms;  /* the room's heartbeat to each client */
+  uint32_t liveness_timeout_ms;    /* silent this long: detached */
+  uint32_t resume_grace_ms;        /* detached this long: gone */
+  uint32_t chat_history;           /* messages kept for resumes, >= 1 */
+  uint32_t chat_per_second;        /* per participant */
+  uint32_t media_bytes_per_second; /* per sender, averaged over 1 s */
 } vc_room_limits;
 
 /* What vc-server uses unless told otherwise. */
@@ -77,7 +78,8 @@ typedef struct vc_room_stats {
   uint64_t frames_in;
   uint64_t frames_refused;
   uint64_t media_forwarded;
-  uint64_t media_spoofed; /* claimed another sender's session */
+  uint64_t media_spoofed;   /* claimed another sender's session */
+  uint64_t media_over_rate; /* a sender over media_bytes_per_second */
   uint64_t resumes;
   uint64_t chats;
   uint64_t chats_deduplicated;

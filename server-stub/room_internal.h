@@ -30,6 +30,9 @@ typedef struct vc__room_session {
   vc_tstamp chat_window; /* start of the current rate-limit second */
   uint32_t chat_count;
   uint64_t chat_blocked_id; /* refused; later ones wait for its resend */
+  /* Token bucket for forwarded media: one second's worth at most. */
+  vc_tstamp media_refill_at;
+  uint64_t media_tokens;
   char user[65];
   char display_name[257];
 } vc__room_session;

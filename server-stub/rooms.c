@@ -210,6 +210,7 @@ static void add_stats(vc_room_stats *sum, const vc_room_stats *s) {
   sum->frames_refused += s->frames_refused;
   sum->media_forwarded += s->media_forwarded;
   sum->media_spoofed += s->media_spoofed;
+  sum->media_over_rate += s->media_over_rate;
   sum->resumes += s->resumes;
   sum->chats += s->chats;
   sum->chats_deduplicated += s->chats_deduplicated;

@@ -30,6 +30,10 @@
 #define READ_CHUNK 65536
 #define OUT_INITIAL 16384
 #define ROOM_TICK_S 0.05
+/* The kernel's send buffer per connection. Kept small on purpose: bytes
+ * there cannot be dropped or reordered, so a large one only delays media
+ * to a slow reader; our own queue (with its drop policy) takes over. */
+#define SOCKET_SNDBUF (256 * 1024)
 
 typedef struct ws_conn {
   vc_ws_server *srv;
@@ -524,6 +528,10 @@ int vc_ws_server_adopt(vc_ws_server *ws, int fd, const char *peer,
     }
     close(fd);
     return -1;
+  }
+  {
+    int sndbuf = SOCKET_SNDBUF;
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
   }
   c->srv = ws;
   c->fd = fd;

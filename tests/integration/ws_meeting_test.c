@@ -52,8 +52,9 @@ static vc_tstamp now_ts(void) {
   return (vc_tstamp)t.tv_sec * 1000000000u + (vc_tstamp)t.tv_nsec;
 }
 
-/* Connects and upgrades; returns the socket or -1. */
-static int ws_connect(void) {
+/* Connects and upgrades; returns the socket or -1. |rcvbuf|: 0 for the
+ * system's default, else a small receive buffer (a slow reader). */
+static int ws_connect_with(int rcvbuf) {
   static const char request[] =
       "GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
       "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
@@ -67,6 +68,9 @@ static int ws_connect(void) {
   sa.sin_family = AF_INET;
   sa.sin_port = htons(port);
   sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd >= 0 && rcvbuf > 0) {
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+  }
   if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
       send(fd, request, sizeof(request) - 1, MSG_NOSIGNAL) < 0) {
     return -1;
@@ -91,6 +95,10 @@ static int ws_connect(void) {
     return -1;
   }
   return fd;
+}
+
+static int ws_connect(void) {
+  return ws_connect_with(0);
 }
 
 /* One masked binary message with |a| then |b| as its payload. */
@@ -135,6 +143,7 @@ typedef struct client {
   int chats;
   char last_chat[64];
   int left_seen;
+  int audio_frames; /* audio envelopes received */
 } client;
 
 static void on_event(void *user_data, const vc_meeting_event *ev) {
@@ -177,7 +186,8 @@ static void client_flush(client *c) {
   }
 }
 
-static int client_start(client *c, const char *user, uint64_t seed) {
+static int client_start_with(client *c, const char *user, uint64_t seed,
+                             int rcvbuf) {
   vc_meeting_config cfg;
 
   memset(c, 0, sizeof(*c));
@@ -193,13 +203,52 @@ static int client_start(client *c, const char *user, uint64_t seed) {
       vc_frame_reader_init(&c->frames, c->frame_buf, sizeof(c->frame_buf))) {
     return -1;
   }
-  c->fd = ws_connect();
+  c->fd = ws_connect_with(rcvbuf);
   if (c->fd < 0) {
     return -1;
   }
   vc_meeting_connected(c->m, now_ts());
   client_flush(c);
   return 0;
+}
+
+static int client_start(client *c, const char *user, uint64_t seed) {
+  return client_start_with(c, user, seed, 0);
+}
+
+static void pump_once(client *cs, int n, int wait_ms);
+
+/* |sender| sends |count| audio envelopes of 1000 bytes, |per_ms| each
+ * millisecond, while everyone in |cs| keeps reading. */
+static void send_audio(client *cs, int n, client *sender, int count,
+                       int per_ms) {
+  static uint8_t payload[1000], frame[1100];
+  uint8_t prefix[VC_FRAME_MAX_HEADER_LEN];
+  vc_route route;
+  int i;
+
+  memset(&route, 0, sizeof(route));
+  memset(payload, 0x55, sizeof(payload));
+  route.sender_session = vc_meeting_session_id(sender->m);
+  route.kind = VC_STREAM_KIND_AUDIO;
+  route.audio_level = 50;
+  for (i = 0; i < count; i++) {
+    vc_ssize f, p;
+    route.sequence = (uint32_t)i;
+    f = vc_envelope_encode(frame, sizeof(frame), &route, payload,
+                           sizeof(payload));
+    p = vc_frame_write_header(prefix, sizeof(prefix), (size_t)f);
+    if (f < 0 || p < 0 ||
+        ws_send(sender->fd, prefix, (size_t)p, frame, (size_t)f) != 0) {
+      return;
+    }
+    if ((i + 1) % per_ms == 0) {
+      /* About |per_ms| a millisecond: under the server's rate limit. */
+      struct timespec ms1 = {0, 1000000};
+      nanosleep(&ms1, NULL);
+      pump_once(cs, n, 0);
+    }
+  }
 }
 
 /* Parses whole server messages (unmasked) out of c->in. */
@@ -239,6 +288,13 @@ static void client_consume(client *c) {
           return;
         }
         if (n > 0) {
+          static uint8_t payload[VC_ENVELOPE_MAX_LEN];
+          vc_route route;
+          if (vc_envelope_decode(&route, payload, sizeof(payload), frame,
+                                 (size_t)n) >= 0 &&
+              route.kind == VC_STREAM_KIND_AUDIO) {
+            c->audio_frames++;
+          }
           vc_meeting_receive(c->m, frame, (size_t)n, now_ts());
         }
       }
@@ -253,44 +309,50 @@ static void client_consume(client *c) {
 }
 
 /* Runs every live client's I/O and timers for |ms| milliseconds. */
+/* One round of every live client's I/O and timers, waiting at most
+ * |wait_ms| for something to read. */
+static void pump_once(client *cs, int n, int wait_ms) {
+  struct pollfd pfd[MAX_CLIENTS];
+  int i;
+
+  for (i = 0; i < n; i++) {
+    pfd[i].fd = cs[i].fd;
+    pfd[i].events = POLLIN;
+    pfd[i].revents = 0;
+  }
+  (void)poll(pfd, (nfds_t)n, wait_ms);
+  for (i = 0; i < n; i++) {
+    client *c = &cs[i];
+    if (c->fd < 0) {
+      continue;
+    }
+    if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t r = recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len,
+                       MSG_DONTWAIT);
+      if (r > 0) {
+        c->in_len += (size_t)r;
+        client_consume(c);
+      } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
+        close(c->fd);
+        c->fd = -1;
+        vc_meeting_transport_lost(c->m, now_ts());
+      }
+    }
+    if (c->m && vc_meeting_get_expiry(c->m) <= now_ts()) {
+      vc_meeting_handle_expiry(c->m, now_ts());
+      if (c->fd >= 0) {
+        client_flush(c);
+      }
+    }
+  }
+}
+
+/* Runs every live client's I/O and timers for |ms| milliseconds. */
 static void pump(client *cs, int n, int ms) {
   vc_tstamp until = now_ts() + (vc_tstamp)ms * MS;
 
   while (now_ts() < until) {
-    struct pollfd pfd[MAX_CLIENTS];
-    int i, k = 0;
-    for (i = 0; i < n; i++) {
-      pfd[i].fd = cs[i].fd;
-      pfd[i].events = POLLIN;
-      pfd[i].revents = 0;
-    }
-    (void)poll(pfd, (nfds_t)n, 10);
-    for (i = 0; i < n; i++) {
-      client *c = &cs[i];
-      if (c->fd < 0) {
-        continue;
-      }
-      if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) {
-        ssize_t r = recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len,
-                         MSG_DONTWAIT);
-        if (r > 0) {
-          c->in_len += (size_t)r;
-          client_consume(c);
-        } else if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
-          close(c->fd);
-          c->fd = -1;
-          vc_meeting_transport_lost(c->m, now_ts());
-        }
-      }
-      if (c->m && vc_meeting_get_expiry(c->m) <= now_ts()) {
-        vc_meeting_handle_expiry(c->m, now_ts());
-        if (c->fd >= 0) {
-          client_flush(c);
-        }
-      }
-      k++;
-    }
-    (void)k;
+    pump_once(cs, n, 10);
   }
 }
 
@@ -370,6 +432,20 @@ int main(int argc, char **argv) {
   EXPECT(hostile(not_join, sizeof(not_join)) == 0,
          "a frame before Join gets an Error, the connection stays");
 
+  /* A slow reader: carol joins with a tiny receive buffer and then reads
+   * nothing. alice sends 4000 audio packets of 1 KB; bob, reading, gets
+   * them; carol's share is dropped at the server instead of piling up. */
+  EXPECT(client_start_with(&cs[2], "carol", 3, 4096) == 0,
+         "carol (who will stop reading) connects");
+  pump(cs, 3, 300);
+  EXPECT(cs[2].joined, "carol joined");
+  send_audio(cs, 2, &cs[0], 4000, 2);
+  pump(cs, 2, 300);
+  /* Loopback loses nothing; a few may go if this machine stalls bob. */
+  EXPECT(cs[1].audio_frames >= 3800 && cs[1].audio_frames <= 4000,
+         "bob got %d of 4000 audio packets while carol read nothing",
+         cs[1].audio_frames);
+
   /* The meeting carries on through all that; then alice leaves. */
   pump(cs, 2, 1500);
   EXPECT(cs[0].lost == 0 && cs[1].lost == 0,
@@ -379,16 +455,18 @@ int main(int argc, char **argv) {
   close(cs[0].fd);
   cs[0].fd = -1;
   pump(cs + 1, 1, 500);
-  EXPECT(cs[1].left_seen == 1 && vc_meeting_roster_size(cs[1].m) == 0,
+  EXPECT(cs[1].left_seen == 1 && vc_meeting_roster_size(cs[1].m) == 1,
          "bob saw alice leave within 0.5 s");
   EXPECT(vc_meeting_host(cs[1].m) == vc_meeting_session_id(cs[1].m),
          "the host role passed to bob");
 
   vc_meeting_del(cs[0].m);
   vc_meeting_del(cs[1].m);
+  vc_meeting_del(cs[2].m);
   if (cs[1].fd >= 0) {
     close(cs[1].fd);
   }
+  close(cs[2].fd);
   printf("ws_meeting: %d failures\n", failures);
   return failures ? 1 : 0;
 }

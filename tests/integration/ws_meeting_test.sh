@@ -42,19 +42,34 @@ if curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null; then
 else
   echo "FAIL: /healthz after the test"; rv=1
 fi
-# /metrics counts what the test did: 2 honest and 5 hostile connections;
+# /metrics counts what the test did: 3 honest and 5 hostile connections;
 # 4 of the hostile ones broke the WebSocket or framing rules; 1 frame came
-# before a Join; 1 chat.
+# before a Join; 1 chat; bob and carol are still in their resume grace.
 metrics=$(curl -fsS "http://127.0.0.1:$port/metrics")
-for want in "vc_ws_upgrades_total 7" "vc_ws_protocol_errors_total 4" \
+for want in "vc_ws_upgrades_total 8" "vc_ws_protocol_errors_total 4" \
   "vc_refused_not_joined_total 1" "vc_chats_total 1" "vc_rooms 1" \
-  "vc_participants 1"; do
+  "vc_participants 2" "vc_drops_media_over_rate_total 0"; do
   if printf '%s\n' "$metrics" | grep -qx "$want"; then
     echo "ok   /metrics: $want"
   else
     echo "FAIL: /metrics lacks '$want'"; rv=1
   fi
 done
+
+# The slow reader cost media drops, not memory.
+drops=$(printf '%s\n' "$metrics" |
+  sed -n 's/^vc_drops_media_slow_reader_total //p')
+if [ "${drops:-0}" -gt 0 ]; then
+  echo "ok   media to the slow reader was dropped ($drops packets)"
+else
+  echo "FAIL: no media dropped for the slow reader"; rv=1
+fi
+rss_kb=$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$pid/status")
+if [ "$rss_kb" -lt 262144 ]; then
+  echo "ok   server memory stayed bounded (RSS ${rss_kb} kB)"
+else
+  echo "FAIL: server RSS ${rss_kb} kB"; rv=1
+fi
 
 # Graceful stop: SIGTERM, and the process ends by itself, cleanly (under
 # ASan that includes the leak check at exit).

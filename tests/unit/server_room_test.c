@@ -397,3 +397,36 @@ void test_vc_room_chat_history_cap_is_reached(void) {
   CHECK_INT_EQ(chat(r, 2, 2, 1, 101 * 1000 * MS), 0);
   del_room(r, &w);
 }
+
+void test_vc_room_media_flood_is_cut_to_the_rate(void) {
+  wire_log w;
+  vc_room *r = new_room(&w, 10);
+  vc_room_stats st;
+  uint8_t frame[1200], payload[1000];
+  vc_route route;
+  vc_ssize n;
+  int i, accepted = 0;
+
+  CHECK(r != NULL);
+  CHECK_INT_EQ(join(r, 1, "alice", NULL, MS), 0);
+  CHECK_INT_EQ(join(r, 2, "bob", NULL, MS), 0);
+  memset(&route, 0, sizeof(route));
+  memset(payload, 1, sizeof(payload));
+  route.kind = VC_STREAM_KIND_AUDIO;
+  route.sender_session = 1;
+  n = vc_envelope_encode(frame, sizeof(frame), &route, payload,
+                         sizeof(payload));
+  CHECK(n > 0);
+  /* 10 000 packets of about 1 KB in one instant: a second's budget
+   * (2.5 MB) passes, the rest is dropped and counted. */
+  for (i = 0; i < 10000; i++) {
+    accepted += vc_room_receive(r, 1, frame, (size_t)n, 2 * MS) == 0;
+  }
+  CHECK(accepted >= 2400 && accepted <= 2500);
+  vc_room_get_stats(r, &st);
+  CHECK_INT_EQ(st.media_over_rate, (uint64_t)(10000 - accepted));
+  CHECK_INT_EQ(w.datagrams, accepted);
+  /* Half a second later, half a second's budget is back. */
+  CHECK_INT_EQ(vc_room_receive(r, 1, frame, (size_t)n, 502 * MS), 0);
+  del_room(r, &w);
+}

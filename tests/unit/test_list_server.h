@@ -44,6 +44,7 @@
   X(room, only_the_host_acts)                                                  \
   X(room, video_follows_subscriptions)                                         \
   X(room, chat_history_cap_is_reached)                                         \
+  X(room, media_flood_is_cut_to_the_rate)                                      \
   X(rooms, joins_pick_rooms_up_to_the_cap)                                     \
   X(rooms, a_closed_room_leaves_its_connections_in_none)                       \
   X(ws_frame, reads_the_rfc_masked_hello)                                      \

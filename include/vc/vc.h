@@ -35,6 +35,7 @@ typedef ptrdiff_t vc_ssize;
   X(UNKNOWN_MESSAGE, -206, "message type unknown to this version")             \
   X(QUEUE_FULL, -207, "queue full: try again later")                           \
   X(STATE, -208, "not possible in the current state")                          \
+  X(DECRYPT, -209, "frame failed authentication or was replayed")              \
   X(NOMEM, -501, "out of memory")
 
 enum {

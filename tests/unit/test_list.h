@@ -66,6 +66,12 @@
   X(meeting, removal_ends_the_meeting)                                         \
   X(meeting, subscriptions_are_sent_after_every_join)                          \
   X(meeting, roster_cap_is_reached)                                            \
+  X(e2ee, matches_the_vector_and_the_format)                                   \
+  X(e2ee, roundtrip_and_overhead)                                              \
+  X(e2ee, every_damaged_frame_is_refused_and_zeroed)                           \
+  X(e2ee, replay_window_takes_late_frames_once)                                \
+  X(e2ee, late_joiners_and_the_departed_read_nothing_extra)                    \
+  X(e2ee, sealed_keys_reach_only_their_recipient)                              \
   VC_UNIT_TESTS_SERVER(X)
 
 #endif /* VC_TEST_LIST_H */

@@ -78,6 +78,15 @@ int vc_metrics_format(char *buf, size_t cap, const vc_ws_server_stats *st) {
   emit(&o, "vc_refused_not_joined_total", "counter",
        "Frames refused because they came before a Join.",
        st->rooms.refused_not_joined);
+  emit(&o, "vc_keys_relayed_total", "counter",
+       "E2EE key announcements and sealed deliveries passed on.",
+       st->rooms.total.keys_relayed);
+  emit(&o, "vc_keyframe_requests_forwarded_total", "counter",
+       "Keyframe requests passed to a sender.",
+       st->rooms.total.keyframe_requests_forwarded);
+  emit(&o, "vc_keyframe_requests_coalesced_total", "counter",
+       "Keyframe requests merged into one already on its way.",
+       st->rooms.total.keyframe_requests_coalesced);
   emit(&o, "vc_resumes_total", "counter", "Sessions resumed after a reconnect.",
        st->rooms.total.resumes);
   emit(&o, "vc_chats_total", "counter", "Chat messages numbered and sent.",

@@ -404,6 +404,7 @@ static int resume(vc_room *r, vc__room_session *s, vc_conn_id conn,
   take_join_state(s, join);
   r->stats.resumes++;
   send_welcome(r, s, 1, ts);
+  vc__room_replay_announcements(r, s, ts);
   vc__room_chat_replay(r, s, join->chat_seq, ts);
   if (!states_equal(&before, &s->state)) {
     broadcast_updated(r, s, ts);
@@ -441,6 +442,7 @@ static int admit(vc_room *r, vc_conn_id conn, const Vc__Wire__Join *join,
     r->next_sweep = ts + SWEEP_MS * MS;
   }
   send_welcome(r, s, 0, ts);
+  vc__room_replay_announcements(r, s, ts);
 
   vc__wire__control__init(&ctl);
   vc__wire__participant_joined__init(&pj);
@@ -632,10 +634,11 @@ static int on_control(vc_room *r, vc__room_session *s,
     remove_session(r, s, VC__WIRE__LEAVE_REASON__LEAVE_REASON_LEFT, ts);
     return 0;
   case VC__WIRE__CONTROL__MSG_KEYFRAME_REQUEST:
-  case VC__WIRE__CONTROL__MSG_RECEIVER_REPORT:
   case VC__WIRE__CONTROL__MSG_KEY_ANNOUNCE:
   case VC__WIRE__CONTROL__MSG_KEY_DELIVERY:
-    return 0; /* relayed once media and E2EE land (issues 5-7) */
+    return vc__room_relay(r, s, c, ts);
+  case VC__WIRE__CONTROL__MSG_RECEIVER_REPORT:
+    return 0; /* congestion signals to senders: issue 7 */
   case VC__WIRE__CONTROL__MSG_JOIN:
     send_error(r, s->conn, VC__WIRE__ERROR_CODE__ERROR_CODE_MALFORMED,
                "already joined on this connection");

@@ -80,6 +80,9 @@ typedef struct vc_room_stats {
   uint64_t media_forwarded;
   uint64_t media_spoofed;   /* claimed another sender's session */
   uint64_t media_over_rate; /* a sender over media_bytes_per_second */
+  uint64_t keys_relayed;    /* key announcements and deliveries passed on */
+  uint64_t keyframe_requests_forwarded;
+  uint64_t keyframe_requests_coalesced; /* within 250 ms of the last one */
   uint64_t resumes;
   uint64_t chats;
   uint64_t chats_deduplicated;

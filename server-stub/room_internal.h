@@ -33,6 +33,12 @@ typedef struct vc__room_session {
   /* Token bucket for forwarded media: one second's worth at most. */
   vc_tstamp media_refill_at;
   uint64_t media_tokens;
+  /* E2EE identity as announced (room_relay.c), replayed to newcomers. */
+  uint8_t identity_key[VC_CONTROL_IDENTITY_KEY_LEN];
+  uint8_t auth_tag[VC_CONTROL_AUTH_TAG_LEN];
+  size_t auth_tag_len;
+  int announced;
+  vc_tstamp keyframe_asked_at; /* last keyframe request forwarded to it */
   char user[65];
   char display_name[257];
 } vc__room_session;
@@ -77,6 +83,12 @@ int vc__room_send(vc_room *r, vc__room_session *s, const Vc__Wire__Control *msg,
                   vc_tstamp ts);
 void vc__room_broadcast(vc_room *r, const Vc__Wire__Control *msg,
                         const vc__room_session *except, vc_tstamp ts);
+
+/* room_relay.c: messages one participant sends to others through us. */
+int vc__room_relay(vc_room *r, vc__room_session *s, const Vc__Wire__Control *c,
+                   vc_tstamp ts);
+void vc__room_replay_announcements(vc_room *r, vc__room_session *to,
+                                   vc_tstamp ts);
 
 int vc__room_chat_init(vc_room *r);
 void vc__room_chat_free(vc_room *r);

@@ -20,6 +20,8 @@ typedef struct wire_log {
   int errors[8];  /* Error messages, per connection */
   int last_error; /* its code */
   int datagrams;
+  uint32_t announced_as;   /* session id of the last KeyAnnounce sent */
+  uint32_t delivered_from; /* from_session of the last KeyDelivery sent */
   vc_control_decoder *dec;
 } wire_log;
 
@@ -40,10 +42,15 @@ static int on_send(void *user_data, vc_conn_id conn, const uint8_t *frame,
     return 0;
   }
   n = vc_envelope_decode(&route, payload, sizeof(payload), frame, len);
-  if (n >= 0 && vc_control_decode(w->dec, &c, payload, (size_t)n) == 0 &&
-      c->msg_case == VC__WIRE__CONTROL__MSG_ERROR) {
-    w->errors[conn]++;
-    w->last_error = (int)c->error->code;
+  if (n >= 0 && vc_control_decode(w->dec, &c, payload, (size_t)n) == 0) {
+    if (c->msg_case == VC__WIRE__CONTROL__MSG_ERROR) {
+      w->errors[conn]++;
+      w->last_error = (int)c->error->code;
+    } else if (c->msg_case == VC__WIRE__CONTROL__MSG_KEY_ANNOUNCE) {
+      w->announced_as = c->key_announce->session_id;
+    } else if (c->msg_case == VC__WIRE__CONTROL__MSG_KEY_DELIVERY) {
+      w->delivered_from = c->key_delivery->from_session;
+    }
   }
   return 0;
 }
@@ -428,5 +435,100 @@ void test_vc_room_media_flood_is_cut_to_the_rate(void) {
   CHECK_INT_EQ(w.datagrams, accepted);
   /* Half a second later, half a second's budget is back. */
   CHECK_INT_EQ(vc_room_receive(r, 1, frame, (size_t)n, 502 * MS), 0);
+  del_room(r, &w);
+}
+
+/* Sends |msg| on |conn| as session |sender|. */
+static int control(vc_room *r, vc_conn_id conn, uint32_t sender,
+                   const Vc__Wire__Control *msg, vc_tstamp ts) {
+  uint8_t frame[512];
+
+  return vc_room_receive(r, conn, frame,
+                         control_frame(frame, sizeof(frame), sender, msg), ts);
+}
+
+void test_vc_room_keys_are_relayed_in_the_senders_name_only(void) {
+  static uint8_t identity[32] = {7}, sealed[48] = {9};
+  wire_log w;
+  vc_room *r = new_room(&w, 10);
+  vc_room_stats st;
+  Vc__Wire__Control ctl;
+  Vc__Wire__KeyAnnounce ka;
+  Vc__Wire__KeyDelivery kd;
+  int alice_before, carol_before;
+
+  CHECK(r != NULL);
+  CHECK_INT_EQ(join(r, 1, "alice", NULL, MS), 0); /* session 1 */
+  CHECK_INT_EQ(join(r, 2, "bob", NULL, MS), 0);   /* session 2 */
+  /* bob announces his identity claiming to be alice: it goes out as his. */
+  vc__wire__control__init(&ctl);
+  vc__wire__key_announce__init(&ka);
+  ka.session_id = 1;
+  ka.identity_key.data = identity;
+  ka.identity_key.len = sizeof(identity);
+  ctl.msg_case = VC__WIRE__CONTROL__MSG_KEY_ANNOUNCE;
+  ctl.key_announce = &ka;
+  alice_before = w.frames[1];
+  CHECK_INT_EQ(control(r, 2, 2, &ctl, MS), 0);
+  CHECK_INT_EQ(w.frames[1], alice_before + 1);
+  CHECK_INT_EQ(w.announced_as, 2);
+  /* carol, joining later, gets bob's announcement after her Welcome. */
+  carol_before = w.frames[3];
+  CHECK_INT_EQ(join(r, 3, "carol", NULL, MS), 0);
+  CHECK_INT_EQ(w.frames[3], carol_before + 2); /* Welcome, announcement */
+  /* A sealed key for carol reaches carol alone. */
+  vc__wire__control__init(&ctl);
+  vc__wire__key_delivery__init(&kd);
+  kd.from_session = 3; /* a lie, overwritten */
+  kd.to_session = 3;
+  kd.key_id = 1;
+  kd.sealed_key.data = sealed;
+  kd.sealed_key.len = sizeof(sealed);
+  ctl.msg_case = VC__WIRE__CONTROL__MSG_KEY_DELIVERY;
+  ctl.key_delivery = &kd;
+  alice_before = w.frames[1];
+  carol_before = w.frames[3];
+  CHECK_INT_EQ(control(r, 2, 2, &ctl, MS), 0);
+  CHECK_INT_EQ(w.frames[3], carol_before + 1);
+  CHECK_INT_EQ(w.frames[1], alice_before);
+  CHECK_INT_EQ(w.delivered_from, 2);
+  /* To nobody: an error for the sender. */
+  kd.to_session = 99;
+  CHECK_INT_EQ(control(r, 2, 2, &ctl, MS), VC_ERR_INVALID_ARGUMENT);
+  CHECK_INT_EQ(w.last_error,
+               VC__WIRE__ERROR_CODE__ERROR_CODE_UNKNOWN_PARTICIPANT);
+  vc_room_get_stats(r, &st);
+  CHECK_INT_EQ(st.keys_relayed, 2);
+  del_room(r, &w);
+}
+
+void test_vc_room_keyframe_requests_are_coalesced(void) {
+  wire_log w;
+  vc_room *r = new_room(&w, 10);
+  vc_room_stats st;
+  Vc__Wire__Control ctl;
+  Vc__Wire__KeyframeRequest kr;
+  int before;
+
+  CHECK(r != NULL);
+  CHECK_INT_EQ(join(r, 1, "alice", NULL, MS), 0);
+  CHECK_INT_EQ(join(r, 2, "bob", NULL, MS), 0);
+  CHECK_INT_EQ(join(r, 3, "carol", NULL, MS), 0);
+  vc__wire__control__init(&ctl);
+  vc__wire__keyframe_request__init(&kr);
+  kr.session_id = 1; /* alice's keyframe, please */
+  kr.kind = VC__WIRE__STREAM_KIND__STREAM_KIND_VIDEO;
+  ctl.msg_case = VC__WIRE__CONTROL__MSG_KEYFRAME_REQUEST;
+  ctl.keyframe_request = &kr;
+  before = w.frames[1];
+  CHECK_INT_EQ(control(r, 2, 2, &ctl, 10 * MS), 0);
+  CHECK_INT_EQ(control(r, 3, 3, &ctl, 20 * MS), 0);  /* merged */
+  CHECK_INT_EQ(control(r, 2, 2, &ctl, 100 * MS), 0); /* merged */
+  CHECK_INT_EQ(w.frames[1], before + 1);
+  CHECK_INT_EQ(control(r, 3, 3, &ctl, 300 * MS), 0); /* a new one */
+  CHECK_INT_EQ(w.frames[1], before + 2);
+  vc_room_get_stats(r, &st);
+  CHECK_INT_EQ(st.keyframe_requests_forwarded, 2);
+  CHECK_INT_EQ(st.keyframe_requests_coalesced, 2);
   del_room(r, &w);
 }

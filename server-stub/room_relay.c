@@ -1,0 +1,114 @@
+/*
+ * room_relay.c: control messages one participant addresses to others,
+ * passed on by the room without reading what they protect:
+ *
+ *   KeyAnnounce      to everyone else, and kept for whoever joins later;
+ *   KeyDelivery      to its one recipient (a sealed key: opaque to us);
+ *   KeyframeRequest  to the sender whose keyframe is wanted, at most one
+ *                    per KEYFRAME_GAP_MS per sender: a keyframe answers
+ *                    every receiver, so requests in between are merged.
+ *
+ * The sender fields are overwritten with the session the message came
+ * from: nobody can announce or deliver keys in another's name.
+ */
+#include <string.h>
+
+#include "room_internal.h"
+
+#define MS ((vc_tstamp)1000000)
+#define KEYFRAME_GAP_MS 250
+
+static int unknown_target(vc_room *r, vc__room_session *s, vc_tstamp ts) {
+  Vc__Wire__Control ctl;
+  Vc__Wire__Error err;
+
+  vc__wire__control__init(&ctl);
+  vc__wire__error__init(&err);
+  err.code = VC__WIRE__ERROR_CODE__ERROR_CODE_UNKNOWN_PARTICIPANT;
+  err.text = (char *)(uintptr_t) "that participant is not in the meeting";
+  ctl.msg_case = VC__WIRE__CONTROL__MSG_ERROR;
+  ctl.error = &err;
+  (void)vc__room_send(r, s, &ctl, ts);
+  return VC_ERR_INVALID_ARGUMENT;
+}
+
+static void announce(vc_room *r, const vc__room_session *from,
+                     vc__room_session *to, vc_tstamp ts) {
+  Vc__Wire__Control ctl;
+  Vc__Wire__KeyAnnounce ka;
+
+  vc__wire__control__init(&ctl);
+  vc__wire__key_announce__init(&ka);
+  ka.session_id = from->id;
+  ka.identity_key.data = (uint8_t *)(uintptr_t)from->identity_key;
+  ka.identity_key.len = sizeof(from->identity_key);
+  ka.auth_tag.data = (uint8_t *)(uintptr_t)from->auth_tag;
+  ka.auth_tag.len = from->auth_tag_len;
+  ctl.msg_case = VC__WIRE__CONTROL__MSG_KEY_ANNOUNCE;
+  ctl.key_announce = &ka;
+  if (to) {
+    (void)vc__room_send(r, to, &ctl, ts);
+  } else {
+    vc__room_broadcast(r, &ctl, from, ts);
+  }
+}
+
+void vc__room_replay_announcements(vc_room *r, vc__room_session *to,
+                                   vc_tstamp ts) {
+  size_t i;
+
+  for (i = 0; i < r->n_sessions; i++) {
+    if (&r->sessions[i] != to && r->sessions[i].announced) {
+      announce(r, &r->sessions[i], to, ts);
+    }
+  }
+}
+
+int vc__room_relay(vc_room *r, vc__room_session *s, const Vc__Wire__Control *c,
+                   vc_tstamp ts) {
+  vc__room_session *t;
+
+  switch (c->msg_case) {
+  case VC__WIRE__CONTROL__MSG_KEY_ANNOUNCE:
+    /* Lengths were checked by the decoder (32, and 0 or 32). */
+    memcpy(s->identity_key, c->key_announce->identity_key.data,
+           sizeof(s->identity_key));
+    s->auth_tag_len = c->key_announce->auth_tag.len;
+    if (s->auth_tag_len) {
+      memcpy(s->auth_tag, c->key_announce->auth_tag.data, s->auth_tag_len);
+    }
+    s->announced = 1;
+    announce(r, s, NULL, ts);
+    r->stats.keys_relayed++;
+    return 0;
+  case VC__WIRE__CONTROL__MSG_KEY_DELIVERY: {
+    Vc__Wire__Control ctl = *c;
+    Vc__Wire__KeyDelivery kd = *c->key_delivery;
+    t = vc__room_find(r, kd.to_session);
+    if (!t || t == s) {
+      return unknown_target(r, s, ts);
+    }
+    kd.from_session = s->id;
+    ctl.key_delivery = &kd;
+    r->stats.keys_relayed++;
+    return vc__room_send(r, t, &ctl, ts);
+  }
+  case VC__WIRE__CONTROL__MSG_KEYFRAME_REQUEST: {
+    Vc__Wire__Control ctl = *c;
+    t = vc__room_find(r, c->keyframe_request->session_id);
+    if (!t || t == s) {
+      return unknown_target(r, s, ts);
+    }
+    if (t->keyframe_asked_at &&
+        ts - t->keyframe_asked_at < (vc_tstamp)KEYFRAME_GAP_MS * MS) {
+      r->stats.keyframe_requests_coalesced++;
+      return 0; /* the keyframe already asked for answers this one too */
+    }
+    t->keyframe_asked_at = ts;
+    r->stats.keyframe_requests_forwarded++;
+    return vc__room_send(r, t, &ctl, ts);
+  }
+  default:
+    return VC_ERR_INVALID_ARGUMENT;
+  }
+}

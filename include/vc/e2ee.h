@@ -42,6 +42,9 @@ extern "C" {
 /* Must be called once before anything else here. 0 or VC_ERR_NOMEM. */
 int vc_e2ee_init(void);
 
+/* Zeroes |len| bytes in a way the compiler cannot skip (key material). */
+void vc_e2ee_wipe(void *p, size_t len);
+
 /* One sender's current key: seals its frames. */
 typedef struct vc_e2ee_sender {
   uint8_t key[VC_E2EE_KEY_LEN];

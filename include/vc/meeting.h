@@ -18,11 +18,11 @@
 extern "C" {
 #endif
 
-/* Caps; a test reaches each one. */
+/* Caps; a test reaches each one. The outbox holds a rekey's worth of
+ * sealed keys (one for each of up to 1000 others) besides the usual. */
 #define VC_MEETING_MAX_PENDING_CHAT 32 /* sent, not yet acknowledged */
-#define VC_MEETING_OUTBOX_LEN                                                  \
-  ((size_t)512 * 1024) /* bytes of frames not yet sent */
-#define VC_MEETING_OUTBOX_FRAMES 256
+#define VC_MEETING_OUTBOX_LEN ((size_t)512 * 1024)
+#define VC_MEETING_OUTBOX_FRAMES 2048
 #define VC_MEETING_SEEN_CHAT_IDS 256 /* recent client_msg_ids, for de-dup */
 #define VC_MEETING_MAX_SUBSCRIPTIONS 1000
 
@@ -113,8 +113,12 @@ typedef struct vc_meeting_config {
   const char *display_name; /* UTF-8, 1..64 characters */
   vc_media_state state;     /* at join */
   uint32_t max_simulcast_layers;
+  /* End-to-end encryption of chat (and later media): needs |random|. */
   int e2ee;
   int webtransport;
+  /* Cryptographic randomness for keys (the core draws none itself);
+   * required when |e2ee| is set. */
+  void (*random)(void *user_data, uint8_t *buf, size_t len);
   /* Seeds the meeting's own PRNG (backoff jitter, chat message ids): the
    * core draws no randomness itself. Same seed, same behaviour. */
   uint64_t seed;
@@ -202,6 +206,7 @@ typedef struct vc_meeting_stats {
   uint64_t chats_deduplicated;
   uint64_t reconnects;
   uint64_t resumes;
+  uint64_t undecryptable; /* encrypted chat that did not open */
 } vc_meeting_stats;
 
 void vc_meeting_get_stats(const vc_meeting *m, vc_meeting_stats *stats);

@@ -17,6 +17,10 @@ int vc_e2ee_init(void) {
   return sodium_init() < 0 ? VC_ERR_NOMEM : 0;
 }
 
+void vc_e2ee_wipe(void *p, size_t len) {
+  sodium_memzero(p, len);
+}
+
 /* The AEAD key and nonce salt of one generation of key material. */
 static void derive(uint8_t key[VC_E2EE_KEY_LEN], uint8_t salt[12],
                    const uint8_t material[VC_E2EE_KEY_LEN]) {

@@ -78,6 +78,25 @@ void vc__chat_on_message(vc_meeting *m, const Vc__Wire__Chat *chat) {
   ev.type = VC_MEETING_EVENT_CHAT;
   ev.text = (const char *)chat->body.data;
   ev.textlen = chat->body.len;
+  if (chat->encrypted) {
+    static const char undecryptable[] =
+        "(a message that could not be decrypted: its key has not arrived)";
+    vc_ssize n =
+        m->e2ee
+            ? vc__keys_open_chat(m, chat->sender_session, chat->client_msg_id,
+                                 chat->body.data, chat->body.len, m->chat_plain,
+                                 sizeof(m->chat_plain))
+            : VC_ERR_DECRYPT;
+    if (n < 0 ||
+        vc__utf8_count((const char *)m->chat_plain, (size_t)n, 0) < 0) {
+      m->stats.undecryptable++;
+      ev.text = undecryptable;
+      ev.textlen = sizeof(undecryptable) - 1;
+    } else {
+      ev.text = (const char *)m->chat_plain;
+      ev.textlen = (size_t)n;
+    }
+  }
   ev.chat_seq = chat->seq;
   ev.client_msg_id = chat->client_msg_id;
   ev.chat_sender = chat->sender_session;
@@ -99,6 +118,17 @@ static int send_pending(vc_meeting *m, vc__pending_chat *p) {
   chat.body.data = p->body;
   chat.body.len = p->len;
   chat.encrypted = p->encrypted;
+  if (m->e2ee) {
+    /* Sealed afresh at every send: a resend gets a new counter. */
+    vc_ssize n = vc__keys_seal_chat(m, p->client_msg_id, p->body, p->len,
+                                    m->chat_sealed, sizeof(m->chat_sealed));
+    if (n < 0) {
+      return (int)n; /* no key yet: it waits in |pending| */
+    }
+    chat.body.data = m->chat_sealed;
+    chat.body.len = (size_t)n;
+    chat.encrypted = 1;
+  }
   chat.sent_at_ms = p->sent_at_ms;
   ctl.msg_case = VC__WIRE__CONTROL__MSG_CHAT;
   ctl.chat = &chat;
@@ -125,7 +155,8 @@ int vc_meeting_send_chat(vc_meeting *m, const uint8_t *body, size_t len,
   if (m->phase == VC_MEETING_ENDED) {
     return VC_ERR_STATE;
   }
-  if (!body || len == 0 || len > VC_CONTROL_MAX_CHAT_LEN ||
+  if (!body || len == 0 ||
+      len > VC_CONTROL_MAX_CHAT_LEN - (m->e2ee ? VC_E2EE_MAX_OVERHEAD : 0) ||
       (!encrypted && vc__utf8_count((const char *)body, len, 0) < 0)) {
     return VC_ERR_INVALID_ARGUMENT;
   }

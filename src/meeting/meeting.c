@@ -58,6 +58,11 @@ int vc_meeting_new(vc_meeting **pm, const vc_meeting_config *cfg) {
   m->e2ee = cfg->e2ee;
   m->webtransport = cfg->webtransport;
   m->on_event = cfg->on_event;
+  m->random = cfg->random;
+  if (m->e2ee && (!m->random || vc_e2ee_init() != 0)) {
+    free(m);
+    return VC_ERR_INVALID_ARGUMENT;
+  }
   m->user_data = cfg->user_data;
   m->rng = cfg->seed;
   m->phase = VC_MEETING_IDLE;
@@ -102,6 +107,14 @@ int vc_meeting_new(vc_meeting **pm, const vc_meeting_config *cfg) {
 void vc_meeting_del(vc_meeting *m) {
   if (!m) {
     return;
+  }
+  vc__keys_wipe(m);
+  if (m->roster.items) {
+    vc_e2ee_wipe(m->roster.items, m->roster.cap * sizeof(*m->roster.items));
+  }
+  if (m->incoming.items) {
+    vc_e2ee_wipe(m->incoming.items,
+                 m->incoming.cap * sizeof(*m->incoming.items));
   }
   vc__roster_free(&m->roster);
   vc__roster_free(&m->incoming);
@@ -392,6 +405,13 @@ static void adopt_roster(vc_meeting *m) {
       /* Same session: keep its speaker state. */
       b->energy = a->energy;
       b->last_audio = a->last_audio;
+      /* ...and the keys we hold for it. */
+      b->has_identity = a->has_identity;
+      b->has_key = a->has_key;
+      memcpy(b->identity, a->identity, sizeof(b->identity));
+      memcpy(b->material, a->material, sizeof(b->material));
+      b->key_id = a->key_id;
+      b->rx = a->rx;
       if (vc__participant_differs(&a->p, &b->p)) {
         emit_participant(m, VC_MEETING_EVENT_PARTICIPANT_UPDATED, &b->p, 1, 0);
       }
@@ -435,6 +455,9 @@ static void welcome_complete(vc_meeting *m, vc_tstamp ts) {
   m->next_ping = ts;
   m->next_speaker_tick = ts + VC_MEETING_SPEAKER_TICK_MS * VC__MS;
   (void)send_subscriptions(m);
+  /* Every (re)join announces our identity: peers answer with their keys,
+   * including any we missed while away. */
+  vc__keys_on_joined(m);
   vc__chat_resend(m);
   if (first) {
     ev.type = VC_MEETING_EVENT_JOINED;
@@ -528,6 +551,9 @@ static int on_joined(vc_meeting *m, const Vc__Wire__Participant *w) {
                    added ? VC_MEETING_EVENT_PARTICIPANT_JOINED
                          : VC_MEETING_EVENT_PARTICIPANT_UPDATED,
                    &mb->p, 0, 0);
+  if (added) {
+    vc__keys_on_participant_joined(m, w->session_id);
+  }
   return 0;
 }
 
@@ -541,6 +567,7 @@ static void on_left(vc_meeting *m, const Vc__Wire__ParticipantLeft *w) {
   gone = mb->p;
   vc__speaker_forget(m, w->session_id);
   vc__roster_remove(&m->roster, w->session_id);
+  vc__keys_on_participant_left(m);
   emit_participant(m, VC_MEETING_EVENT_PARTICIPANT_LEFT, &gone, 0,
                    (int)w->reason);
 }
@@ -663,6 +690,12 @@ static int on_control(vc_meeting *m, const Vc__Wire__Control *c, vc_tstamp ts) {
     return 0;
   case VC__WIRE__CONTROL__MSG_HOST_ACTION:
     return on_host_action(m, c->host_action);
+  case VC__WIRE__CONTROL__MSG_KEY_ANNOUNCE:
+    vc__keys_on_announce(m, c->key_announce);
+    return 0;
+  case VC__WIRE__CONTROL__MSG_KEY_DELIVERY:
+    vc__keys_on_delivery(m, c->key_delivery);
+    return 0;
   default:
     /* Heartbeats only prove liveness (counted above); the rest is for
      * modules that are not here yet (keys, reports) and is ignored. */

@@ -32,7 +32,19 @@ struct vc_meeting {
   int webtransport;
   vc_meeting_event_cb on_event;
   void *user_data;
+  void (*random)(void *user_data, uint8_t *buf, size_t len);
   uint64_t rng;
+
+  /* E2EE (e2ee_keys.c): our identity and our sending key. */
+  int have_identity;
+  uint8_t identity_pk[VC_E2EE_PUBLIC_KEY_LEN];
+  uint8_t identity_sk[VC_E2EE_SECRET_KEY_LEN];
+  uint8_t material[VC_E2EE_KEY_LEN];
+  uint8_t key_id;
+  vc_e2ee_sender sender;
+  vc_e2ee_receiver self_rx; /* our own chat, echoed back */
+  uint8_t chat_plain[VC_CONTROL_MAX_CHAT_LEN];
+  uint8_t chat_sealed[VC_CONTROL_MAX_CHAT_LEN];
 
   vc_meeting_phase phase;
   int joined_once;
@@ -99,6 +111,21 @@ int vc__chat_init(vc_meeting *m);
 void vc__chat_free(vc_meeting *m);
 void vc__chat_on_message(vc_meeting *m, const Vc__Wire__Chat *chat);
 void vc__chat_resend(vc_meeting *m);
+
+/* e2ee_keys.c */
+void vc__keys_on_joined(vc_meeting *m);
+void vc__keys_on_participant_joined(vc_meeting *m, uint32_t session);
+void vc__keys_on_participant_left(vc_meeting *m);
+void vc__keys_on_announce(vc_meeting *m, const Vc__Wire__KeyAnnounce *ka);
+void vc__keys_on_delivery(vc_meeting *m, const Vc__Wire__KeyDelivery *kd);
+/* Seals or opens a chat body; the route binds sender and message id. */
+vc_ssize vc__keys_seal_chat(vc_meeting *m, uint64_t client_msg_id,
+                            const uint8_t *body, size_t len, uint8_t *out,
+                            size_t cap);
+vc_ssize vc__keys_open_chat(vc_meeting *m, uint32_t sender,
+                            uint64_t client_msg_id, const uint8_t *body,
+                            size_t len, uint8_t *out, size_t cap);
+void vc__keys_wipe(vc_meeting *m);
 
 /* speaker.c */
 void vc__speaker_on_audio(vc_meeting *m, uint32_t session, uint32_t level,

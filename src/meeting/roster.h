@@ -6,12 +6,20 @@
 #ifndef VC_MEETING_ROSTER_H
 #define VC_MEETING_ROSTER_H
 
+#include <vc/e2ee.h>
 #include <vc/meeting.h>
 
 typedef struct vc__member {
   vc_participant p; /* first: a vc__member* is a vc_participant* */
   uint32_t energy;  /* smoothed loudness x16 (0 silent .. 127*16) */
   vc_tstamp last_audio;
+  /* E2EE (e2ee_keys.c): the peer's identity and its keys as we hold them. */
+  int has_identity;
+  int has_key;
+  uint8_t identity[VC_E2EE_PUBLIC_KEY_LEN];
+  uint8_t material[VC_E2EE_KEY_LEN]; /* its current generation */
+  uint8_t key_id;
+  vc_e2ee_receiver rx;
 } vc__member;
 
 typedef struct vc__roster {

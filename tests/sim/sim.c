@@ -11,6 +11,7 @@
  * after the path delay, or never while partitioned; a crashed process or
  * server tells nobody.
  */
+#define _GNU_SOURCE /* memmem */
 #include "sim.h"
 
 #include <stdlib.h>
@@ -85,6 +86,8 @@ struct sim {
   int n_clients;
   uint64_t hash;
   uint64_t events;
+  int e2ee;              /* clients join with end-to-end encryption */
+  uint64_t markers_seen; /* plaintext markers in bytes on the wire */
   uint8_t frame[VC_ENVELOPE_MAX_LEN];
 };
 
@@ -212,6 +215,17 @@ static vc_tstamp resend_delay(const sim_client *cl) {
   return d < 50 * SIM_MS ? 50 * SIM_MS : d;
 }
 
+/* Every chat body carries this; it must never cross the server in the
+ * clear when E2EE is on. */
+static const char MARKER[] = "PLAINTEXT-MARKER";
+
+static void scan_for_marker(sim *s, const uint8_t *data, size_t len) {
+  if (len >= sizeof(MARKER) - 1 &&
+      memmem(data, len, MARKER, sizeof(MARKER) - 1) != NULL) {
+    s->markers_seen++;
+  }
+}
+
 static void transmit(sim *s, vc_conn_id id, int to_server, const uint8_t *data,
                      size_t len, int reliable) {
   sim_conn *c = conn_of(s, id);
@@ -219,6 +233,8 @@ static void transmit(sim *s, vc_conn_id id, int to_server, const uint8_t *data,
   sim_stream *st = &c->stream[to_server ? TO_SERVER : TO_CLIENT];
   int copies = 1, lost, i;
   sim_event ev;
+
+  scan_for_marker(s, data, len);
 
   if (!reliable && rnd_unit(s) < cl->path.duplicate) {
     copies = 2;
@@ -372,7 +388,7 @@ static void on_event(void *user_data, const vc_meeting_event *ev) {
     break;
   case VC_MEETING_EVENT_CHAT: {
     int sender = -1, n = -1;
-    char body[32];
+    char body[64];
     size_t len = ev->textlen < sizeof(body) - 1 ? ev->textlen : 0;
     memcpy(body, ev->text, len);
     body[len] = '\0';
@@ -433,6 +449,16 @@ static void room_close(void *user_data, vc_conn_id id) {
     vc_tstamp at = s->now + s->clients[c->client].path.delay_ms * SIM_MS;
     schedule(s, at > c->stream[TO_CLIENT].last ? at : c->stream[TO_CLIENT].last,
              EV_CLIENT_SEES_CLOSE, c->client, id);
+  }
+}
+
+/* Clients' key randomness: the sim's one PRNG, so runs replay. */
+static void sim_random(void *user_data, uint8_t *buf, size_t len) {
+  sim *s = ((sim_client *)user_data)->owner;
+  size_t i;
+
+  for (i = 0; i < len; i++) {
+    buf[i] = (uint8_t)rnd(s);
   }
 }
 
@@ -702,6 +728,8 @@ sim *sim_new(uint64_t seed, int n_clients, const sim_path *path) {
   if (!s || n_clients > SIM_MAX_CLIENTS) {
     abort();
   }
+  /* VC_SIM_E2EE=1 runs any scenario with end-to-end encryption on. */
+  s->e2ee = getenv("VC_SIM_E2EE") && strcmp(getenv("VC_SIM_E2EE"), "1") == 0;
   s->rng = seed;
   s->hash = 0xcbf29ce484222325ull;
   s->n_clients = n_clients;
@@ -773,6 +801,13 @@ vc_room *sim_room(sim *s) {
 uint64_t sim_trace_hash(const sim *s) {
   return s->hash;
 }
+void sim_set_e2ee(sim *s, int on) {
+  s->e2ee = on;
+}
+uint64_t sim_markers_seen(const sim *s) {
+  return s->markers_seen;
+}
+
 uint64_t sim_events(const sim *s) {
   return s->events;
 }
@@ -801,6 +836,8 @@ void sim_join(sim *s, int idx) {
   cfg.max_simulcast_layers = 3;
   cfg.seed = s->rng ^ ((uint64_t)idx << 32);
   cfg.on_event = on_event;
+  cfg.e2ee = s->e2ee;
+  cfg.random = sim_random;
   cfg.user_data = cl;
   vc_meeting_del(cl->m);
   memset(cl->chats, 0, sizeof(cl->chats));
@@ -877,13 +914,13 @@ void sim_server_restart(sim *s, uint32_t down_ms) {
 
 void sim_chat(sim *s, int idx) {
   sim_client *cl = &s->clients[idx];
-  char body[32];
+  char body[64];
   int len;
 
   if (!cl->m || cl->chats_sent >= SIM_MAX_CHATS) {
     return;
   }
-  len = snprintf(body, sizeof(body), "c%d:%d", idx, cl->chats_sent);
+  len = snprintf(body, sizeof(body), "c%d:%d %s", idx, cl->chats_sent, MARKER);
   if (vc_meeting_send_chat(cl->m, (const uint8_t *)body, (size_t)len, 0,
                            s->now / SIM_MS, s->now, NULL) == 0) {
     cl->chats_sent++;

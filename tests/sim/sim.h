@@ -103,4 +103,9 @@ int sim_check_rosters(sim *s, FILE *out);
 uint64_t sim_trace_hash(const sim *s);
 uint64_t sim_events(const sim *s);
 
+/* Clients joining from now on encrypt end to end. */
+void sim_set_e2ee(sim *s, int on);
+/* Frames on the wire (either direction) holding a chat's plaintext. */
+uint64_t sim_markers_seen(const sim *s);
+
 #endif /* VC_TESTS_SIM_H */

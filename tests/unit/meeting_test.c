@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <vc/control.h>
+#include <vc/e2ee.h>
 #include <vc/meeting.h>
 #include <vc/wire.h>
 
@@ -515,5 +516,38 @@ void test_vc_meeting_roster_cap_is_reached(void) {
   CHECK_INT_EQ(vc_meeting_receive(m, frame, len, MS), VC_ERR_QUEUE_FULL);
   CHECK_INT_EQ(vc_meeting_roster_size(m), VC_CONTROL_MAX_ROSTER);
   CHECK(vc_meeting_find(m, VC_CONTROL_MAX_ROSTER + 2) == NULL);
+  vc_meeting_del(m);
+}
+
+static void fake_random(void *user_data, uint8_t *buf, size_t len) {
+  (void)user_data;
+  memset(buf, 0x42, len);
+}
+
+void test_vc_meeting_e2ee_needs_randomness_and_room_for_the_seal(void) {
+  recorder r;
+  vc_meeting_config cfg;
+  vc_meeting *m = NULL;
+  static uint8_t big[VC_CONTROL_MAX_CHAT_LEN];
+
+  memset(&r, 0, sizeof(r));
+  memset(&cfg, 0, sizeof(cfg));
+  cfg.meeting_id = "room1";
+  cfg.user = "alice";
+  cfg.display_name = "Alice";
+  cfg.on_event = record;
+  cfg.user_data = &r;
+  cfg.e2ee = 1;
+  /* Keys from a PRNG seeded by the page would be guessable: refused. */
+  CHECK_INT_EQ(vc_meeting_new(&m, &cfg), VC_ERR_INVALID_ARGUMENT);
+  cfg.random = fake_random;
+  CHECK_INT_EQ(vc_meeting_new(&m, &cfg), 0);
+  memset(big, 'a', sizeof(big));
+  /* The sealed body must still fit a chat message. */
+  CHECK_INT_EQ(vc_meeting_send_chat(m, big, sizeof(big), 0, 0, 0, NULL),
+               VC_ERR_INVALID_ARGUMENT);
+  CHECK_INT_EQ(vc_meeting_send_chat(m, big, sizeof(big) - VC_E2EE_MAX_OVERHEAD,
+                                    0, 0, 0, NULL),
+               0);
   vc_meeting_del(m);
 }

@@ -228,8 +228,8 @@ void vc__room_broadcast(vc_room *r, const Vc__Wire__Control *msg,
   }
 }
 
-static void send_error(vc_room *r, vc_conn_id conn, Vc__Wire__ErrorCode code,
-                       const char *text) {
+void vc__room_send_error(vc_room *r, vc_conn_id conn, Vc__Wire__ErrorCode code,
+                         const char *text) {
   Vc__Wire__Control ctl;
   Vc__Wire__Error err;
 
@@ -419,8 +419,8 @@ static int admit(vc_room *r, vc_conn_id conn, const Vc__Wire__Join *join,
   vc__room_session *s;
 
   if (r->n_sessions == r->limits.max_participants) {
-    send_error(r, conn, VC__WIRE__ERROR_CODE__ERROR_CODE_MEETING_FULL,
-               "this meeting is full");
+    vc__room_send_error(r, conn, VC__WIRE__ERROR_CODE__ERROR_CODE_MEETING_FULL,
+                        "this meeting is full");
     r->cb.close(r->cb.user_data, conn);
     return VC_ERR_QUEUE_FULL;
   }
@@ -459,8 +459,8 @@ static int on_join(vc_room *r, vc_conn_id conn, const Vc__Wire__Join *join,
   vc__room_session *s;
 
   if (strcmp(join->meeting_id, r->meeting_id) != 0) {
-    send_error(r, conn, VC__WIRE__ERROR_CODE__ERROR_CODE_BAD_NAME,
-               "this connection belongs to another meeting");
+    vc__room_send_error(r, conn, VC__WIRE__ERROR_CODE__ERROR_CODE_BAD_NAME,
+                        "this connection belongs to another meeting");
     return VC_ERR_INVALID_ARGUMENT;
   }
   s = find_resumable(r, join);
@@ -525,14 +525,15 @@ static int on_host_action(vc_room *r, vc__room_session *s,
   vc__room_session *t;
 
   if (s->id != r->host) {
-    send_error(r, s->conn, VC__WIRE__ERROR_CODE__ERROR_CODE_NOT_HOST,
-               "only the host can do that");
+    vc__room_send_error(r, s->conn, VC__WIRE__ERROR_CODE__ERROR_CODE_NOT_HOST,
+                        "only the host can do that");
     return VC_ERR_STATE;
   }
   t = vc__room_find(r, a->target_session);
   if (!t) {
-    send_error(r, s->conn, VC__WIRE__ERROR_CODE__ERROR_CODE_UNKNOWN_PARTICIPANT,
-               "that participant is not in the meeting");
+    vc__room_send_error(r, s->conn,
+                        VC__WIRE__ERROR_CODE__ERROR_CODE_UNKNOWN_PARTICIPANT,
+                        "that participant is not in the meeting");
     return VC_ERR_INVALID_ARGUMENT;
   }
   switch (a->action) {
@@ -557,8 +558,9 @@ static int on_host_action(vc_room *r, vc__room_session *s,
     broadcast_updated(r, t, ts);
     return 0;
   default:
-    send_error(r, s->conn, VC__WIRE__ERROR_CODE__ERROR_CODE_UNSPECIFIED,
-               "this meeting has no waiting room");
+    vc__room_send_error(r, s->conn,
+                        VC__WIRE__ERROR_CODE__ERROR_CODE_UNSPECIFIED,
+                        "this meeting has no waiting room");
     return VC_ERR_STATE;
   }
 }
@@ -640,12 +642,12 @@ static int on_control(vc_room *r, vc__room_session *s,
   case VC__WIRE__CONTROL__MSG_RECEIVER_REPORT:
     return 0; /* congestion signals to senders: issue 7 */
   case VC__WIRE__CONTROL__MSG_JOIN:
-    send_error(r, s->conn, VC__WIRE__ERROR_CODE__ERROR_CODE_MALFORMED,
-               "already joined on this connection");
+    vc__room_send_error(r, s->conn, VC__WIRE__ERROR_CODE__ERROR_CODE_MALFORMED,
+                        "already joined on this connection");
     return VC_ERR_STATE;
   default:
-    send_error(r, s->conn, VC__WIRE__ERROR_CODE__ERROR_CODE_MALFORMED,
-               "a server message sent by a client");
+    vc__room_send_error(r, s->conn, VC__WIRE__ERROR_CODE__ERROR_CODE_MALFORMED,
+                        "a server message sent by a client");
     return VC_ERR_MALFORMED;
   }
 }
@@ -730,11 +732,12 @@ int vc_room_receive(vc_room *r, vc_conn_id conn, const uint8_t *frame,
                          len);
   if (n < 0) {
     r->stats.frames_refused++;
-    send_error(r, conn,
-               n == VC_ERR_UNSUPPORTED_VERSION
-                   ? VC__WIRE__ERROR_CODE__ERROR_CODE_UNSUPPORTED_VERSION
-                   : VC__WIRE__ERROR_CODE__ERROR_CODE_MALFORMED,
-               vc_strerror((int)n));
+    vc__room_send_error(
+        r, conn,
+        n == VC_ERR_UNSUPPORTED_VERSION
+            ? VC__WIRE__ERROR_CODE__ERROR_CODE_UNSUPPORTED_VERSION
+            : VC__WIRE__ERROR_CODE__ERROR_CODE_MALFORMED,
+        vc_strerror((int)n));
     return (int)n;
   }
   s = find_by_conn(r, conn, route.sender_session);
@@ -763,15 +766,15 @@ int vc_room_receive(vc_room *r, vc_conn_id conn, const uint8_t *frame,
   }
   if (rv != 0) {
     r->stats.frames_refused++;
-    send_error(r, conn, VC__WIRE__ERROR_CODE__ERROR_CODE_MALFORMED,
-               vc_control_decoder_reason(r->dec));
+    vc__room_send_error(r, conn, VC__WIRE__ERROR_CODE__ERROR_CODE_MALFORMED,
+                        vc_control_decoder_reason(r->dec));
     return rv;
   }
   if (!s) {
     if (c->msg_case != VC__WIRE__CONTROL__MSG_JOIN) {
       r->stats.frames_refused++;
-      send_error(r, conn, VC__WIRE__ERROR_CODE__ERROR_CODE_NOT_JOINED,
-                 "send Join first");
+      vc__room_send_error(r, conn, VC__WIRE__ERROR_CODE__ERROR_CODE_NOT_JOINED,
+                          "send Join first");
       return VC_ERR_STATE;
     }
     rv = on_join(r, conn, c->join, ts);

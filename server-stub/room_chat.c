@@ -94,15 +94,10 @@ int vc__room_chat_receive(vc_room *r, vc__room_session *s,
   if ((s->chat_blocked_id && s->chat_blocked_id != chat->client_msg_id) ||
       over_rate(r, s, ts)) {
     if (!s->chat_blocked_id || s->chat_blocked_id == chat->client_msg_id) {
-      Vc__Wire__Error err; /* the sender retries after retry_after_ms */
-      vc__wire__control__init(&ctl);
-      vc__wire__error__init(&err);
-      err.code = VC__WIRE__ERROR_CODE__ERROR_CODE_RATE_LIMITED;
-      err.text = (char *)(uintptr_t) "too many chat messages: slow down";
-      err.retry_after_ms = 1000;
-      ctl.msg_case = VC__WIRE__CONTROL__MSG_ERROR;
-      ctl.error = &err;
-      (void)vc__room_send(r, s, &ctl, ts);
+      /* The sender retries after retry_after_ms. */
+      vc__room_send_error(r, s->conn,
+                          VC__WIRE__ERROR_CODE__ERROR_CODE_RATE_LIMITED,
+                          "too many chat messages: slow down");
       s->chat_blocked_id = chat->client_msg_id;
     }
     return VC_ERR_QUEUE_FULL;

@@ -83,6 +83,9 @@ int vc__room_send(vc_room *r, vc__room_session *s, const Vc__Wire__Control *msg,
                   vc_tstamp ts);
 void vc__room_broadcast(vc_room *r, const Vc__Wire__Control *msg,
                         const vc__room_session *except, vc_tstamp ts);
+/* An Error to |conn| (RATE_LIMITED ones say to retry after a second). */
+void vc__room_send_error(vc_room *r, vc_conn_id conn, Vc__Wire__ErrorCode code,
+                         const char *text);
 
 /* room_relay.c: messages one participant sends to others through us. */
 int vc__room_relay(vc_room *r, vc__room_session *s, const Vc__Wire__Control *c,

@@ -18,17 +18,10 @@
 #define MS ((vc_tstamp)1000000)
 #define KEYFRAME_GAP_MS 250
 
-static int unknown_target(vc_room *r, vc__room_session *s, vc_tstamp ts) {
-  Vc__Wire__Control ctl;
-  Vc__Wire__Error err;
-
-  vc__wire__control__init(&ctl);
-  vc__wire__error__init(&err);
-  err.code = VC__WIRE__ERROR_CODE__ERROR_CODE_UNKNOWN_PARTICIPANT;
-  err.text = (char *)(uintptr_t) "that participant is not in the meeting";
-  ctl.msg_case = VC__WIRE__CONTROL__MSG_ERROR;
-  ctl.error = &err;
-  (void)vc__room_send(r, s, &ctl, ts);
+static int unknown_target(vc_room *r, vc__room_session *s) {
+  vc__room_send_error(r, s->conn,
+                      VC__WIRE__ERROR_CODE__ERROR_CODE_UNKNOWN_PARTICIPANT,
+                      "that participant is not in the meeting");
   return VC_ERR_INVALID_ARGUMENT;
 }
 
@@ -86,7 +79,7 @@ int vc__room_relay(vc_room *r, vc__room_session *s, const Vc__Wire__Control *c,
     Vc__Wire__KeyDelivery kd = *c->key_delivery;
     t = vc__room_find(r, kd.to_session);
     if (!t || t == s) {
-      return unknown_target(r, s, ts);
+      return unknown_target(r, s);
     }
     kd.from_session = s->id;
     ctl.key_delivery = &kd;
@@ -97,7 +90,7 @@ int vc__room_relay(vc_room *r, vc__room_session *s, const Vc__Wire__Control *c,
     Vc__Wire__Control ctl = *c;
     t = vc__room_find(r, c->keyframe_request->session_id);
     if (!t || t == s) {
-      return unknown_target(r, s, ts);
+      return unknown_target(r, s);
     }
     if (t->keyframe_asked_at &&
         ts - t->keyframe_asked_at < (vc_tstamp)KEYFRAME_GAP_MS * MS) {

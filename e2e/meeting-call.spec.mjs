@@ -11,7 +11,13 @@ async function join(browser, user, meeting) {
   const context = await browser.newContext();
   const page = await context.newPage();
   const errors = [];
+  const wire = []; // every WebSocket frame, both ways, as the server sees it
   page.on('pageerror', (e) => errors.push(e.message));
+  page.on('websocket', (ws) => {
+    const keep = (f) => wire.push(Buffer.from(f.payload));
+    ws.on('framesent', keep);
+    ws.on('framereceived', keep);
+  });
   await page.goto(`/meeting/${user}/${meeting}`);
   await expect(page.getByTestId('join-button')).toBeEnabled();
   await page.getByTestId('display-name').fill(`${user[0].toUpperCase()}${
@@ -20,7 +26,7 @@ async function join(browser, user, meeting) {
   await expect(page.getByTestId('call')).toBeVisible();
   await expect(page.getByTestId('connection-detail'))
     .toHaveText('Connected over WebSocket');
-  return { context, page, errors };
+  return { context, page, errors, wire };
 }
 
 const tileOf = (page, user) =>
@@ -49,6 +55,15 @@ test('two people meet: roster, chat, mute, hand, leave', async ({ browser }) => 
   await expect(alice.page.getByTestId('chat-message'))
     .toContainText(['hello bob', 'hi alice 👋']);
   await expect(bob.page.getByTestId('chat-message')).toHaveCount(2);
+
+  // Chat is sealed in the page: the words never cross the wire, though
+  // the frames are there to see (display names travel in the clear).
+  await expect(alice.page.getByTestId('e2ee-badge')).toBeVisible();
+  const seen = (needle) => [...alice.wire, ...bob.wire]
+    .some((frame) => frame.includes(needle));
+  expect(seen('Bob Example')).toBe(true);
+  expect(seen('hello bob')).toBe(false);
+  expect(seen('hi alice')).toBe(false);
 
   // Mute and a raised hand show on the other side.
   await alice.page.getByTestId('mic-button').click();

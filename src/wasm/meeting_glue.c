@@ -7,8 +7,10 @@
  * their length prefix already on, ready for one WebSocket message each.
  * Times are milliseconds (performance.now()) as doubles.
  */
+#define _DEFAULT_SOURCE /* getentropy under -std=c11 */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h> /* getentropy: crypto.getRandomValues under emscripten */
 
 #include <vc/control.h>
 #include <vc/frame.h>
@@ -44,7 +46,8 @@ typedef struct vcw_meeting {
 
 /* Exported (src/wasm/exports.txt); declared here for -Wmissing-prototypes. */
 vcw_meeting *vcw_meeting_new(const char *meeting_id, const char *user,
-                             const char *display_name, uint32_t seed);
+                             const char *display_name, uint32_t seed,
+                             int e2ee);
 void vcw_meeting_del(vcw_meeting *w);
 int vcw_connected(vcw_meeting *w, double ts_ms);
 void vcw_transport_lost(vcw_meeting *w, double ts_ms);
@@ -70,6 +73,19 @@ size_t vcw_participant_size(void);
 
 static vc_tstamp to_ts(double ms) {
   return ms <= 0 ? 0 : (vc_tstamp)(ms * 1e6);
+}
+
+/* The browser's cryptographic randomness, for E2EE keys. */
+static void browser_random(void *user_data, uint8_t *buf, size_t len) {
+  (void)user_data;
+  while (len > 0) {
+    size_t n = len < 256 ? len : 256; /* getentropy's limit per call */
+    if (getentropy(buf, n) != 0) {
+      abort(); /* keys without randomness would be guessable */
+    }
+    buf += n;
+    len -= n;
+  }
 }
 
 static void on_event(void *user_data, const vc_meeting_event *ev) {
@@ -101,7 +117,8 @@ static void on_event(void *user_data, const vc_meeting_event *ev) {
 }
 
 vcw_meeting *vcw_meeting_new(const char *meeting_id, const char *user,
-                             const char *display_name, uint32_t seed) {
+                             const char *display_name, uint32_t seed,
+                             int e2ee) {
   vcw_meeting *w = calloc(1, sizeof(*w));
   vc_meeting_config cfg;
 
@@ -114,6 +131,8 @@ vcw_meeting *vcw_meeting_new(const char *meeting_id, const char *user,
   cfg.display_name = display_name;
   cfg.max_simulcast_layers = 3;
   cfg.seed = seed;
+  cfg.e2ee = e2ee;
+  cfg.random = browser_random;
   cfg.on_event = on_event;
   cfg.user_data = w;
   if (vc_meeting_new(&w->m, &cfg) != 0 ||

@@ -109,8 +109,10 @@ class Core {
 
   // One participant's meeting (src/meeting/ through meeting_glue.c).
   // Throws CoreError when the names break the rules the server enforces.
-  createMeeting({ meetingId, user, displayName }) {
-    return new MeetingCore(this.#m, meetingId, user, displayName,
+  // With |e2ee| chat is sealed end to end (keys from the browser's
+  // crypto.getRandomValues, through the module's getentropy).
+  createMeeting({ meetingId, user, displayName, e2ee = true }) {
+    return new MeetingCore(this.#m, meetingId, user, displayName, e2ee,
       (code) => this.strerror(code));
   }
 
@@ -183,7 +185,7 @@ class MeetingCore {
   #w;
   #strerror;
 
-  constructor(m, meetingId, user, displayName, strerror) {
+  constructor(m, meetingId, user, displayName, e2ee, strerror) {
     this.#m = m;
     this.#strerror = strerror;
     const strings = [meetingId, user, displayName].map((s) => {
@@ -194,7 +196,8 @@ class MeetingCore {
     });
     const seed = crypto.getRandomValues(new Uint32Array(1))[0];
     try {
-      this.#w = m._vcw_meeting_new(strings[0], strings[1], strings[2], seed);
+      this.#w = m._vcw_meeting_new(strings[0], strings[1], strings[2], seed,
+        e2ee ? 1 : 0);
     } finally {
       strings.forEach((p) => m._free(p));
     }

@@ -14,6 +14,22 @@ function initials(name) {
   return letters.map((p) => [...p][0]?.toUpperCase() ?? '').join('');
 }
 
+// One <video> for one's own camera, kept across redraws so the picture
+// does not blink each time someone joins or mutes.
+let selfVideo = null;
+
+function ownVideo(stream) {
+  if (!selfVideo) {
+    selfVideo = el('video', 'absolute inset-0 h-full w-full -scale-x-100 ' +
+      'object-cover');
+    selfVideo.autoplay = true;
+    selfVideo.muted = true;
+    selfVideo.playsInline = true;
+  }
+  if (selfVideo.srcObject !== stream) selfVideo.srcObject = stream;
+  return selfVideo;
+}
+
 function el(tag, className, text) {
   const e = document.createElement(tag);
   if (className) e.className = className;
@@ -50,13 +66,7 @@ function tile(p, { isSelf, isSpeaker, localStream }) {
     t.classList.add('ring-2', 'ring-emerald-400');
   }
   if (isSelf && localStream && !p.videoOff) {
-    const v = el('video', 'absolute inset-0 h-full w-full -scale-x-100 ' +
-      'object-cover');
-    v.autoplay = true;
-    v.muted = true;
-    v.playsInline = true;
-    v.srcObject = localStream;
-    t.append(v);
+    t.append(ownVideo(localStream));
   } else {
     const colour = AVATAR_COLOURS[p.sessionId % AVATAR_COLOURS.length];
     t.append(el('div', `flex h-20 w-20 items-center justify-center ` +

@@ -46,8 +46,7 @@ typedef struct vcw_meeting {
 
 /* Exported (src/wasm/exports.txt); declared here for -Wmissing-prototypes. */
 vcw_meeting *vcw_meeting_new(const char *meeting_id, const char *user,
-                             const char *display_name, uint32_t seed,
-                             int e2ee);
+                             const char *display_name, uint32_t seed, int e2ee);
 void vcw_meeting_del(vcw_meeting *w);
 int vcw_connected(vcw_meeting *w, double ts_ms);
 void vcw_transport_lost(vcw_meeting *w, double ts_ms);

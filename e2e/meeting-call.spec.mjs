@@ -65,6 +65,12 @@ test('two people meet: roster, chat, mute, hand, leave', async ({ browser }) => 
   expect(seen('hello bob')).toBe(false);
   expect(seen('hi alice')).toBe(false);
 
+  // Both screens show the same safety code, made of everyone's keys.
+  await expect(alice.page.getByTestId('safety-code'))
+    .toHaveText(/^\d{5} \d{5} \d{5} \d{5}$/);
+  expect(await bob.page.getByTestId('safety-code').textContent())
+    .toBe(await alice.page.getByTestId('safety-code').textContent());
+
   // Mute and a raised hand show on the other side.
   await alice.page.getByTestId('mic-button').click();
   await expect(tileOf(bob.page, 'alice').getByTestId('muted')).toBeVisible();

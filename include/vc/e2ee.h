@@ -140,6 +140,22 @@ vc_ssize vc_e2ee_open_sealed(uint8_t *out, size_t cap, const uint8_t *sealed,
                              const uint8_t pk[VC_E2EE_PUBLIC_KEY_LEN],
                              const uint8_t sk[VC_E2EE_SECRET_KEY_LEN]);
 
+/* ---- safety code ------------------------------------------------------ */
+
+/* "12345 67890 12345 67890": four groups of five digits (66 bits). */
+#define VC_E2EE_SAFETY_CODE_LEN 24 /* with the NUL */
+
+/*
+ * The meeting's safety code: a hash of the meeting id and every
+ * participant's identity key, in sorted order, so everyone who holds the
+ * same set sees the same digits. People read them to each other: the same
+ * code means no one in the middle swapped a key. |keys| holds |n| keys of
+ * VC_E2EE_PUBLIC_KEY_LEN bytes each, in any order. Returns 0,
+ * VC_ERR_INVALID_ARGUMENT or VC_ERR_NOMEM.
+ */
+int vc_e2ee_safety_code(char out[VC_E2EE_SAFETY_CODE_LEN],
+                        const char *meeting_id, const uint8_t *keys, size_t n);
+
 #ifdef __cplusplus
 }
 #endif

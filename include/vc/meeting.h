@@ -199,6 +199,14 @@ int vc_meeting_host_action(vc_meeting *m, int action, uint32_t target,
 /* Leaves for good: queues a Leave and ends the meeting. */
 int vc_meeting_leave(vc_meeting *m, vc_tstamp ts);
 
+/*
+ * With E2EE: the meeting's safety code over everyone's identity key (see
+ * vc_e2ee_safety_code) into |out| (24 bytes). VC_ERR_STATE when E2EE is
+ * off or someone's identity has not arrived yet (the code would differ
+ * from theirs).
+ */
+int vc_meeting_safety_code(const vc_meeting *m, char out[24]);
+
 /* Counters for diagnostics and tests. */
 typedef struct vc_meeting_stats {
   uint64_t frames_received;

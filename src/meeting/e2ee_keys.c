@@ -14,6 +14,7 @@
  * Key ids are the generation modulo 16; receivers keep four keys per
  * sender, so frames sealed just before a change still open.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <vc/e2ee.h>
@@ -220,6 +221,35 @@ vc_ssize vc__keys_open_chat(vc_meeting *m, uint32_t sender,
   vc_e2ee_wipe(next, sizeof(next));
   vc_e2ee_receiver_wipe(&trial);
   return n;
+}
+
+int vc_meeting_safety_code(const vc_meeting *m, char out[24]) {
+  uint8_t *keys;
+  size_t i, n = 0;
+  int rv;
+
+  if (!m->e2ee || !m->have_identity) {
+    return VC_ERR_STATE;
+  }
+  keys = malloc((m->roster.n + 1) * VC_E2EE_PUBLIC_KEY_LEN);
+  if (!keys) {
+    return VC_ERR_NOMEM;
+  }
+  memcpy(keys, m->identity_pk, VC_E2EE_PUBLIC_KEY_LEN);
+  n = 1;
+  for (i = 0; i < m->roster.n; i++) {
+    const vc__member *mb = &m->roster.items[i];
+    if (!mb->has_identity) {
+      free(keys);
+      return VC_ERR_STATE;
+    }
+    memcpy(keys + n * VC_E2EE_PUBLIC_KEY_LEN, mb->identity,
+           VC_E2EE_PUBLIC_KEY_LEN);
+    n++;
+  }
+  rv = vc_e2ee_safety_code(out, m->meeting_id, keys, n);
+  free(keys);
+  return rv;
 }
 
 void vc__keys_wipe(vc_meeting *m) {

@@ -67,6 +67,7 @@ uint32_t vcw_host(vcw_meeting *w);
 uint32_t vcw_speaker(vcw_meeting *w);
 size_t vcw_roster_size(vcw_meeting *w);
 const vc_participant *vcw_roster_at(vcw_meeting *w, size_t i);
+const char *vcw_safety_code(vcw_meeting *w);
 size_t vcw_event_size(void);
 size_t vcw_participant_size(void);
 
@@ -264,6 +265,16 @@ size_t vcw_roster_size(vcw_meeting *w) {
 const vc_participant *vcw_roster_at(vcw_meeting *w, size_t i) {
   return vc_meeting_roster_at(w->m, i);
 }
+/* "" until everyone's identity is known. */
+const char *vcw_safety_code(vcw_meeting *w) {
+  static char code[24];
+
+  if (vc_meeting_safety_code(w->m, code) != 0) {
+    code[0] = '\0';
+  }
+  return code;
+}
+
 size_t vcw_event_size(void) {
   return sizeof(vcw_event);
 }

@@ -278,3 +278,28 @@ void test_vc_e2ee_sealed_keys_reach_only_their_recipient(void) {
       VC_ERR_DECRYPT);
   CHECK(all_zero(out, sizeof(out)));
 }
+
+void test_vc_e2ee_safety_code_depends_on_the_set_not_its_order(void) {
+  uint8_t keys[3 * 32], swapped[3 * 32];
+  char a[VC_E2EE_SAFETY_CODE_LEN], b[VC_E2EE_SAFETY_CODE_LEN];
+  size_t i;
+
+  vc_e2ee_init();
+  for (i = 0; i < sizeof(keys); i++) {
+    keys[i] = (uint8_t)(i * 13 + 5);
+  }
+  memcpy(swapped, keys + 64, 32);
+  memcpy(swapped + 32, keys, 32);
+  memcpy(swapped + 64, keys + 32, 32);
+  CHECK_INT_EQ(vc_e2ee_safety_code(a, "room1", keys, 3), 0);
+  CHECK_INT_EQ(vc_e2ee_safety_code(b, "room1", swapped, 3), 0);
+  CHECK(strcmp(a, b) == 0);
+  CHECK_INT_EQ(strlen(a), 23);
+  CHECK(a[5] == ' ' && a[11] == ' ' && a[17] == ' ');
+  /* One key swapped for another, or another meeting: other digits. */
+  swapped[0] ^= 1;
+  CHECK_INT_EQ(vc_e2ee_safety_code(b, "room1", swapped, 3), 0);
+  CHECK(strcmp(a, b) != 0);
+  CHECK_INT_EQ(vc_e2ee_safety_code(b, "room2", keys, 3), 0);
+  CHECK(strcmp(a, b) != 0);
+}

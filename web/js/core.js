@@ -13,7 +13,7 @@ const REQUIRED_EXPORTS = [
   '_vcw_events_dropped', '_vcw_send_chat', '_vcw_set_media_state',
   '_vcw_leave', '_vcw_phase', '_vcw_session_id', '_vcw_host',
   '_vcw_speaker', '_vcw_roster_size', '_vcw_roster_at', '_vcw_event_size',
-  '_vcw_participant_size',
+  '_vcw_participant_size', '_vcw_safety_code',
 ];
 
 // Must match VC_ENVELOPE_MAX_OVERHEAD and VC_ENVELOPE_MAX_LEN in
@@ -287,6 +287,11 @@ class MeetingCore {
   sessionId() { return this.#m._vcw_session_id(this.#w) >>> 0; }
   host() { return this.#m._vcw_host(this.#w) >>> 0; }
   speaker() { return this.#m._vcw_speaker(this.#w) >>> 0; }
+
+  // The digits everyone compares, or '' until every identity is known.
+  safetyCode() {
+    return this.#m.UTF8ToString(this.#m._vcw_safety_code(this.#w));
+  }
 
   // Everyone else: [{sessionId, isHost, audioMuted, videoOff,
   // screenSharing, handRaised, user, displayName}], by session id.

@@ -53,6 +53,7 @@ function joinCall(core, link, displayName) {
     chat: (message) => call.addChat(message),
     ended: (text) => call.showEnded(text === 'you left' ? '' : text),
     error: (text) => ui.showError(text),
+    safety: (code) => call.showSafetyCode(code),
   });
   try {
     session.start();

@@ -15,9 +15,10 @@ export class MeetingSession {
   #ui;
   #link;
   #displayName;
+  #safetyCode = null;
 
   // ui: {connection(state, detail), roster(view), chat(message),
-  //      ended(text), error(text)}
+  //      ended(text), error(text), safety(code)}
   constructor(core, link, displayName, ui) {
     this.#core = core;
     this.#link = link;
@@ -87,6 +88,12 @@ export class MeetingSession {
   #pump() {
     for (const ev of this.#mc.takeEvents()) this.#onEvent(ev);
     for (const frame of this.#mc.takeOutgoing()) this.#transport?.send(frame);
+    // Keys arrive without events: look at the safety code after each step.
+    const code = this.#mc.safetyCode();
+    if (code !== this.#safetyCode) {
+      this.#safetyCode = code;
+      this.#ui.safety(code);
+    }
     clearTimeout(this.#timer);
     const at = this.#mc.expiryMs();
     if (at >= 0) {
@@ -144,6 +151,7 @@ export class MeetingSession {
         isHost: this.#mc.host() === this.#mc.sessionId() },
       others: this.#mc.roster(),
       speaker: this.#mc.speaker(),
+
     };
   }
 }

@@ -126,6 +126,12 @@ export function showRoster(view, own, localStream) {
   });
   $('people').replaceChildren(...people);
   $('people-count').textContent = `(${people.length})`;
+
+}
+
+// '' while someone's identity key is still on its way.
+export function showSafetyCode(code) {
+  $('safety-code').textContent = code || 'waiting for everyone\'s keys…';
 }
 
 export function addChat({ from, text, own }) {

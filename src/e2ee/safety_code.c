@@ -3,7 +3,6 @@
  * BLAKE2b-512 over a domain tag, the meeting id and the sorted identity
  * keys; the first 66 bits become 20 decimal digits, 5 per group.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,12 +44,18 @@ int vc_e2ee_safety_code(char out[VC_E2EE_SAFETY_CODE_LEN],
   /* Four groups, each from its own 8 digest bytes: 64 bits mod 10^5 is
    * uniform enough (bias below 2^-47). */
   for (g = 0; g < 4; g++) {
+    size_t at = (size_t)g * 6;
+    unsigned group;
     bits = 0;
     for (i = 0; i < 8; i++) {
-      bits = bits << 8 | digest[g * 8 + (int)i];
+      bits = bits << 8 | digest[at / 6 * 8 + i];
     }
-    snprintf(out + g * 6, VC_E2EE_SAFETY_CODE_LEN - (size_t)g * 6,
-             g < 3 ? "%05u " : "%05u", (unsigned)(bits % 100000u));
+    group = (unsigned)(bits % 100000u);
+    for (i = 5; i > 0; i--) {
+      out[at + i - 1] = (char)('0' + group % 10);
+      group /= 10;
+    }
+    out[at + 5] = g < 3 ? ' ' : '\0';
   }
   return 0;
 }

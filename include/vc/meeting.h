@@ -82,7 +82,11 @@ typedef enum vc_meeting_event_type {
   VC_MEETING_EVENT_CONNECT,     /* open a transport now */
   VC_MEETING_EVENT_RECONNECTED, /* back in; |resumed| says how */
   VC_MEETING_EVENT_ERROR,       /* from the server: |code|, |text| */
-  VC_MEETING_EVENT_ENDED        /* final: |reason|, |text| */
+  VC_MEETING_EVENT_ENDED,       /* final: |reason|, |text| */
+  /* With a passphrase: |session_id|'s identity did not carry a valid tag
+   * (a different passphrase, or a key swapped in between). Nothing is
+   * sent to it and nothing from it is trusted. */
+  VC_MEETING_EVENT_UNVERIFIED
 } vc_meeting_event_type;
 
 typedef struct vc_meeting_event {
@@ -119,6 +123,9 @@ typedef struct vc_meeting_config {
   /* Cryptographic randomness for keys (the core draws none itself);
    * required when |e2ee| is set. */
   void (*random)(void *user_data, uint8_t *buf, size_t len);
+  /* Optional, with |e2ee|: only participants who know it get keys. It
+   * stays on this device (the page keeps it in the URL fragment). */
+  const char *passphrase;
   /* Seeds the meeting's own PRNG (backoff jitter, chat message ids): the
    * core draws no randomness itself. Same seed, same behaviour. */
   uint64_t seed;

@@ -64,7 +64,7 @@ static void deliver_to(vc_meeting *m, const vc__member *peer) {
 void vc__keys_on_joined(vc_meeting *m) {
   Vc__Wire__Control ctl;
   Vc__Wire__KeyAnnounce ka;
-  uint8_t seed[VC_E2EE_SEED_LEN];
+  uint8_t seed[VC_E2EE_SEED_LEN], tag[VC_E2EE_AUTH_TAG_LEN];
 
   if (!m->e2ee) {
     return;
@@ -82,6 +82,11 @@ void vc__keys_on_joined(vc_meeting *m) {
   ka.session_id = m->session_id;
   ka.identity_key.data = m->identity_pk;
   ka.identity_key.len = sizeof(m->identity_pk);
+  if (m->has_passphrase) {
+    vc_e2ee_auth_tag(tag, m->auth_key, m->identity_pk);
+    ka.auth_tag.data = tag;
+    ka.auth_tag.len = sizeof(tag);
+  }
   ctl.msg_case = VC__WIRE__CONTROL__MSG_KEY_ANNOUNCE;
   ctl.key_announce = &ka;
   (void)vc__meeting_send(m, &ctl);
@@ -116,7 +121,7 @@ void vc__keys_on_participant_left(vc_meeting *m) {
   m->key_id = (uint8_t)((m->key_id + 1) % (VC_E2EE_MAX_KEY_ID + 1));
   use_material(m);
   for (i = 0; i < m->roster.n; i++) {
-    if (m->roster.items[i].has_identity) {
+    if (m->roster.items[i].has_identity && !m->roster.items[i].unverified) {
       deliver_to(m, &m->roster.items[i]);
     }
   }
@@ -130,6 +135,20 @@ void vc__keys_on_announce(vc_meeting *m, const Vc__Wire__KeyAnnounce *ka) {
   }
   memcpy(mb->identity, ka->identity_key.data, VC_E2EE_PUBLIC_KEY_LEN);
   mb->has_identity = 1;
+  if (m->has_passphrase &&
+      !vc_e2ee_auth_check(ka->auth_tag.data, ka->auth_tag.len, m->auth_key,
+                          mb->identity)) {
+    vc_meeting_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.type = VC_MEETING_EVENT_UNVERIFIED;
+    ev.session_id = mb->p.session_id;
+    ev.participant = &mb->p;
+    mb->unverified = 1;
+    mb->has_key = 0; /* whatever it delivered before is not trusted */
+    vc__meeting_emit(m, &ev);
+    return;
+  }
+  mb->unverified = 0;
   if (m->have_identity) {
     deliver_to(m, mb);
   }
@@ -139,7 +158,10 @@ void vc__keys_on_delivery(vc_meeting *m, const Vc__Wire__KeyDelivery *kd) {
   vc__member *mb = vc__roster_find(&m->roster, kd->from_session);
   uint8_t msg[KEY_MSG_LEN];
 
-  if (!m->e2ee || !m->have_identity || !mb || kd->to_session != m->session_id ||
+  /* With a passphrase, keys count only from verified identities. */
+  if (!m->e2ee || !m->have_identity || !mb || mb->unverified ||
+      (m->has_passphrase && !mb->has_identity) ||
+      kd->to_session != m->session_id ||
       vc_e2ee_open_sealed(msg, sizeof(msg), kd->sealed_key.data,
                           kd->sealed_key.len, m->identity_pk,
                           m->identity_sk) != KEY_MSG_LEN ||
@@ -257,4 +279,5 @@ void vc__keys_wipe(vc_meeting *m) {
   vc_e2ee_receiver_wipe(&m->self_rx);
   vc_e2ee_wipe(m->material, sizeof(m->material));
   vc_e2ee_wipe(m->identity_sk, sizeof(m->identity_sk));
+  vc_e2ee_wipe(m->auth_key, sizeof(m->auth_key));
 }

@@ -63,6 +63,14 @@ int vc_meeting_new(vc_meeting **pm, const vc_meeting_config *cfg) {
     free(m);
     return VC_ERR_INVALID_ARGUMENT;
   }
+  if (m->e2ee && cfg->passphrase && *cfg->passphrase) {
+    if (vc_e2ee_passphrase_key(m->auth_key, cfg->passphrase, m->meeting_id) !=
+        0) {
+      free(m);
+      return VC_ERR_NOMEM;
+    }
+    m->has_passphrase = 1;
+  }
   m->user_data = cfg->user_data;
   m->rng = cfg->seed;
   m->phase = VC_MEETING_IDLE;
@@ -408,6 +416,7 @@ static void adopt_roster(vc_meeting *m) {
       /* ...and the keys we hold for it. */
       b->has_identity = a->has_identity;
       b->has_key = a->has_key;
+      b->unverified = a->unverified;
       memcpy(b->identity, a->identity, sizeof(b->identity));
       memcpy(b->material, a->material, sizeof(b->material));
       b->key_id = a->key_id;

@@ -37,6 +37,8 @@ struct vc_meeting {
 
   /* E2EE (e2ee_keys.c): our identity and our sending key. */
   int have_identity;
+  int has_passphrase;
+  uint8_t auth_key[VC_E2EE_AUTH_KEY_LEN];
   uint8_t identity_pk[VC_E2EE_PUBLIC_KEY_LEN];
   uint8_t identity_sk[VC_E2EE_SECRET_KEY_LEN];
   uint8_t material[VC_E2EE_KEY_LEN];

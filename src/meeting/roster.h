@@ -16,6 +16,7 @@ typedef struct vc__member {
   /* E2EE (e2ee_keys.c): the peer's identity and its keys as we hold them. */
   int has_identity;
   int has_key;
+  int unverified; /* its announcement failed the passphrase check */
   uint8_t identity[VC_E2EE_PUBLIC_KEY_LEN];
   uint8_t material[VC_E2EE_KEY_LEN]; /* its current generation */
   uint8_t key_id;

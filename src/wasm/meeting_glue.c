@@ -46,7 +46,8 @@ typedef struct vcw_meeting {
 
 /* Exported (src/wasm/exports.txt); declared here for -Wmissing-prototypes. */
 vcw_meeting *vcw_meeting_new(const char *meeting_id, const char *user,
-                             const char *display_name, uint32_t seed, int e2ee);
+                             const char *display_name, uint32_t seed, int e2ee,
+                             const char *passphrase);
 void vcw_meeting_del(vcw_meeting *w);
 int vcw_connected(vcw_meeting *w, double ts_ms);
 void vcw_transport_lost(vcw_meeting *w, double ts_ms);
@@ -117,8 +118,8 @@ static void on_event(void *user_data, const vc_meeting_event *ev) {
 }
 
 vcw_meeting *vcw_meeting_new(const char *meeting_id, const char *user,
-                             const char *display_name, uint32_t seed,
-                             int e2ee) {
+                             const char *display_name, uint32_t seed, int e2ee,
+                             const char *passphrase) {
   vcw_meeting *w = calloc(1, sizeof(*w));
   vc_meeting_config cfg;
 
@@ -133,6 +134,7 @@ vcw_meeting *vcw_meeting_new(const char *meeting_id, const char *user,
   cfg.seed = seed;
   cfg.e2ee = e2ee;
   cfg.random = browser_random;
+  cfg.passphrase = passphrase;
   cfg.on_event = on_event;
   cfg.user_data = w;
   if (vc_meeting_new(&w->m, &cfg) != 0 ||

@@ -333,6 +333,48 @@ static void scenario_e2ee(uint64_t seed) {
          (unsigned long long)sealed);
 }
 
+/* ---- a meeting passphrase ------------------------------------------------ */
+
+/* Three share the passphrase, a fourth has another: the three read each
+ * other and are told they cannot verify the fourth, who reads nothing. */
+static void scenario_passphrase(uint64_t seed) {
+  sim_path path = {30, 10, 0.01, 0, 0};
+  sim *s = sim_new(seed, 4, &path);
+  int i, j;
+
+  sim_set_e2ee(s, 1);
+  for (i = 0; i < 4; i++) {
+    sim_client_at(s, i)->passphrase = i < 3 ? "correct horse" : "wrong guess";
+    sim_at(s, ms(100 * (uint64_t)i), act_join, i);
+    sim_at(s, ms(2000 + 100 * (uint64_t)i), act_chat, i);
+    sim_at(s, ms(3000 + 100 * (uint64_t)i), act_chat, i);
+  }
+  sim_run_until(s, ms(5000));
+  expect_rosters(s, "with one passphrase wrong");
+  for (j = 0; j < 3; j++) {
+    for (i = 0; i < 3; i++) {
+      expect_chats(s, j, i, 0);
+    }
+    EXPECT(sim_client_at(s, j)->unverified_seen[3] == 1,
+           "u%d was told it cannot verify u3", j);
+    EXPECT(sim_client_at(s, 3)->unverified_seen[j] == 1,
+           "u3 was told it cannot verify u%d", j);
+  }
+  /* u3 holds no one's key, and no one holds u3's. */
+  for (i = 0; i < 3; i++) {
+    vc_meeting_stats st;
+    vc_meeting_get_stats(sim_client_at(s, i)->m, &st);
+    EXPECT(st.undecryptable == 2, "u%d could not read u3's 2 messages", i);
+  }
+  {
+    vc_meeting_stats st;
+    vc_meeting_get_stats(sim_client_at(s, 3)->m, &st);
+    EXPECT(st.undecryptable == 6, "u3 could not read the others' 6");
+  }
+  EXPECT(sim_markers_seen(s) == 0, "no plaintext on the wire");
+  sim_del(s);
+}
+
 /* ---- a chat flood ------------------------------------------------------- */
 
 static void scenario_chat_flood(uint64_t seed) {
@@ -515,6 +557,8 @@ int main(int argc, char **argv) {
     scenario_two_hundred(seed);
   } else if (strcmp(name, "thousand") == 0) {
     scenario_thousand(seed);
+  } else if (strcmp(name, "passphrase") == 0) {
+    scenario_passphrase(seed);
   } else if (strcmp(name, "e2ee") == 0) {
     scenario_e2ee(seed);
   } else if (strcmp(name, "chat_flood") == 0) {
@@ -534,7 +578,8 @@ int main(int argc, char **argv) {
            (unsigned long long)seed, (unsigned long long)seed + 1);
   } else {
     fprintf(stderr,
-            "usage: vc_sim two|ten|two_hundred|thousand|e2ee|chat_flood|churn|"
+            "usage: vc_sim two|ten|two_hundred|thousand|e2ee|passphrase|"
+            "chat_flood|churn|"
             "partition|"
             "server_restart|determinism [seed]\n");
     return 2;

@@ -386,6 +386,11 @@ static void on_event(void *user_data, const vc_meeting_event *ev) {
   case VC_MEETING_EVENT_ACTIVE_SPEAKER:
     cl->speaker = ev->session_id;
     break;
+  case VC_MEETING_EVENT_UNVERIFIED:
+    if (who >= 0 && who < s->n_clients) {
+      cl->unverified_seen[who]++;
+    }
+    break;
   case VC_MEETING_EVENT_CHAT: {
     int sender = -1, n = -1;
     char body[64];
@@ -838,6 +843,7 @@ void sim_join(sim *s, int idx) {
   cfg.on_event = on_event;
   cfg.e2ee = s->e2ee;
   cfg.random = sim_random;
+  cfg.passphrase = cl->passphrase;
   cfg.user_data = cl;
   vc_meeting_del(cl->m);
   memset(cl->chats, 0, sizeof(cl->chats));

@@ -61,6 +61,8 @@ typedef struct sim_client {
   uint32_t session_seen;        /* own session id at the last (re)join */
   int flicker[SIM_MAX_CLIENTS]; /* non-snapshot LEFT/JOINED about others */
   int left_seen[SIM_MAX_CLIENTS];
+  int unverified_seen[SIM_MAX_CLIENTS]; /* passphrase check failed for */
+  const char *passphrase;               /* with E2EE; NULL: none */
   int errors;
   int reconnects;
   int resumes;

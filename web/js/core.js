@@ -31,7 +31,7 @@ export const MeetingEvent = Object.freeze({
   JOINED: 0, PARTICIPANT_JOINED: 1, PARTICIPANT_LEFT: 2,
   PARTICIPANT_UPDATED: 3, HOST_CHANGED: 4, ACTIVE_SPEAKER: 5, CHAT: 6,
   MUTE_REQUESTED: 7, RTT: 8, CONNECTION_LOST: 9, CONNECT: 10,
-  RECONNECTED: 11, ERROR: 12, ENDED: 13,
+  RECONNECTED: 11, ERROR: 12, ENDED: 13, UNVERIFIED: 14,
 });
 
 export const MeetingPhase = Object.freeze({
@@ -111,9 +111,12 @@ class Core {
   // Throws CoreError when the names break the rules the server enforces.
   // With |e2ee| chat is sealed end to end (keys from the browser's
   // crypto.getRandomValues, through the module's getentropy).
-  createMeeting({ meetingId, user, displayName, e2ee = true }) {
+  // |passphrase| ('' for none) never leaves the page: only participants
+  // who know it get keys.
+  createMeeting({ meetingId, user, displayName, e2ee = true,
+    passphrase = '' }) {
     return new MeetingCore(this.#m, meetingId, user, displayName, e2ee,
-      (code) => this.strerror(code));
+      passphrase, (code) => this.strerror(code));
   }
 
   // route: {senderSession, kind, layer, keyframe, sequence, audioLevel,
@@ -185,10 +188,11 @@ class MeetingCore {
   #w;
   #strerror;
 
-  constructor(m, meetingId, user, displayName, e2ee, strerror) {
+  constructor(m, meetingId, user, displayName, e2ee, passphrase,
+    strerror) {
     this.#m = m;
     this.#strerror = strerror;
-    const strings = [meetingId, user, displayName].map((s) => {
+    const strings = [meetingId, user, displayName, passphrase].map((s) => {
       const len = m.lengthBytesUTF8(s) + 1;
       const p = m._malloc(len);
       m.stringToUTF8(s, p, len);
@@ -197,7 +201,7 @@ class MeetingCore {
     const seed = crypto.getRandomValues(new Uint32Array(1))[0];
     try {
       this.#w = m._vcw_meeting_new(strings[0], strings[1], strings[2], seed,
-        e2ee ? 1 : 0);
+        e2ee ? 1 : 0, strings[3]);
     } finally {
       strings.forEach((p) => m._free(p));
     }

@@ -40,6 +40,13 @@ function flagsOf(own) {
     (own.handRaised ? MediaFlag.HAND_RAISED : 0);
 }
 
+// The passphrase lives in the URL fragment (#passphrase=...), which the
+// browser never sends to the server.
+function passphraseFromFragment() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  return params.get('passphrase') ?? '';
+}
+
 function joinCall(core, link, displayName) {
   const own = { audioMuted: false, videoOff: false, handRaised: false };
   let lastView = null;
@@ -54,7 +61,7 @@ function joinCall(core, link, displayName) {
     ended: (text) => call.showEnded(text === 'you left' ? '' : text),
     error: (text) => ui.showError(text),
     safety: (code) => call.showSafetyCode(code),
-  });
+  }, passphraseFromFragment());
   try {
     session.start();
   } catch (e) {
@@ -114,6 +121,7 @@ async function main() {
     return;
   }
   ui.showIdentity(link);
+  if (passphraseFromFragment()) ui.showPassphraseNote();
   const unsupported = unsupportedReason();
   if (unsupported) {
     ui.showError(unsupported);

@@ -19,8 +19,11 @@ export class MeetingSession {
 
   // ui: {connection(state, detail), roster(view), chat(message),
   //      ended(text), error(text), safety(code)}
-  constructor(core, link, displayName, ui) {
+  #passphrase;
+
+  constructor(core, link, displayName, ui, passphrase = '') {
     this.#core = core;
+    this.#passphrase = passphrase;
     this.#link = link;
     this.#displayName = displayName;
     this.#ui = ui;
@@ -29,7 +32,7 @@ export class MeetingSession {
   start() {
     this.#mc = this.#core.createMeeting({
       meetingId: this.#link.meetingId, user: this.#link.user,
-      displayName: this.#displayName,
+      displayName: this.#displayName, passphrase: this.#passphrase,
     });
     this.#connect();
   }
@@ -128,6 +131,11 @@ export class MeetingSession {
         return;
       case MeetingEvent.ERROR:
         this.#ui.error(ev.text);
+        return;
+      case MeetingEvent.UNVERIFIED:
+        this.#ui.error(`Cannot verify ${this.#nameOf(ev.sessionId)}: their ` +
+          'meeting passphrase is different, so they cannot read this chat ' +
+          'and you cannot read theirs.');
         return;
       case MeetingEvent.ENDED:
         this.#ui.ended(ev.text);

@@ -70,3 +70,9 @@ export function showNote(message) {
   }
   note.textContent = message;
 }
+
+export function showPassphraseNote() {
+  $('join-note').textContent = 'This meeting is protected by a ' +
+    'passphrase from your link. It stays in your browser; only people ' +
+    'with the same passphrase can read the chat.';
+}

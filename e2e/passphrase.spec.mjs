@@ -1,0 +1,40 @@
+// passphrase.spec.mjs: a meeting passphrase in the link's fragment. Two
+// people who share it chat; a third with another passphrase is named as
+// unverifiable on their screens and cannot read them, nor they it.
+import { test, expect } from '@playwright/test';
+
+async function join(browser, user, meeting, passphrase) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`/meeting/${user}/${meeting}#passphrase=${
+    encodeURIComponent(passphrase)}`);
+  await expect(page.getByTestId('join-button')).toBeEnabled();
+  await page.getByTestId('display-name').fill(user);
+  await page.getByTestId('join-button').click();
+  await expect(page.getByTestId('connection-detail'))
+    .toHaveText('Connected over WebSocket');
+  return { context, page };
+}
+
+test('only those with the passphrase read each other', async ({ browser }) => {
+  const meeting = `pass-${Date.now()}`;
+  const alice = await join(browser, 'alice', meeting, 'blue whale 42');
+  const bob = await join(browser, 'bob', meeting, 'blue whale 42');
+  const mallory = await join(browser, 'mallory', meeting, 'guess');
+
+  await expect(alice.page.getByTestId('app-error'))
+    .toContainText('Cannot verify mallory');
+  await expect(mallory.page.getByTestId('app-error'))
+    .toContainText('Cannot verify alice');
+
+  await alice.page.getByTestId('chat-input').fill('for bob only');
+  await alice.page.keyboard.press('Enter');
+  await expect(bob.page.getByTestId('chat-message'))
+    .toContainText(['for bob only']);
+  await expect(mallory.page.getByTestId('chat-message'))
+    .toContainText(['could not be decrypted']);
+  await expect(mallory.page.getByTestId('chat-log'))
+    .not.toContainText('for bob only');
+
+  for (const p of [alice, bob, mallory]) await p.context.close();
+});

@@ -63,6 +63,9 @@ int vc_metrics_format(char *buf, size_t cap, const vc_ws_server_stats *st) {
   emit(&o, "vc_drops_media_over_rate_total", "counter",
        "Media over a sender's rate limit (a flood is cut, not multiplied).",
        st->rooms.total.media_over_rate);
+  emit(&o, "vc_audio_not_selected_total", "counter",
+       "Audio not forwarded: not among the loudest in a large room.",
+       st->rooms.total.audio_not_selected);
   emit(&o, "vc_frames_refused_total", "counter",
        "Envelopes a room refused (malformed, out of place).",
        st->rooms.total.frames_refused);

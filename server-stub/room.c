@@ -757,6 +757,11 @@ int vc_room_receive(vc_room *r, vc_conn_id conn, const uint8_t *frame,
       r->stats.media_over_rate++;
       return VC_ERR_QUEUE_FULL;
     }
+    if (route.kind == VC_STREAM_KIND_AUDIO &&
+        !vc__room_audio_selected(r, s, &route, ts)) {
+      r->stats.audio_not_selected++;
+      return 0; /* a quieter voice in a large room: not forwarded */
+    }
     forward_media(r, s, &route, frame, len);
     return 0;
   }

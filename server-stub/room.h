@@ -78,9 +78,10 @@ typedef struct vc_room_stats {
   uint64_t frames_in;
   uint64_t frames_refused;
   uint64_t media_forwarded;
-  uint64_t media_spoofed;   /* claimed another sender's session */
-  uint64_t media_over_rate; /* a sender over media_bytes_per_second */
-  uint64_t keys_relayed;    /* key announcements and deliveries passed on */
+  uint64_t media_spoofed;      /* claimed another sender's session */
+  uint64_t media_over_rate;    /* a sender over media_bytes_per_second */
+  uint64_t audio_not_selected; /* not among the loudest in a large room */
+  uint64_t keys_relayed;       /* key announcements and deliveries passed on */
   uint64_t keyframe_requests_forwarded;
   uint64_t keyframe_requests_coalesced; /* within 250 ms of the last one */
   uint64_t resumes;

@@ -6,10 +6,15 @@
 #define VC_SERVER_ROOM_INTERNAL_H
 
 #include <vc/control.h>
+#include <vc/wire.h>
 
 #include "room.h"
 
 #define VC__ROOM_TOKEN_LEN 16
+/* Audio in large rooms: only the loudest few senders are forwarded
+ * (room_audio.c); rooms up to VC__ROOM_ALL_AUDIO_MAX forward everyone. */
+#define VC__ROOM_AUDIO_TOP_N 3
+#define VC__ROOM_ALL_AUDIO_MAX 10
 
 typedef struct vc__room_sub {
   uint32_t session;
@@ -31,6 +36,8 @@ typedef struct vc__room_session {
   uint32_t chat_count;
   uint64_t chat_blocked_id; /* refused; later ones wait for its resend */
   /* Token bucket for forwarded media: one second's worth at most. */
+  uint32_t audio_energy; /* smoothed loudness x16, for the top-N choice */
+  vc_tstamp audio_at;    /* its last audio packet */
   vc_tstamp media_refill_at;
   uint64_t media_tokens;
   /* E2EE identity as announced (room_relay.c), replayed to newcomers. */
@@ -65,6 +72,7 @@ struct vc_room {
   vc_tstamp next_heartbeat;
   vc_tstamp next_sweep; /* liveness and grace checks, every SWEEP_MS */
 
+  uint32_t loudest[VC__ROOM_AUDIO_TOP_N]; /* session ids; 0: free */
   uint64_t chat_seq;
   vc__room_chat *history; /* ring of limits.chat_history */
 
@@ -86,6 +94,10 @@ void vc__room_broadcast(vc_room *r, const Vc__Wire__Control *msg,
 /* An Error to |conn| (RATE_LIMITED ones say to retry after a second). */
 void vc__room_send_error(vc_room *r, vc_conn_id conn, Vc__Wire__ErrorCode code,
                          const char *text);
+
+/* room_audio.c: 1 when this audio packet from |s| is to be forwarded. */
+int vc__room_audio_selected(vc_room *r, vc__room_session *s,
+                            const vc_route *route, vc_tstamp ts);
 
 /* room_relay.c: messages one participant sends to others through us. */
 int vc__room_relay(vc_room *r, vc__room_session *s, const Vc__Wire__Control *c,

@@ -211,6 +211,7 @@ static void add_stats(vc_room_stats *sum, const vc_room_stats *s) {
   sum->media_forwarded += s->media_forwarded;
   sum->media_spoofed += s->media_spoofed;
   sum->media_over_rate += s->media_over_rate;
+  sum->audio_not_selected += s->audio_not_selected;
   sum->keys_relayed += s->keys_relayed;
   sum->keyframe_requests_forwarded += s->keyframe_requests_forwarded;
   sum->keyframe_requests_coalesced += s->keyframe_requests_coalesced;

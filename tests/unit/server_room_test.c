@@ -15,9 +15,9 @@
 #define MS ((vc_tstamp)1000000)
 
 typedef struct wire_log {
-  int frames[8];  /* frames sent, per connection 1..7 */
-  int closed[8];  /* close callbacks, per connection */
-  int errors[8];  /* Error messages, per connection */
+  int frames[16]; /* frames sent, per connection 1..15 */
+  int closed[16]; /* close callbacks, per connection */
+  int errors[16]; /* Error messages, per connection */
   int last_error; /* its code */
   int datagrams;
   uint32_t announced_as;   /* session id of the last KeyAnnounce sent */
@@ -33,7 +33,7 @@ static int on_send(void *user_data, vc_conn_id conn, const uint8_t *frame,
   vc_route route;
   vc_ssize n;
 
-  if (conn >= 8) {
+  if (conn >= 16) {
     return VC_ERR_INVALID_ARGUMENT;
   }
   w->frames[conn]++;
@@ -58,7 +58,7 @@ static int on_send(void *user_data, vc_conn_id conn, const uint8_t *frame,
 static void on_close(void *user_data, vc_conn_id conn) {
   wire_log *w = user_data;
 
-  if (conn < 8) {
+  if (conn < 16) {
     w->closed[conn]++;
   }
 }
@@ -530,5 +530,54 @@ void test_vc_room_keyframe_requests_are_coalesced(void) {
   vc_room_get_stats(r, &st);
   CHECK_INT_EQ(st.keyframe_requests_forwarded, 2);
   CHECK_INT_EQ(st.keyframe_requests_coalesced, 2);
+  del_room(r, &w);
+}
+
+static int audio(vc_room *r, vc_conn_id conn, uint32_t sender, uint32_t level,
+                 vc_tstamp ts) {
+  uint8_t frame[128];
+  vc_route route;
+  vc_ssize n;
+
+  memset(&route, 0, sizeof(route));
+  route.kind = VC_STREAM_KIND_AUDIO;
+  route.sender_session = sender;
+  route.audio_level = level;
+  n = vc_envelope_encode(frame, sizeof(frame), &route, (const uint8_t *)"a", 1);
+  return n > 0 ? vc_room_receive(r, conn, frame, (size_t)n, ts) : (int)n;
+}
+
+void test_vc_room_large_rooms_forward_the_loudest_three(void) {
+  static const char *const users[] = {"u1", "u2", "u3", "u4",  "u5",  "u6",
+                                      "u7", "u8", "u9", "u10", "u11", "u12"};
+  wire_log w;
+  vc_room *r = new_room(&w, 20);
+  vc_room_stats st;
+  int i, k;
+
+  CHECK(r != NULL);
+  for (i = 0; i < 12; i++) {
+    CHECK_INT_EQ(join(r, (vc_conn_id)i + 1, users[i], NULL, MS), 0);
+  }
+  w.datagrams = 0;
+  /* Three talk loudly (-20 dBov), then a fourth, quieter, joins in. */
+  for (k = 0; k < 10; k++) {
+    for (i = 1; i <= 3; i++) {
+      CHECK_INT_EQ(audio(r, (vc_conn_id)i, (uint32_t)i, 20,
+                         1000 * MS + (vc_tstamp)k * 20 * MS),
+                   0);
+    }
+  }
+  for (k = 0; k < 5; k++) {
+    CHECK_INT_EQ(audio(r, 4, 4, 60, 1200 * MS), 0);
+  }
+  vc_room_get_stats(r, &st);
+  CHECK_INT_EQ(st.audio_not_selected, 5);
+  CHECK_INT_EQ(w.datagrams, 30 * 11); /* each loud packet to 11 others */
+  /* The three fall silent: the fourth takes a place. */
+  CHECK_INT_EQ(audio(r, 4, 4, 60, 1800 * MS), 0);
+  vc_room_get_stats(r, &st);
+  CHECK_INT_EQ(st.audio_not_selected, 5);
+  CHECK_INT_EQ(w.datagrams, 31 * 11);
   del_room(r, &w);
 }

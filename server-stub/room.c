@@ -162,19 +162,11 @@ static void detach(vc_room *r, vc__room_session *s, vc_tstamp ts,
  * (a frame pointer in |*frame|) or a negative code. */
 static vc_ssize encode(vc_room *r, const Vc__Wire__Control *msg,
                        const uint8_t **frame) {
-  uint8_t *body = r->scratch, *out = r->scratch + VC_ENVELOPE_MAX_LEN;
-  vc_route route;
-  vc_ssize n;
+  uint8_t *out = r->scratch + VC_ENVELOPE_MAX_LEN;
 
-  n = vc_control_encode(body, VC_ENVELOPE_MAX_PAYLOAD_LEN, msg);
-  if (n < 0) {
-    return n;
-  }
-  memset(&route, 0, sizeof(route));
-  route.kind = VC_STREAM_KIND_CONTROL;
-  route.audio_level = VC_AUDIO_LEVEL_SILENT;
   *frame = out;
-  return vc_envelope_encode(out, VC_ENVELOPE_MAX_LEN, &route, body, (size_t)n);
+  return vc_control_encode_envelope(out, VC_ENVELOPE_MAX_LEN, r->scratch,
+                                    VC_ENVELOPE_MAX_PAYLOAD_LEN, 0, 0, msg);
 }
 
 /* Sends on a connection that may not (yet) belong to a session. */

@@ -103,8 +103,7 @@ static void send_error(vc_rooms *rs, vc_conn_id conn, Vc__Wire__ErrorCode code,
   uint8_t frame[sizeof(rs->scratch) + VC_ENVELOPE_MAX_OVERHEAD];
   Vc__Wire__Control ctl;
   Vc__Wire__Error err;
-  vc_route route;
-  vc_ssize n, f;
+  vc_ssize f;
 
   vc__wire__control__init(&ctl);
   vc__wire__error__init(&err);
@@ -112,14 +111,8 @@ static void send_error(vc_rooms *rs, vc_conn_id conn, Vc__Wire__ErrorCode code,
   err.text = (char *)(uintptr_t)text;
   ctl.msg_case = VC__WIRE__CONTROL__MSG_ERROR;
   ctl.error = &err;
-  n = vc_control_encode(rs->scratch, sizeof(rs->scratch), &ctl);
-  if (n < 0) {
-    return;
-  }
-  memset(&route, 0, sizeof(route));
-  route.kind = VC_STREAM_KIND_CONTROL;
-  route.audio_level = VC_AUDIO_LEVEL_SILENT;
-  f = vc_envelope_encode(frame, sizeof(frame), &route, rs->scratch, (size_t)n);
+  f = vc_control_encode_envelope(frame, sizeof(frame), rs->scratch,
+                                 sizeof(rs->scratch), 0, 0, &ctl);
   if (f > 0) {
     (void)rs->cb.send(rs->cb.user_data, conn, frame, (size_t)f, 1);
   }

@@ -84,6 +84,17 @@ int vc_control_validate(const Vc__Wire__Control *msg, const char **reason);
 vc_ssize vc_control_encode(uint8_t *dest, size_t destlen,
                            const Vc__Wire__Control *msg);
 
+/*
+ * Encodes |msg| as the payload of a control envelope (kind CONTROL, from
+ * |sender|, numbered |sequence|) into |dest|; |scratch| holds the Control
+ * bytes on the way (|scratchlen| of them at most). Returns the envelope
+ * length or a code of vc_control_encode or vc_envelope_encode.
+ */
+vc_ssize vc_control_encode_envelope(uint8_t *dest, size_t destlen,
+                                    uint8_t *scratch, size_t scratchlen,
+                                    uint32_t sender, uint32_t sequence,
+                                    const Vc__Wire__Control *msg);
+
 /* Is |s| a valid user name or meeting id ([A-Za-z0-9_-]{1,64})? */
 int vc_name_is_safe(const char *s);
 

@@ -171,23 +171,15 @@ void vc_meeting_get_stats(const vc_meeting *m, vc_meeting_stats *stats) {
 
 /* Encodes |msg| as the payload of a control envelope and queues it. */
 int vc__meeting_send(vc_meeting *m, const Vc__Wire__Control *msg) {
-  uint8_t *body = m->scratch, *frame = m->scratch + VC_ENVELOPE_MAX_LEN;
-  vc_route route;
-  vc_ssize n, f;
+  uint8_t *frame = m->scratch + VC_ENVELOPE_MAX_LEN;
+  vc_ssize f = vc_control_encode_envelope(
+      frame, VC_ENVELOPE_MAX_LEN, m->scratch, VC_ENVELOPE_MAX_PAYLOAD_LEN,
+      m->session_id, m->control_sequence, msg);
 
-  n = vc_control_encode(body, VC_ENVELOPE_MAX_PAYLOAD_LEN, msg);
-  if (n < 0) {
-    return (int)n;
-  }
-  memset(&route, 0, sizeof(route));
-  route.sender_session = m->session_id;
-  route.kind = VC_STREAM_KIND_CONTROL;
-  route.sequence = m->control_sequence++;
-  route.audio_level = VC_AUDIO_LEVEL_SILENT;
-  f = vc_envelope_encode(frame, VC_ENVELOPE_MAX_LEN, &route, body, (size_t)n);
   if (f < 0) {
     return (int)f;
   }
+  m->control_sequence++;
   return vc__msg_queue_push(&m->outbox, frame, (size_t)f);
 }
 

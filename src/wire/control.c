@@ -388,3 +388,21 @@ vc_ssize vc_control_encode(uint8_t *dest, size_t destlen,
   }
   return (vc_ssize)vc__wire__control__pack(msg, dest);
 }
+
+vc_ssize vc_control_encode_envelope(uint8_t *dest, size_t destlen,
+                                    uint8_t *scratch, size_t scratchlen,
+                                    uint32_t sender, uint32_t sequence,
+                                    const Vc__Wire__Control *msg) {
+  vc_ssize n = vc_control_encode(scratch, scratchlen, msg);
+  vc_route route;
+
+  if (n < 0) {
+    return n;
+  }
+  memset(&route, 0, sizeof(route));
+  route.sender_session = sender;
+  route.kind = VC_STREAM_KIND_CONTROL;
+  route.sequence = sequence;
+  route.audio_level = VC_AUDIO_LEVEL_SILENT;
+  return vc_envelope_encode(dest, destlen, &route, scratch, (size_t)n);
+}

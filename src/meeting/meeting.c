@@ -402,18 +402,13 @@ static void adopt_roster(vc_meeting *m) {
     vc__member *a = i < cur->n ? &cur->items[i] : NULL;
     vc__member *b = j < next->n ? &next->items[j] : NULL;
     if (a && b && a->p.session_id == b->p.session_id) {
-      /* Same session: keep its speaker state. */
-      b->energy = a->energy;
-      b->last_audio = a->last_audio;
-      /* ...and the keys we hold for it. */
-      b->has_identity = a->has_identity;
-      b->has_key = a->has_key;
-      b->unverified = a->unverified;
-      memcpy(b->identity, a->identity, sizeof(b->identity));
-      memcpy(b->material, a->material, sizeof(b->material));
-      b->key_id = a->key_id;
-      b->rx = a->rx;
-      if (vc__participant_differs(&a->p, &b->p)) {
+      /* Same session: the Welcome's public part, and everything we hold
+       * for it ourselves (speaker state, keys) kept. */
+      int differs = vc__participant_differs(&a->p, &b->p);
+      vc_participant fresh = b->p;
+      *b = *a;
+      b->p = fresh;
+      if (differs) {
         emit_participant(m, VC_MEETING_EVENT_PARTICIPANT_UPDATED, &b->p, 1, 0);
       }
       i++;

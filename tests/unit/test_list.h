@@ -74,6 +74,21 @@
   X(e2ee, late_joiners_and_the_departed_read_nothing_extra)                    \
   X(e2ee, sealed_keys_reach_only_their_recipient)                              \
   X(e2ee, safety_code_depends_on_the_set_not_its_order)                        \
+  X(rate, growing_delay_means_overuse_and_a_lower_target)                      \
+  X(rate, flat_delay_means_growth)                                             \
+  X(rate, loss_over_ten_percent_backs_off)                                     \
+  X(rate, loss_between_two_and_ten_percent_holds)                              \
+  X(rate, loss_under_two_percent_allows_growth)                                \
+  X(rate, aggregate_loss_reports_use_the_same_bands)                           \
+  X(rate, audio_comes_first_then_the_lowest_layer)                             \
+  X(rate, layers_need_their_budget_and_do_not_flap)                            \
+  X(rate, the_controller_drops_layers_with_the_target)                         \
+  X(rate, bad_input_is_counted_and_survived)                                   \
+  X(rate, arrivals_going_back_or_jumping_are_contained)                        \
+  X(rate, history_is_a_ring_with_a_cap)                                        \
+  X(rate, sequence_wraps_at_sixteen_bits)                                      \
+  X(rate, target_stays_within_min_and_max)                                     \
+  X(rate, silence_from_the_receiver_halves_the_target)                         \
   VC_UNIT_TESTS_SERVER(X)
 
 #endif /* VC_TEST_LIST_H */

@@ -89,6 +89,27 @@
   X(rate, sequence_wraps_at_sixteen_bits)                                      \
   X(rate, target_stays_within_min_and_max)                                     \
   X(rate, silence_from_the_receiver_halves_the_target)                         \
+  X(video, reassembles_split_frames_in_any_order)                              \
+  X(video, reorders_into_decode_order)                                         \
+  X(video, delta_waits_for_its_references)                                     \
+  X(video, late_reference_is_not_lost)                                         \
+  X(video, gap_requests_keyframe_with_backoff)                                 \
+  X(video, long_rtt_sets_the_first_backoff)                                    \
+  X(video, gap_is_timed_from_when_it_was_seen)                                 \
+  X(video, doomed_delta_is_dropped_and_requests_at_once)                       \
+  X(video, first_frames_without_keyframe_request_one)                          \
+  X(video, broken_keyframe_keeps_the_backoff)                                  \
+  X(video, render_delay_follows_jitter)                                        \
+  X(video, render_delay_follows_a_drifting_clock)                              \
+  X(video, latest_frame_wins_only_at_keyframes)                                \
+  X(video, freezes_and_delay_are_counted)                                      \
+  X(video, frame_cap_drops_undecodable_first)                                  \
+  X(video, byte_cap_is_kept)                                                   \
+  X(video, bad_input_is_refused_and_loses_nothing)                             \
+  X(video, duplicates_and_old_frames_are_ignored)                              \
+  X(video, frame_ids_wrap)                                                     \
+  X(video, write_copies_or_is_nobuf)                                           \
+  X(video, settings_are_checked)                                               \
   VC_UNIT_TESTS_SERVER(X)
 
 #endif /* VC_TEST_LIST_H */

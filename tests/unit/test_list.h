@@ -14,6 +14,19 @@
 #endif
 
 #define VC_UNIT_TESTS(X)                                                       \
+  X(audio, encode_decode_keeps_the_signal)                                     \
+  X(audio, bad_packets_are_rejected_and_nothing_is_kept)                       \
+  X(audio, settings_out_of_range_are_rejected)                                 \
+  X(audio, clean_link_plays_with_little_delay)                                 \
+  X(audio, lost_packets_come_back_from_fec)                                    \
+  X(audio, late_and_duplicate_packets_are_counted)                             \
+  X(audio, full_buffer_is_flushed_at_its_cap)                                  \
+  X(audio, sender_clock_jump_starts_over)                                      \
+  X(audio, silence_is_comfort_noise_not_concealment)                           \
+  X(audio, backlog_is_played_faster_at_the_same_pitch)                         \
+  X(audio, slow_sender_is_stretched_not_concealed)                             \
+  X(audio, time_stretch_off_never_stretches)                                   \
+  X(audio, pitch_period_is_found)                                              \
   X(errors, strerror_covers_every_code)                                        \
   X(errors, fatal_threshold)                                                   \
   X(envelope, roundtrip_keeps_every_field)                                     \

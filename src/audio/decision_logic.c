@@ -1,0 +1,60 @@
+/*
+ * decision_logic.c: what the jitter buffer does when it needs samples
+ * (NetEQ's DecisionLogic). In order:
+ *   - nothing held: comfort noise while the sender is in DTX, otherwise
+ *     expand (conceal) without moving the playout point, i.e. wait;
+ *   - the held packet starts later than the playout point: what lies
+ *     between is lost. Samples concealed while waiting stand for its
+ *     start; the rest is concealed, except that the frame just before
+ *     the packet comes from the packet's in-band FEC (even when waiting
+ *     has run into it: recovered speech beats concealment, and the extra
+ *     delay is accelerated away later);
+ *   - the packet is on time: merge after concealment, else compare the
+ *     smoothed buffer level with the limits around the target and
+ *     accelerate, stretch (preemptive expand) or play it as it is.
+ */
+#include "audio_internal.h"
+
+void vc__decision_limits(uint32_t target, uint32_t packet_samples,
+                         uint32_t *low, uint32_t *high) {
+  /* A band of at least half a packet either side, so the sawtooth of
+   * arriving packets and 10 ms pulls never triggers an action alone. */
+  uint32_t half = target / 4;
+  if (half < packet_samples / 2) {
+    half = packet_samples / 2;
+  }
+  *low = target > half ? target - half : 0;
+  *high = target + half;
+}
+
+vc_jitter_op vc__decide(const vc__decision_input *in) {
+  uint32_t low, high;
+
+  if (!in->have_packet) {
+    return in->in_dtx ? VC_JITTER_OP_CNG : VC_JITTER_OP_EXPAND;
+  }
+  if (in->in_dtx) {
+    return VC_JITTER_OP_NORMAL;
+  }
+  if (in->gap_samples > 0) {
+    uint64_t g = in->gap_samples, p = in->packet_samples;
+    if (g >= p && g - p <= in->wait_samples) {
+      return VC_JITTER_OP_FEC;
+    }
+    return g <= in->wait_samples ? VC_JITTER_OP_MERGE : VC_JITTER_OP_EXPAND;
+  }
+  if (in->expanding) {
+    return VC_JITTER_OP_MERGE;
+  }
+  if (!in->time_stretch) {
+    return VC_JITTER_OP_NORMAL;
+  }
+  vc__decision_limits(in->target, in->packet_samples, &low, &high);
+  if (in->filtered_level > (double)high) {
+    return VC_JITTER_OP_ACCELERATE;
+  }
+  if (in->filtered_level < (double)low) {
+    return VC_JITTER_OP_PREEMPTIVE;
+  }
+  return VC_JITTER_OP_NORMAL;
+}

@@ -13,6 +13,7 @@
 #define VC_MEETING_H
 
 #include <vc/vc.h>
+#include <vc/wire.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -36,6 +37,9 @@ extern "C" {
 /* Active speaker: evaluated this often, switching only after a candidate
  * has been clearly louder for VC_MEETING_SPEAKER_HOLD evaluations. */
 #define VC_MEETING_SPEAKER_TICK_MS 200
+/* With E2EE, after someone leaves: fresh keys are delivered at once and
+ * used this much later, so media that overtakes a delivery still opens. */
+#define VC_MEETING_KEY_SWITCH_MS 500
 #define VC_MEETING_SPEAKER_HOLD 2
 
 typedef struct vc_meeting vc_meeting;
@@ -86,7 +90,11 @@ typedef enum vc_meeting_event_type {
   /* With a passphrase: |session_id|'s identity did not carry a valid tag
    * (a different passphrase, or a key swapped in between). Nothing is
    * sent to it and nothing from it is trusted. */
-  VC_MEETING_EVENT_UNVERIFIED
+  VC_MEETING_EVENT_UNVERIFIED,
+  /* A media frame from |session_id|: |media| (|media_len| bytes, opened
+   * when E2EE is on) and its routing header |route|. Valid in the
+   * callback only. Frames that do not open are counted, not reported. */
+  VC_MEETING_EVENT_MEDIA
 } vc_meeting_event_type;
 
 typedef struct vc_meeting_event {
@@ -106,6 +114,10 @@ typedef struct vc_meeting_event {
   int chat_own; /* one of ours, now acknowledged */
   int chat_encrypted;
   uint64_t rtt_us;
+  /* MEDIA */
+  const uint8_t *media;
+  size_t media_len;
+  vc_route route;
 } vc_meeting_event;
 
 typedef void (*vc_meeting_event_cb)(void *user_data,
@@ -214,6 +226,27 @@ int vc_meeting_leave(vc_meeting *m, vc_tstamp ts);
  */
 int vc_meeting_safety_code(const vc_meeting *m, char out[24]);
 
+/* One media frame to send: what the routing header says about it. */
+typedef struct vc_media_frame {
+  uint32_t kind;         /* VC_STREAM_KIND_AUDIO, _VIDEO or _SCREEN */
+  uint32_t layer;        /* simulcast layer, 0 .. VC_MAX_SIMULCAST_LAYER */
+  uint32_t keyframe;     /* video: decodable alone */
+  uint32_t audio_level;  /* audio: 0 (loud) .. VC_AUDIO_LEVEL_SILENT */
+  uint64_t timestamp_us; /* the sender's media clock */
+} vc_media_frame;
+
+/*
+ * Sends one media frame while joined. With E2EE it is sealed with our key
+ * (the routing header stays clear for the server and is bound as
+ * associated data). Sequence numbers run per kind. Media is never held
+ * across a reconnect (it would be stale): VC_ERR_STATE when not joined.
+ * VC_ERR_QUEUE_FULL when the outbox is full (the frame is dropped),
+ * VC_ERR_TOO_BIG over VC_ENVELOPE_MAX_PAYLOAD_LEN with the seal,
+ * VC_ERR_INVALID_ARGUMENT for a kind that is not media. Nothing is kept.
+ */
+int vc_meeting_send_media(vc_meeting *m, const vc_media_frame *f,
+                          const uint8_t *payload, size_t len, vc_tstamp ts);
+
 /* Counters for diagnostics and tests. */
 typedef struct vc_meeting_stats {
   uint64_t frames_received;
@@ -222,6 +255,12 @@ typedef struct vc_meeting_stats {
   uint64_t reconnects;
   uint64_t resumes;
   uint64_t undecryptable; /* encrypted chat that did not open */
+  /* Media that did not open: normal for frames that overtake the
+   * sender's key (they are dropped); never otherwise. */
+  uint64_t media_undecryptable;
+  uint64_t media_sent;
+  uint64_t media_dropped; /* outbox full */
+  uint64_t media_received;
 } vc_meeting_stats;
 
 void vc_meeting_get_stats(const vc_meeting *m, vc_meeting_stats *stats);

@@ -9,7 +9,9 @@
  *                 newcomer (who gets only the new generations) cannot
  *                 read what came before
  *   someone left  we draw fresh key material and deliver it to those who
- *                 stay: the departed cannot read what follows
+ *                 stay, and seal with it VC_MEETING_KEY_SWITCH_MS later, so
+ *                 media that overtakes the delivery (datagrams do) still
+ *                 opens: the departed cannot read what follows the switch
  *
  * Key ids are the generation modulo 16; receivers keep four keys per
  * sender, so frames sealed just before a change still open.
@@ -33,15 +35,16 @@ static void use_material(vc_meeting *m) {
   vc_e2ee_receiver_set_key(&m->self_rx, m->key_id, m->material);
 }
 
-static void deliver_to(vc_meeting *m, const vc__member *peer) {
+static void deliver_key(vc_meeting *m, const vc__member *peer, uint8_t key_id,
+                        const uint8_t *material) {
   uint8_t msg[KEY_MSG_LEN], seed[VC_E2EE_SEED_LEN];
   uint8_t sealed[KEY_MSG_LEN + VC_E2EE_SEALED_OVERHEAD];
   Vc__Wire__Control ctl;
   Vc__Wire__KeyDelivery kd;
   vc_ssize n;
 
-  msg[0] = m->key_id;
-  memcpy(msg + 1, m->material, VC_E2EE_KEY_LEN);
+  msg[0] = key_id;
+  memcpy(msg + 1, material, VC_E2EE_KEY_LEN);
   random_bytes(m, seed, sizeof(seed));
   n = vc_e2ee_seal_to(sealed, sizeof(sealed), msg, sizeof(msg), peer->identity,
                       seed);
@@ -53,12 +56,34 @@ static void deliver_to(vc_meeting *m, const vc__member *peer) {
   vc__wire__key_delivery__init(&kd);
   kd.from_session = m->session_id;
   kd.to_session = peer->p.session_id;
-  kd.key_id = m->key_id;
+  kd.key_id = key_id;
   kd.sealed_key.data = sealed;
   kd.sealed_key.len = (size_t)n;
   ctl.msg_case = VC__WIRE__CONTROL__MSG_KEY_DELIVERY;
   ctl.key_delivery = &kd;
   (void)vc__meeting_send(m, &ctl);
+}
+
+/* Our current key, and the next one when a switch is pending. */
+static void deliver_to(vc_meeting *m, const vc__member *peer) {
+  deliver_key(m, peer, m->key_id, m->material);
+  if (m->key_switch_at != VC__NEVER) {
+    deliver_key(m, peer, m->next_key_id, m->next_material);
+  }
+}
+
+static void switch_key(vc_meeting *m) {
+  memcpy(m->material, m->next_material, sizeof(m->material));
+  m->key_id = m->next_key_id;
+  use_material(m);
+  vc_e2ee_wipe(m->next_material, sizeof(m->next_material));
+  m->key_switch_at = VC__NEVER;
+}
+
+void vc__keys_tick(vc_meeting *m, vc_tstamp ts) {
+  if (ts >= m->key_switch_at) {
+    switch_key(m);
+  }
 }
 
 void vc__keys_on_joined(vc_meeting *m) {
@@ -98,6 +123,11 @@ void vc__keys_on_participant_joined(vc_meeting *m, uint32_t session) {
   if (!m->e2ee || !m->have_identity) {
     return;
   }
+  /* The newcomer must get only what comes after: take the pending key now
+   * (those who stay already hold it) and ratchet that. */
+  if (m->key_switch_at != VC__NEVER) {
+    switch_key(m);
+  }
   vc_e2ee_ratchet(m->material);
   m->key_id = (uint8_t)((m->key_id + 1) % (VC_E2EE_MAX_KEY_ID + 1));
   use_material(m);
@@ -111,20 +141,22 @@ void vc__keys_on_participant_joined(vc_meeting *m, uint32_t session) {
   }
 }
 
-void vc__keys_on_participant_left(vc_meeting *m) {
+void vc__keys_on_participant_left(vc_meeting *m, vc_tstamp ts) {
+  uint8_t base = m->key_switch_at != VC__NEVER ? m->next_key_id : m->key_id;
   size_t i;
 
   if (!m->e2ee || !m->have_identity) {
     return;
   }
-  random_bytes(m, m->material, sizeof(m->material));
-  m->key_id = (uint8_t)((m->key_id + 1) % (VC_E2EE_MAX_KEY_ID + 1));
-  use_material(m);
+  random_bytes(m, m->next_material, sizeof(m->next_material));
+  m->next_key_id = (uint8_t)((base + 1) % (VC_E2EE_MAX_KEY_ID + 1));
+  vc_e2ee_receiver_set_key(&m->self_rx, m->next_key_id, m->next_material);
   for (i = 0; i < m->roster.n; i++) {
     if (m->roster.items[i].has_identity && !m->roster.items[i].unverified) {
-      deliver_to(m, &m->roster.items[i]);
+      deliver_key(m, &m->roster.items[i], m->next_key_id, m->next_material);
     }
   }
+  m->key_switch_at = ts + VC_MEETING_KEY_SWITCH_MS * VC__MS;
 }
 
 void vc__keys_on_announce(vc_meeting *m, const Vc__Wire__KeyAnnounce *ka) {
@@ -185,36 +217,33 @@ static vc_route chat_route(uint32_t sender, uint64_t client_msg_id) {
   return r;
 }
 
-vc_ssize vc__keys_seal_chat(vc_meeting *m, uint64_t client_msg_id,
-                            const uint8_t *body, size_t len, uint8_t *out,
-                            size_t cap) {
-  vc_route r = chat_route(m->session_id, client_msg_id);
-
+vc_ssize vc__keys_seal(vc_meeting *m, const vc_route *route,
+                       const uint8_t *body, size_t len, uint8_t *out,
+                       size_t cap) {
   if (!m->have_identity) {
     return VC_ERR_STATE;
   }
-  return vc_e2ee_seal(&m->sender, &r, body, len, out, cap);
+  return vc_e2ee_seal(&m->sender, route, body, len, out, cap);
 }
 
-vc_ssize vc__keys_open_chat(vc_meeting *m, uint32_t sender,
-                            uint64_t client_msg_id, const uint8_t *body,
-                            size_t len, uint8_t *out, size_t cap) {
-  vc_route r = chat_route(sender, client_msg_id);
+vc_ssize vc__keys_open(vc_meeting *m, const vc_route *route,
+                       const uint8_t *body, size_t len, uint8_t *out,
+                       size_t cap) {
   uint8_t next[VC_E2EE_KEY_LEN];
   vc_e2ee_receiver trial;
   vc__member *mb;
   unsigned ahead, i, kid;
   vc_ssize n;
 
-  if (sender == m->session_id) {
-    return vc_e2ee_open(&m->self_rx, &r, body, len, out, cap);
+  if (route->sender_session == m->session_id) {
+    return vc_e2ee_open(&m->self_rx, route, body, len, out, cap);
   }
-  mb = vc__roster_find(&m->roster, sender);
+  mb = vc__roster_find(&m->roster, route->sender_session);
   if (!mb || !mb->has_key || len == 0) {
     return VC_ERR_DECRYPT;
   }
   kid = body[0] >> 4;
-  n = vc_e2ee_open(&mb->rx, &r, body, len, out, cap);
+  n = vc_e2ee_open(&mb->rx, route, body, len, out, cap);
   if (n != VC_ERR_DECRYPT) {
     return n;
   }
@@ -234,7 +263,7 @@ vc_ssize vc__keys_open_chat(vc_meeting *m, uint32_t sender,
     vc_e2ee_ratchet(next);
   }
   vc_e2ee_receiver_set_key(&trial, kid, next);
-  n = vc_e2ee_open(&trial, &r, body, len, out, cap);
+  n = vc_e2ee_open(&trial, route, body, len, out, cap);
   if (n >= 0) {
     mb->rx = trial;
     memcpy(mb->material, next, sizeof(next));
@@ -243,6 +272,20 @@ vc_ssize vc__keys_open_chat(vc_meeting *m, uint32_t sender,
   vc_e2ee_wipe(next, sizeof(next));
   vc_e2ee_receiver_wipe(&trial);
   return n;
+}
+
+vc_ssize vc__keys_seal_chat(vc_meeting *m, uint64_t client_msg_id,
+                            const uint8_t *body, size_t len, uint8_t *out,
+                            size_t cap) {
+  vc_route r = chat_route(m->session_id, client_msg_id);
+  return vc__keys_seal(m, &r, body, len, out, cap);
+}
+
+vc_ssize vc__keys_open_chat(vc_meeting *m, uint32_t sender,
+                            uint64_t client_msg_id, const uint8_t *body,
+                            size_t len, uint8_t *out, size_t cap) {
+  vc_route r = chat_route(sender, client_msg_id);
+  return vc__keys_open(m, &r, body, len, out, cap);
 }
 
 int vc_meeting_safety_code(const vc_meeting *m, char out[24]) {

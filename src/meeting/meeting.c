@@ -78,10 +78,13 @@ int vc_meeting_new(vc_meeting **pm, const vc_meeting_config *cfg) {
   m->liveness_ms = VC_MEETING_DEFAULT_LIVENESS_MS;
   m->next_heartbeat = m->next_ping = m->reconnect_at = VC__NEVER;
   m->next_speaker_tick = m->chat_retry_at = VC__NEVER;
+  m->key_switch_at = VC__NEVER;
   m->subs = calloc(VC_MEETING_MAX_SUBSCRIPTIONS, sizeof(*m->subs));
   m->scratch = malloc(2 * VC_ENVELOPE_MAX_LEN);
   m->payload = malloc(VC_ENVELOPE_MAX_PAYLOAD_LEN);
-  if (!m->subs || !m->scratch || !m->payload ||
+  /* Opened media gets its own buffer, so a callback may send media. */
+  m->opened = m->e2ee ? malloc(VC_ENVELOPE_MAX_PAYLOAD_LEN) : NULL;
+  if (!m->subs || !m->scratch || !m->payload || (m->e2ee && !m->opened) ||
       vc__roster_init(&m->roster, VC_CONTROL_MAX_ROSTER) ||
       vc__roster_init(&m->incoming, VC_CONTROL_MAX_ROSTER) ||
       vc__chat_init(m) ||
@@ -131,6 +134,7 @@ void vc_meeting_del(vc_meeting *m) {
   vc_control_decoder_del(m->dec);
   free(m->subs);
   free(m->scratch);
+  free(m->opened);
   free(m->payload);
   free(m);
 }
@@ -553,7 +557,8 @@ static int on_joined(vc_meeting *m, const Vc__Wire__Participant *w) {
   return 0;
 }
 
-static void on_left(vc_meeting *m, const Vc__Wire__ParticipantLeft *w) {
+static void on_left(vc_meeting *m, const Vc__Wire__ParticipantLeft *w,
+                    vc_tstamp ts) {
   vc__member *mb = vc__roster_find(&m->roster, w->session_id);
   vc_participant gone;
 
@@ -563,7 +568,7 @@ static void on_left(vc_meeting *m, const Vc__Wire__ParticipantLeft *w) {
   gone = mb->p;
   vc__speaker_forget(m, w->session_id);
   vc__roster_remove(&m->roster, w->session_id);
-  vc__keys_on_participant_left(m);
+  vc__keys_on_participant_left(m, ts);
   emit_participant(m, VC_MEETING_EVENT_PARTICIPANT_LEFT, &gone, 0,
                    (int)w->reason);
 }
@@ -667,7 +672,7 @@ static int on_control(vc_meeting *m, const Vc__Wire__Control *c, vc_tstamp ts) {
   case VC__WIRE__CONTROL__MSG_PARTICIPANT_JOINED:
     return on_joined(m, c->participant_joined->participant);
   case VC__WIRE__CONTROL__MSG_PARTICIPANT_LEFT:
-    on_left(m, c->participant_left);
+    on_left(m, c->participant_left, ts);
     return 0;
   case VC__WIRE__CONTROL__MSG_PARTICIPANT_UPDATED:
     on_updated(m, c->participant_updated);
@@ -699,6 +704,84 @@ static int on_control(vc_meeting *m, const Vc__Wire__Control *c, vc_tstamp ts) {
   }
 }
 
+/* A media frame in m->payload: opened when E2EE is on, then reported. */
+static int on_media(vc_meeting *m, const vc_route *route, size_t len,
+                    vc_tstamp ts) {
+  vc_meeting_event ev;
+  const uint8_t *body = m->payload;
+  vc_ssize n = (vc_ssize)len;
+
+  if (m->phase != VC_MEETING_JOINED || route->sender_session == m->session_id) {
+    return 0;
+  }
+  if (route->kind == VC_STREAM_KIND_AUDIO) {
+    vc__speaker_on_audio(m, route->sender_session, route->audio_level, ts);
+  }
+  if (m->e2ee) {
+    n = vc__keys_open(m, route, m->payload, len, m->opened,
+                      VC_ENVELOPE_MAX_PAYLOAD_LEN);
+    if (n < 0) {
+      m->stats.media_undecryptable++;
+      return (int)n;
+    }
+    body = m->opened;
+  }
+  m->stats.media_received++;
+  memset(&ev, 0, sizeof(ev));
+  ev.type = VC_MEETING_EVENT_MEDIA;
+  ev.session_id = route->sender_session;
+  ev.media = body;
+  ev.media_len = (size_t)n;
+  ev.route = *route;
+  vc__meeting_emit(m, &ev);
+  return 0;
+}
+
+int vc_meeting_send_media(vc_meeting *m, const vc_media_frame *f,
+                          const uint8_t *payload, size_t len, vc_tstamp ts) {
+  uint8_t *sealed = m->scratch, *frame = m->scratch + VC_ENVELOPE_MAX_LEN;
+  vc_route route;
+  vc_ssize n;
+  int rv;
+
+  (void)ts;
+  if (f->kind != VC_STREAM_KIND_AUDIO && f->kind != VC_STREAM_KIND_VIDEO &&
+      f->kind != VC_STREAM_KIND_SCREEN) {
+    return VC_ERR_INVALID_ARGUMENT;
+  }
+  if (m->phase != VC_MEETING_JOINED) {
+    return VC_ERR_STATE;
+  }
+  memset(&route, 0, sizeof(route));
+  route.sender_session = m->session_id;
+  route.kind = f->kind;
+  route.layer = f->layer;
+  route.keyframe = f->keyframe ? 1 : 0;
+  route.sequence = m->media_sequence[f->kind]++;
+  route.audio_level = f->audio_level;
+  route.timestamp_us = f->timestamp_us;
+  if (m->e2ee) {
+    n = vc__keys_seal(m, &route, payload, len, sealed,
+                      VC_ENVELOPE_MAX_PAYLOAD_LEN);
+    if (n < 0) {
+      return n == VC_ERR_NOBUF ? VC_ERR_TOO_BIG : (int)n;
+    }
+    payload = sealed;
+    len = (size_t)n;
+  }
+  n = vc_envelope_encode(frame, VC_ENVELOPE_MAX_LEN, &route, payload, len);
+  if (n < 0) {
+    return (int)n;
+  }
+  rv = vc__msg_queue_push(&m->outbox, frame, (size_t)n);
+  if (rv != 0) {
+    m->stats.media_dropped++;
+    return rv;
+  }
+  m->stats.media_sent++;
+  return 0;
+}
+
 int vc_meeting_receive(vc_meeting *m, const uint8_t *frame, size_t len,
                        vc_tstamp ts) {
   Vc__Wire__Control *c;
@@ -717,12 +800,8 @@ int vc_meeting_receive(vc_meeting *m, const uint8_t *frame, size_t len,
     m->stats.frames_skipped++;
     return (int)n;
   }
-  if (route.kind == VC_STREAM_KIND_AUDIO) {
-    vc__speaker_on_audio(m, route.sender_session, route.audio_level, ts);
-    return 0;
-  }
   if (route.kind != VC_STREAM_KIND_CONTROL) {
-    return 0; /* media for the modules of issue 5 */
+    return on_media(m, &route, (size_t)n, ts);
   }
   rv = vc_control_decode(m->dec, &c, m->payload, (size_t)n);
   if (rv == 0) {
@@ -777,6 +856,7 @@ vc_tstamp vc_meeting_get_expiry(const vc_meeting *m) {
   t = min_ts(t, m->next_ping);
   t = min_ts(t, m->reconnect_at);
   t = min_ts(t, m->chat_retry_at);
+  t = min_ts(t, m->key_switch_at);
   return min_ts(t, m->next_speaker_tick);
 }
 
@@ -807,6 +887,7 @@ void vc_meeting_handle_expiry(vc_meeting *m, vc_tstamp ts) {
       m->next_ping = ts + VC_MEETING_PING_INTERVAL_MS * VC__MS;
     }
   }
+  vc__keys_tick(m, ts);
   if (ts >= m->next_speaker_tick) {
     vc__speaker_tick(m, ts);
     m->next_speaker_tick = m->phase == VC_MEETING_ENDED

@@ -43,6 +43,10 @@ struct vc_meeting {
   uint8_t identity_sk[VC_E2EE_SECRET_KEY_LEN];
   uint8_t material[VC_E2EE_KEY_LEN];
   uint8_t key_id;
+  /* After a leave: the next key, delivered, used from key_switch_at. */
+  uint8_t next_material[VC_E2EE_KEY_LEN];
+  uint8_t next_key_id;
+  vc_tstamp key_switch_at;
   vc_e2ee_sender sender;
   vc_e2ee_receiver self_rx; /* our own chat, echoed back */
   uint8_t chat_plain[VC_CONTROL_MAX_CHAT_LEN];
@@ -96,10 +100,12 @@ struct vc_meeting {
   int subscribed;
 
   uint32_t control_sequence;
+  uint32_t media_sequence[8]; /* per stream kind */
   vc__msg_queue outbox;
   vc_control_decoder *dec;
   uint8_t *scratch; /* encoded Control, then its envelope */
   uint8_t *payload; /* decoded envelope payload */
+  uint8_t *opened;  /* opened media payload (E2EE only) */
   vc_meeting_stats stats;
 };
 
@@ -117,9 +123,18 @@ void vc__chat_resend(vc_meeting *m);
 /* e2ee_keys.c */
 void vc__keys_on_joined(vc_meeting *m);
 void vc__keys_on_participant_joined(vc_meeting *m, uint32_t session);
-void vc__keys_on_participant_left(vc_meeting *m);
+void vc__keys_on_participant_left(vc_meeting *m, vc_tstamp ts);
+void vc__keys_tick(vc_meeting *m, vc_tstamp ts);
 void vc__keys_on_announce(vc_meeting *m, const Vc__Wire__KeyAnnounce *ka);
 void vc__keys_on_delivery(vc_meeting *m, const Vc__Wire__KeyDelivery *kd);
+/* Seals or opens a frame body under |route| (bound as associated data)
+ * with our key, or the sender's; media frames use them directly. */
+vc_ssize vc__keys_seal(vc_meeting *m, const vc_route *route,
+                       const uint8_t *body, size_t len, uint8_t *out,
+                       size_t cap);
+vc_ssize vc__keys_open(vc_meeting *m, const vc_route *route,
+                       const uint8_t *body, size_t len, uint8_t *out,
+                       size_t cap);
 /* Seals or opens a chat body; the route binds sender and message id. */
 vc_ssize vc__keys_seal_chat(vc_meeting *m, uint64_t client_msg_id,
                             const uint8_t *body, size_t len, uint8_t *out,

@@ -282,6 +282,10 @@ static uint64_t run_e2ee(uint64_t seed, int e2ee) {
   for (i = 0; i < 6; i++) {
     sim_at(s, ms(100 * (uint64_t)i), act_join, i);
   }
+  /* Three of them talk the whole time: media goes the same way. */
+  sim_talk(s, 0, 60);
+  sim_talk(s, 2, 40);
+  sim_talk(s, 6, 50);
   for (k = 0; k < 3; k++) {
     for (i = 0; i < 6; i++) {
       sim_at(s, ms(2000 + 300 * (uint64_t)k + 20 * (uint64_t)i), act_chat, i);
@@ -308,6 +312,16 @@ static uint64_t run_e2ee(uint64_t seed, int e2ee) {
     EXPECT(c->errors == 0 && st.undecryptable == 0,
            "u%d read every message (%d unreadable, %llu undecryptable)", j,
            c->errors, (unsigned long long)st.undecryptable);
+    /* Audio from each talker: frames that reach a newcomer before the
+     * talker's key do not open (about 100-400 ms per talker while the
+     * keys are exchanged); everything that opens is what was sent. */
+    EXPECT(c->media_garbled == 0, "u%d: %llu media frames garbled", j,
+           (unsigned long long)c->media_garbled);
+    EXPECT(c->media_received >= (j == 6 ? 150 : 600),
+           "u%d heard %llu audio frames", j,
+           (unsigned long long)c->media_received);
+    EXPECT(st.media_undecryptable < 60, "u%d: %llu media frames did not open",
+           j, (unsigned long long)st.media_undecryptable);
     for (i = 0; i < 7; i++) {
       /* The late joiner holds only what was sent after it arrived. */
       int from = j == 6 && i != 6 ? 3 : 0;

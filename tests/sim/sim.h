@@ -48,6 +48,7 @@ typedef struct sim_client {
   uint32_t loudness; /* audio level sent every 20 ms; 0: silent (no packets) */
   vc_tstamp next_audio;
   uint32_t audio_seq;
+  uint64_t media_sent, media_received, media_garbled;
   sim_path path;
   int partitioned;
   int burst_left;

@@ -14,6 +14,7 @@
 #define VC_AUDIO_H
 
 #include <vc/vc.h>
+#include <vc/wire.h> /* VC_AUDIO_LEVEL_SILENT */
 
 #ifdef __cplusplus
 extern "C" {
@@ -75,6 +76,45 @@ int vc_audio_packet_is_dtx(size_t len);
  * VC_ERR_MALFORMED when it is not a valid Opus packet of one channel.
  */
 int vc_audio_packet_samples(const uint8_t *data, size_t len);
+
+/*
+ * The level of |n| samples in -dBov, as RFC 6464 and the routing header
+ * carry it: 0 is the loudest, VC_AUDIO_LEVEL_SILENT (127) silence.
+ */
+uint32_t vc_audio_level(const int16_t *pcm, size_t n);
+
+/* ---- sender ------------------------------------------------------------- */
+
+/*
+ * The send side of one microphone: encodes 20 ms frames, numbers them on
+ * the media clock (48 kHz samples, advancing while muted too), and decides
+ * what goes on the wire: of a run of DTX packets only the first (it tells
+ * receivers the silence is on purpose), and when muted, silence until one
+ * DTX packet has gone, then nothing.
+ */
+typedef struct vc_audio_sender vc_audio_sender;
+
+/* |s|: the encoder settings (NULL: defaults). VC_ERR_INVALID_ARGUMENT,
+ * VC_ERR_NOMEM. */
+int vc_audio_sender_new(vc_audio_sender **ps,
+                        const vc_audio_encoder_settings *s);
+void vc_audio_sender_del(vc_audio_sender *s);
+size_t vc_audio_sender_frame_samples(const vc_audio_sender *s);
+
+/* One packet to send, or none. */
+typedef struct vc_audio_packet {
+  uint64_t timestamp;   /* first sample, 48 kHz */
+  uint32_t audio_level; /* of the frame, for the routing header */
+  size_t len;           /* 0: send nothing for this frame */
+} vc_audio_packet;
+
+/*
+ * Encodes the next frame (vc_audio_sender_frame_samples() samples; NULL
+ * when muted) into |dest|. Returns 0 with |out| filled, or VC_ERR_NOBUF.
+ */
+int vc_audio_sender_encode(vc_audio_sender *s, const int16_t *pcm,
+                           uint8_t *dest, size_t destlen, vc_audio_packet *out);
+vc_audio_encoder *vc_audio_sender_encoder(vc_audio_sender *s);
 
 /* ---- decoder ------------------------------------------------------------ */
 
@@ -174,6 +214,36 @@ void vc_jitter_set_min_delay(vc_jitter *j, uint32_t min_delay_ms);
 /* The sender timestamp of the next sample a pull returns (NetEQ's
  * playout timestamp), for lip sync; 0 before the first packet. */
 uint64_t vc_jitter_playout_timestamp(const vc_jitter *j);
+
+/* ---- mixer --------------------------------------------------------------- */
+
+/*
+ * Everyone's audio for one loudspeaker: a jitter buffer per sender, made
+ * on the first packet, pulled and mixed in 10 ms. At most |max_streams|
+ * senders at once (the server forwards the three loudest in large rooms);
+ * a new sender beyond that replaces the one heard least recently.
+ */
+typedef struct vc_audio_mixer vc_audio_mixer;
+
+/* |js|: settings for each jitter buffer (NULL: defaults). */
+int vc_audio_mixer_new(vc_audio_mixer **pm, size_t max_streams,
+                       const vc_jitter_settings *js);
+void vc_audio_mixer_del(vc_audio_mixer *m);
+
+/* A packet from |sender|: as vc_jitter_insert. VC_ERR_NOMEM when a new
+ * stream cannot be made (the packet is dropped). */
+int vc_audio_mixer_insert(vc_audio_mixer *m, uint32_t sender,
+                          uint64_t timestamp, const uint8_t *data, size_t len,
+                          vc_tstamp ts);
+/* The next 10 ms of everyone, mixed (saturating), into |pcm|. */
+int vc_audio_mixer_pull(vc_audio_mixer *m, int16_t *pcm, vc_tstamp ts);
+/* |sender| left: its buffer is freed. */
+void vc_audio_mixer_remove(vc_audio_mixer *m, uint32_t sender);
+size_t vc_audio_mixer_streams(const vc_audio_mixer *m);
+/* Stats of |sender|'s buffer and the level of its last 10 ms played;
+ * VC_ERR_STATE when there is none. */
+int vc_audio_mixer_stats(const vc_audio_mixer *m, uint32_t sender,
+                         vc_jitter_stats *out, uint32_t *level);
 
 #ifdef __cplusplus
 }

@@ -434,3 +434,88 @@ void test_vc_audio_pitch_period_is_found(void) {
   vc__pitch_period(x, sizeof(x) / sizeof(x[0]), &corr, &quiet);
   CHECK(quiet);
 }
+
+void test_vc_audio_level_follows_loudness(void) {
+  int16_t x[FRAME];
+  size_t i;
+
+  memset(x, 0, sizeof(x));
+  CHECK_INT_EQ(vc_audio_level(x, FRAME), VC_AUDIO_LEVEL_SILENT);
+  for (i = 0; i < FRAME; i++) {
+    x[i] = (int16_t)(i % 2 ? 32767 : -32767); /* full-scale square */
+  }
+  CHECK_INT_EQ(vc_audio_level(x, FRAME), 0);
+  for (i = 0; i < FRAME; i++) {
+    x[i] = (int16_t)(16384.0 *
+                     sin(2 * 3.14159265358979 * 440.0 * (double)i / 48000.0));
+  }
+  CHECK_INT_EQ(vc_audio_level(x, FRAME), 9); /* RMS 0.354 of full scale */
+}
+
+void test_vc_audio_sender_goes_quiet_once_when_muted(void) {
+  vc_audio_sender *s;
+  vc_audio_packet p;
+  uint8_t buf[VC_AUDIO_MAX_PACKET_LEN];
+  int16_t in[FRAME];
+  size_t k, n_dtx = 0, n_sent_muted = 0;
+
+  CHECK(vc_audio_sender_new(&s, NULL) == 0);
+  CHECK_INT_EQ(vc_audio_sender_frame_samples(s), FRAME);
+  for (k = 0; k < 20; k++) {
+    voiced(in, FRAME, k * FRAME, 0);
+    CHECK(vc_audio_sender_encode(s, in, buf, sizeof(buf), &p) == 0);
+    CHECK_INT_EQ(p.timestamp, k * FRAME);
+    CHECK(p.len > 2);
+    CHECK(p.audio_level < 20); /* loud */
+  }
+  for (k = 20; k < 120; k++) {
+    CHECK(vc_audio_sender_encode(s, NULL, buf, sizeof(buf), &p) == 0);
+    CHECK_INT_EQ(p.timestamp, k * FRAME); /* the clock runs on */
+    if (p.len > 0) {
+      n_sent_muted++;
+      n_dtx += vc_audio_packet_is_dtx(p.len);
+    }
+  }
+  /* A little silence, one DTX packet, then nothing for the rest. */
+  CHECK_INT_EQ(n_dtx, 1);
+  CHECK(n_sent_muted < 30);
+  CHECK(vc_audio_sender_encode(s, NULL, buf, sizeof(buf), &p) == 0);
+  CHECK_INT_EQ(p.len, 0);
+  vc_audio_sender_del(s);
+}
+
+void test_vc_audio_mixer_mixes_senders_and_evicts_at_its_cap(void) {
+  vc_audio_mixer *m;
+  vc_jitter_stats st;
+  int16_t pcm[VC_AUDIO_PULL_SAMPLES];
+  uint32_t level;
+  size_t k;
+
+  CHECK(encode_stream(100, 100) == 0);
+  CHECK(vc_audio_mixer_new(&m, 2, NULL) == 0);
+  CHECK_INT_EQ(vc_audio_mixer_insert(m, 0, 0, pkt[0], pkt_len[0], MS),
+               VC_ERR_INVALID_ARGUMENT);
+  for (k = 0; k < 50; k++) {
+    vc_tstamp t = 3 * MS + k * 20 * MS;
+    CHECK(vc_audio_mixer_insert(m, 7, k * FRAME, pkt[k], pkt_len[k], t) == 0);
+    CHECK(vc_audio_mixer_insert(m, 9, k * FRAME, pkt[k], pkt_len[k], t + 1) ==
+          0);
+    vc_audio_mixer_pull(m, pcm, t + 5 * MS);
+    vc_audio_mixer_pull(m, pcm, t + 15 * MS);
+  }
+  CHECK_INT_EQ(vc_audio_mixer_streams(m), 2);
+  CHECK(vc_audio_mixer_stats(m, 7, &st, &level) == 0);
+  CHECK(st.total_samples_received > 40 * FRAME);
+  CHECK(level < 30);
+  /* Two equal voices mixed: louder than one (about +6 dB). */
+  CHECK(vc_audio_level(pcm, VC_AUDIO_PULL_SAMPLES) + 3 <= level);
+  /* A third sender takes the place of the one heard least recently. */
+  CHECK(vc_audio_mixer_insert(m, 11, 0, pkt[0], pkt_len[0], 2 * MS * 1000) ==
+        0);
+  CHECK_INT_EQ(vc_audio_mixer_streams(m), 2);
+  CHECK_INT_EQ(vc_audio_mixer_stats(m, 7, &st, &level), VC_ERR_STATE);
+  CHECK(vc_audio_mixer_stats(m, 9, &st, &level) == 0);
+  vc_audio_mixer_remove(m, 9);
+  CHECK_INT_EQ(vc_audio_mixer_streams(m), 1);
+  vc_audio_mixer_del(m);
+}

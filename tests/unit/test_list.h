@@ -27,6 +27,9 @@
   X(audio, slow_sender_is_stretched_not_concealed)                             \
   X(audio, time_stretch_off_never_stretches)                                   \
   X(audio, pitch_period_is_found)                                              \
+  X(audio, level_follows_loudness)                                             \
+  X(audio, sender_goes_quiet_once_when_muted)                                  \
+  X(audio, mixer_mixes_senders_and_evicts_at_its_cap)                          \
   X(errors, strerror_covers_every_code)                                        \
   X(errors, fatal_threshold)                                                   \
   X(envelope, roundtrip_keeps_every_field)                                     \

@@ -24,6 +24,10 @@ extern "C" {
 #define VC_MEETING_MAX_PENDING_CHAT 32 /* sent, not yet acknowledged */
 #define VC_MEETING_OUTBOX_LEN ((size_t)512 * 1024)
 #define VC_MEETING_OUTBOX_FRAMES 2048
+/* Media waits in its own queue, behind control and capped small: when the
+ * path cannot keep up, old media is worth nothing and is dropped. */
+#define VC_MEETING_MEDIA_OUT_LEN ((size_t)256 * 1024)
+#define VC_MEETING_MEDIA_OUT_FRAMES 64
 #define VC_MEETING_SEEN_CHAT_IDS 256 /* recent client_msg_ids, for de-dup */
 #define VC_MEETING_MAX_SUBSCRIPTIONS 1000
 
@@ -176,9 +180,13 @@ void vc_meeting_transport_lost(vc_meeting *m, vc_tstamp ts);
 int vc_meeting_receive(vc_meeting *m, const uint8_t *frame, size_t len,
                        vc_tstamp ts);
 
-/* Copies the next frame to send into |dest|. Returns its length, 0 when
- * nothing waits, VC_ERR_NOBUF when |destlen| is short (frame kept). */
+/* Copies the next frame to send into |dest|: control first, then media.
+ * Returns its length, 0 when nothing waits, VC_ERR_NOBUF when |destlen| is
+ * short (frame kept). |*is_media| (may be NULL) tells the caller it may
+ * drop this one rather than queue it on a stalled transport. */
 vc_ssize vc_meeting_pop_frame(vc_meeting *m, uint8_t *dest, size_t destlen);
+vc_ssize vc_meeting_pop_frame_kind(vc_meeting *m, uint8_t *dest, size_t destlen,
+                                   int *is_media);
 
 vc_tstamp vc_meeting_get_expiry(const vc_meeting *m); /* UINT64_MAX: none */
 void vc_meeting_handle_expiry(vc_meeting *m, vc_tstamp ts);
@@ -240,7 +248,8 @@ typedef struct vc_media_frame {
  * (the routing header stays clear for the server and is bound as
  * associated data). Sequence numbers run per kind. Media is never held
  * across a reconnect (it would be stale): VC_ERR_STATE when not joined.
- * VC_ERR_QUEUE_FULL when the outbox is full (the frame is dropped),
+ * When the media queue is full its oldest frame is dropped (counted in
+ * media_dropped) to make room,
  * VC_ERR_TOO_BIG over VC_ENVELOPE_MAX_PAYLOAD_LEN with the seal,
  * VC_ERR_INVALID_ARGUMENT for a kind that is not media. Nothing is kept.
  */
@@ -259,7 +268,7 @@ typedef struct vc_meeting_stats {
    * sender's key (they are dropped); never otherwise. */
   uint64_t media_undecryptable;
   uint64_t media_sent;
-  uint64_t media_dropped; /* outbox full */
+  uint64_t media_dropped; /* the media queue was full: oldest dropped */
   uint64_t media_received;
 } vc_meeting_stats;
 

@@ -90,6 +90,8 @@ int vc_meeting_new(vc_meeting **pm, const vc_meeting_config *cfg) {
       vc__chat_init(m) ||
       vc__msg_queue_init(&m->outbox, VC_MEETING_OUTBOX_LEN,
                          VC_MEETING_OUTBOX_FRAMES) ||
+      vc__msg_queue_init(&m->media_out, VC_MEETING_MEDIA_OUT_LEN,
+                         VC_MEETING_MEDIA_OUT_FRAMES) ||
       vc_control_decoder_new(&m->dec, VC_CONTROL_ARENA_LEN)) {
     vc_meeting_del(m);
     return VC_ERR_NOMEM;
@@ -131,6 +133,7 @@ void vc_meeting_del(vc_meeting *m) {
   vc__roster_free(&m->incoming);
   vc__chat_free(m);
   vc__msg_queue_free(&m->outbox);
+  vc__msg_queue_free(&m->media_out);
   vc_control_decoder_del(m->dec);
   free(m->subs);
   free(m->scratch);
@@ -187,10 +190,19 @@ int vc__meeting_send(vc_meeting *m, const Vc__Wire__Control *msg) {
   return vc__msg_queue_push(&m->outbox, frame, (size_t)f);
 }
 
-vc_ssize vc_meeting_pop_frame(vc_meeting *m, uint8_t *dest, size_t destlen) {
+vc_ssize vc_meeting_pop_frame_kind(vc_meeting *m, uint8_t *dest, size_t destlen,
+                                   int *is_media) {
+  vc__msg_queue *q = &m->outbox;
   size_t len;
-  const uint8_t *f = vc__msg_queue_peek(&m->outbox, &len);
+  const uint8_t *f = vc__msg_queue_peek(q, &len);
 
+  if (!f) {
+    q = &m->media_out;
+    f = vc__msg_queue_peek(q, &len);
+  }
+  if (is_media) {
+    *is_media = q == &m->media_out;
+  }
   if (!f) {
     return 0;
   }
@@ -198,8 +210,12 @@ vc_ssize vc_meeting_pop_frame(vc_meeting *m, uint8_t *dest, size_t destlen) {
     return VC_ERR_NOBUF;
   }
   memcpy(dest, f, len);
-  vc__msg_queue_pop(&m->outbox);
+  vc__msg_queue_pop(q);
   return (vc_ssize)len;
+}
+
+vc_ssize vc_meeting_pop_frame(vc_meeting *m, uint8_t *dest, size_t destlen) {
+  return vc_meeting_pop_frame_kind(m, dest, destlen, NULL);
 }
 
 static void to_wire_state(Vc__Wire__MediaState *w, const vc_media_state *s) {
@@ -303,6 +319,7 @@ int vc_meeting_connected(vc_meeting *m, vc_tstamp ts) {
     return VC_ERR_STATE;
   }
   vc__msg_queue_clear(&m->outbox);
+  vc__msg_queue_clear(&m->media_out);
   m->control_sequence = 0;
   rv = send_join(m);
   if (rv != 0) {
@@ -342,6 +359,7 @@ void vc_meeting_transport_lost(vc_meeting *m, vc_tstamp ts) {
     return; /* already waiting to reconnect */
   }
   vc__msg_queue_clear(&m->outbox);
+  vc__msg_queue_clear(&m->media_out);
   m->phase = VC_MEETING_RECONNECTING;
   m->collecting = 0;
   m->next_heartbeat = m->next_ping = VC__NEVER;
@@ -773,9 +791,13 @@ int vc_meeting_send_media(vc_meeting *m, const vc_media_frame *f,
   if (n < 0) {
     return (int)n;
   }
-  rv = vc__msg_queue_push(&m->outbox, frame, (size_t)n);
-  if (rv != 0) {
+  rv = vc__msg_queue_push(&m->media_out, frame, (size_t)n);
+  while (rv == VC_ERR_QUEUE_FULL && m->media_out.count > 0) {
+    vc__msg_queue_pop(&m->media_out); /* the oldest is worth least */
     m->stats.media_dropped++;
+    rv = vc__msg_queue_push(&m->media_out, frame, (size_t)n);
+  }
+  if (rv != 0) {
     return rv;
   }
   m->stats.media_sent++;

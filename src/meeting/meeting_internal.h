@@ -102,6 +102,7 @@ struct vc_meeting {
   uint32_t control_sequence;
   uint32_t media_sequence[8]; /* per stream kind */
   vc__msg_queue outbox;
+  vc__msg_queue media_out;
   vc_control_decoder *dec;
   uint8_t *scratch; /* encoded Control, then its envelope */
   uint8_t *payload; /* decoded envelope payload */

@@ -17,32 +17,7 @@
 #include <vc/meeting.h>
 #include <vc/wire.h>
 
-#define EVENT_QUEUE_LEN 256
-#define EVENT_TEXT_LEN 4096
-
-/* One event, as core.js reads it (offsets checked in layout.c). */
-typedef struct vcw_event {
-  int32_t type;
-  uint32_t session_id;
-  int32_t reason;
-  int32_t code;
-  int32_t snapshot;
-  int32_t resumed;
-  int32_t chat_own;
-  uint32_t text_len;
-  char text[EVENT_TEXT_LEN + 4]; /* NUL-terminated copy */
-} vcw_event;
-
-typedef struct vcw_meeting {
-  vc_meeting *m;
-  vc_frame_reader frames;
-  vcw_event queue[EVENT_QUEUE_LEN];
-  size_t head, count;
-  uint32_t dropped; /* events lost to a full queue: JS re-reads the roster */
-  vcw_event current;
-  uint8_t out[VC_FRAME_MAX_HEADER_LEN + VC_ENVELOPE_MAX_LEN];
-  uint8_t frame_buf[VC_ENVELOPE_MAX_LEN];
-} vcw_meeting;
+#include "glue.h"
 
 /* Exported (src/wasm/exports.txt); declared here for -Wmissing-prototypes. */
 vcw_meeting *vcw_meeting_new(const char *meeting_id, const char *user,
@@ -54,6 +29,7 @@ void vcw_transport_lost(vcw_meeting *w, double ts_ms);
 int vcw_receive(vcw_meeting *w, const uint8_t *data, size_t len, double ts_ms);
 int vcw_pop(vcw_meeting *w);
 const uint8_t *vcw_out(vcw_meeting *w);
+int vcw_out_is_media(vcw_meeting *w);
 double vcw_expiry_ms(vcw_meeting *w);
 void vcw_handle_expiry(vcw_meeting *w, double ts_ms);
 const vcw_event *vcw_next_event(vcw_meeting *w);
@@ -72,7 +48,7 @@ const char *vcw_safety_code(vcw_meeting *w);
 size_t vcw_event_size(void);
 size_t vcw_participant_size(void);
 
-static vc_tstamp to_ts(double ms) {
+vc_tstamp vcw__to_ts(double ms) {
   return ms <= 0 ? 0 : (vc_tstamp)(ms * 1e6);
 }
 
@@ -94,6 +70,15 @@ static void on_event(void *user_data, const vc_meeting_event *ev) {
   vcw_event *e;
   size_t len = ev->textlen < EVENT_TEXT_LEN ? ev->textlen : EVENT_TEXT_LEN;
 
+  /* Media stays in the core (audio_glue.c): fifty packets a second per
+   * speaker would swamp the event queue, and JS has nothing to do there. */
+  if (ev->type == VC_MEETING_EVENT_MEDIA) {
+    vcw__audio_on_media(w, ev);
+    return;
+  }
+  if (ev->type == VC_MEETING_EVENT_PARTICIPANT_LEFT) {
+    vcw__audio_on_left(w, ev->session_id);
+  }
   if (w->count == EVENT_QUEUE_LEN) {
     w->dropped++;
     return;
@@ -149,6 +134,7 @@ vcw_meeting *vcw_meeting_new(const char *meeting_id, const char *user,
 
 void vcw_meeting_del(vcw_meeting *w) {
   if (w) {
+    vcw__audio_free(w);
     vc_meeting_del(w->m);
     free(w);
   }
@@ -157,11 +143,11 @@ void vcw_meeting_del(vcw_meeting *w) {
 int vcw_connected(vcw_meeting *w, double ts_ms) {
   /* A new stream: its framing starts afresh. */
   vc_frame_reader_init(&w->frames, w->frame_buf, sizeof(w->frame_buf));
-  return vc_meeting_connected(w->m, to_ts(ts_ms));
+  return vc_meeting_connected(w->m, vcw__to_ts(ts_ms));
 }
 
 void vcw_transport_lost(vcw_meeting *w, double ts_ms) {
-  vc_meeting_transport_lost(w->m, to_ts(ts_ms));
+  vc_meeting_transport_lost(w->m, vcw__to_ts(ts_ms));
 }
 
 int vcw_receive(vcw_meeting *w, const uint8_t *data, size_t len, double ts_ms) {
@@ -176,15 +162,17 @@ int vcw_receive(vcw_meeting *w, const uint8_t *data, size_t len, double ts_ms) {
     len -= used;
     if (n > 0) {
       /* A frame the meeting skips is not the stream's fault. */
-      (void)vc_meeting_receive(w->m, frame, (size_t)n, to_ts(ts_ms));
+      w->now = vcw__to_ts(ts_ms); /* for the media it hands to audio_glue.c */
+      (void)vc_meeting_receive(w->m, frame, (size_t)n, w->now);
     }
   }
   return 0;
 }
 
 int vcw_pop(vcw_meeting *w) {
-  vc_ssize n = vc_meeting_pop_frame(w->m, w->out + VC_FRAME_MAX_HEADER_LEN,
-                                    VC_ENVELOPE_MAX_LEN);
+  vc_ssize n =
+      vc_meeting_pop_frame_kind(w->m, w->out + VC_FRAME_MAX_HEADER_LEN,
+                                VC_ENVELOPE_MAX_LEN, &w->out_is_media);
   uint8_t prefix[VC_FRAME_MAX_HEADER_LEN];
   vc_ssize p;
 
@@ -205,6 +193,11 @@ const uint8_t *vcw_out(vcw_meeting *w) {
   return w->out;
 }
 
+/* The frame vcw_pop gave is media: JS may drop it on a stalled path. */
+int vcw_out_is_media(vcw_meeting *w) {
+  return w->out_is_media;
+}
+
 double vcw_expiry_ms(vcw_meeting *w) {
   vc_tstamp t = vc_meeting_get_expiry(w->m);
 
@@ -212,7 +205,7 @@ double vcw_expiry_ms(vcw_meeting *w) {
 }
 
 void vcw_handle_expiry(vcw_meeting *w, double ts_ms) {
-  vc_meeting_handle_expiry(w->m, to_ts(ts_ms));
+  vc_meeting_handle_expiry(w->m, vcw__to_ts(ts_ms));
 }
 
 const vcw_event *vcw_next_event(vcw_meeting *w) {
@@ -232,7 +225,7 @@ uint32_t vcw_events_dropped(vcw_meeting *w) {
 int vcw_send_chat(vcw_meeting *w, const uint8_t *text, size_t len,
                   double ts_ms) {
   return vc_meeting_send_chat(w->m, text, len, 0, (uint64_t)(ts_ms),
-                              to_ts(ts_ms), NULL);
+                              vcw__to_ts(ts_ms), NULL);
 }
 
 int vcw_set_media_state(vcw_meeting *w, int flags, double ts_ms) {
@@ -242,11 +235,11 @@ int vcw_set_media_state(vcw_meeting *w, int flags, double ts_ms) {
   st.video_off = (flags & 2) != 0;
   st.screen_sharing = (flags & 4) != 0;
   st.hand_raised = (flags & 8) != 0;
-  return vc_meeting_set_media_state(w->m, &st, to_ts(ts_ms));
+  return vc_meeting_set_media_state(w->m, &st, vcw__to_ts(ts_ms));
 }
 
 int vcw_leave(vcw_meeting *w, double ts_ms) {
-  return vc_meeting_leave(w->m, to_ts(ts_ms));
+  return vc_meeting_leave(w->m, vcw__to_ts(ts_ms));
 }
 
 int vcw_phase(vcw_meeting *w) {

@@ -304,15 +304,18 @@ static void touch_room(sim *s) {
 
 static void flush_client(sim *s, sim_client *cl) {
   vc_ssize n;
+  int media;
 
   if (!cl->m) {
     touch(s, cl);
     return;
   }
-  while ((n = vc_meeting_pop_frame(cl->m, s->frame, sizeof(s->frame))) > 0) {
+  /* Control on the reliable stream, media as datagrams (WebTransport). */
+  while ((n = vc_meeting_pop_frame_kind(cl->m, s->frame, sizeof(s->frame),
+                                        &media)) > 0) {
     sim_conn *c = conn_of(s, cl->conn);
     if (c && cl->conn_up && c->client_open) {
-      transmit(s, cl->conn, 1, s->frame, (size_t)n, 1);
+      transmit(s, cl->conn, 1, s->frame, (size_t)n, !media);
     }
   }
   touch(s, cl);

@@ -13,8 +13,14 @@ const REQUIRED_EXPORTS = [
   '_vcw_events_dropped', '_vcw_send_chat', '_vcw_set_media_state',
   '_vcw_leave', '_vcw_phase', '_vcw_session_id', '_vcw_host',
   '_vcw_speaker', '_vcw_roster_size', '_vcw_roster_at', '_vcw_event_size',
-  '_vcw_participant_size', '_vcw_safety_code',
+  '_vcw_participant_size', '_vcw_safety_code', '_vcw_out_is_media',
+  '_vcw_audio_start', '_vcw_audio_in', '_vcw_audio_send', '_vcw_audio_pull',
+  '_vcw_audio_stats',
 ];
+
+// Audio frames as the core takes and gives them (src/wasm/audio_glue.c).
+const AUDIO_FRAME = 960;
+const AUDIO_PULL = 480;
 
 // Must match VC_ENVELOPE_MAX_OVERHEAD and VC_ENVELOPE_MAX_LEN in
 // include/vc/wire.h.
@@ -187,6 +193,7 @@ class MeetingCore {
   #m;
   #w;
   #strerror;
+  #statsPtr = 0;
 
   constructor(m, meetingId, user, displayName, e2ee, passphrase,
     strerror) {
@@ -213,7 +220,9 @@ class MeetingCore {
 
   destroy() {
     if (this.#w) this.#m._vcw_meeting_del(this.#w);
+    if (this.#statsPtr) this.#m._free(this.#statsPtr);
     this.#w = 0;
+    this.#statsPtr = 0;
   }
 
   connected(now) { this.#m._vcw_connected(this.#w, now); }
@@ -237,15 +246,51 @@ class MeetingCore {
     }
   }
 
-  // Everything waiting to be sent, one framed message each.
+  // Everything waiting to be sent, one framed message each, control
+  // before media: [{bytes, media}]. Media may be dropped on a stalled path.
   takeOutgoing() {
     const m = this.#m;
     const out = [];
     for (let n = m._vcw_pop(this.#w); n > 0; n = m._vcw_pop(this.#w)) {
       const p = m._vcw_out(this.#w);
-      out.push(m.HEAPU8.slice(p, p + n));
+      out.push({ bytes: m.HEAPU8.slice(p, p + n),
+        media: m._vcw_out_is_media(this.#w) !== 0 });
     }
     return out;
+  }
+
+  // Audio: the core encodes, seals, buffers and mixes; this moves PCM.
+  audioStart() {
+    const rv = this.#m._vcw_audio_start(this.#w);
+    if (rv < 0) throw new CoreError(this.#strerror(rv), rv);
+  }
+
+  // 20 ms of microphone (Int16Array(960)); true when a packet was queued.
+  audioSend(pcm, muted, now) {
+    const m = this.#m;
+    const p = m._vcw_audio_in(this.#w);
+    new Int16Array(m.HEAPU8.buffer, p, AUDIO_FRAME).set(pcm);
+    return m._vcw_audio_send(this.#w, muted ? 1 : 0, now) > 0;
+  }
+
+  // The next 10 ms of everyone, mixed: a new Int16Array(480).
+  audioPull(now) {
+    const m = this.#m;
+    const p = m._vcw_audio_pull(this.#w, now);
+    return new Int16Array(m.HEAPU8.buffer.slice(p, p + 2 * AUDIO_PULL));
+  }
+
+  // One participant's received audio, or null before any arrived.
+  audioStats(sessionId) {
+    const m = this.#m;
+    if (!this.#statsPtr) this.#statsPtr = m._malloc(64);
+    if (m._vcw_audio_stats(this.#w, sessionId, this.#statsPtr) !== 0) {
+      return null;
+    }
+    const f = new Float64Array(m.HEAPU8.buffer, this.#statsPtr, 8);
+    return { delayMs: f[0], targetMs: f[1], concealedPct: f[2],
+      packets: f[3], discarded: f[4], level: f[5], samples: f[6],
+      stretched: f[7] };
   }
 
   expiryMs() { return this.#m._vcw_expiry_ms(this.#w); }

@@ -7,6 +7,7 @@ import { parseMeetingPath, NAME_RULE } from './meeting-link.js';
 import { loadCore, checkEnvelopeRoundTrip, MediaFlag } from './core.js';
 import { openPreview, trackLabels } from './media/preview.js';
 import { MeetingSession } from './meeting/session.js';
+import { MeetingAudio } from './audio/meeting-audio.js';
 import * as ui from './ui/prejoin.js';
 import * as call from './ui/call.js';
 
@@ -62,13 +63,41 @@ function joinCall(core, link, displayName) {
     error: (text) => ui.showError(text),
     safety: (code) => call.showSafetyCode(code),
   }, passphraseFromFragment());
+  // The AudioContext is made now, inside the Join click: browsers let a
+  // page start sound only from a user gesture.
+  const audio = new MeetingAudio({
+    send: (pcm, muted) => session.sendAudio(pcm, muted),
+    pull: () => session.pullAudio(),
+  });
   try {
+    audio.createContext();
     session.start();
+    session.startAudio();
   } catch (e) {
     ui.showError(e.message);
     return;
   }
+  audio.start(localStream).catch((e) =>
+    ui.showError(`Sound could not start: ${e.message}`));
   call.showCall();
+  let statsTimer = 0;
+  const drawStats = () => {
+    const view = session.view();
+    call.showStats(session.transportName, audio.health, view.others.map(
+      (p) => ({ sessionId: p.sessionId, name: p.displayName,
+        stats: session.audioStats(p.sessionId) })));
+  };
+  document.getElementById('stats-button').onclick = () => {
+    const show = !statsTimer;
+    call.setStatsVisible(show);
+    if (show) {
+      drawStats();
+      statsTimer = setInterval(drawStats, 500);
+    } else {
+      clearInterval(statsTimer);
+      statsTimer = 0;
+    }
+  };
   const toggle = (key, id, on, off) => () => {
     own[key] = !own[key];
     call.setToggle(id, own[key], own[key] ? on : off);
@@ -80,6 +109,7 @@ function joinCall(core, link, displayName) {
         track.enabled = !own.videoOff;
       }
     }
+    audio.setMuted(own.audioMuted);
     session.setMediaState(flagsOf(own));
     redraw();
   };
@@ -89,7 +119,11 @@ function joinCall(core, link, displayName) {
     toggle('videoOff', 'camera-button', 'Start video', 'Stop video');
   document.getElementById('hand-button').onclick =
     toggle('handRaised', 'hand-button', 'Lower hand', 'Raise hand');
-  document.getElementById('leave-button').onclick = () => session.leave();
+  document.getElementById('leave-button').onclick = () => {
+    session.leave();
+    audio.stop();
+    clearInterval(statsTimer);
+  };
   document.getElementById('invite-button').onclick = async () => {
     const url = `${location.origin}/meeting/your-name/${link.meetingId}`;
     try {

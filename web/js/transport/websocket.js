@@ -5,6 +5,9 @@
 // More than this waiting in the browser's send buffer means the path is
 // stalled: give the connection up and let the core resume on a new one.
 const MAX_BUFFERED = 4 * 1024 * 1024;
+// Media is dropped instead once this much waits: queued audio is late
+// audio (about 100 ms of a call's audio and video at 2 Mbps).
+const MAX_BUFFERED_MEDIA = 32 * 1024;
 
 export function webSocketUrl(loc = location) {
   const scheme = loc.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -42,6 +45,16 @@ export class WebSocketTransport {
     if (this.#ws.readyState !== WebSocket.OPEN) return false;
     if (this.#ws.bufferedAmount > MAX_BUFFERED) {
       this.close();
+      return false;
+    }
+    this.#ws.send(bytes);
+    return true;
+  }
+
+  // Media: sent only while the send buffer is short, else dropped.
+  sendMedia(bytes) {
+    if (this.#ws.readyState !== WebSocket.OPEN ||
+      this.#ws.bufferedAmount > MAX_BUFFERED_MEDIA) {
       return false;
     }
     this.#ws.send(bytes);

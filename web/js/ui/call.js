@@ -151,7 +151,7 @@ export function showEnded(text) {
     'You left the meeting.';
   b.classList.remove('hidden');
   for (const id of ['mic-button', 'camera-button', 'hand-button',
-    'leave-button', 'chat-input']) {
+    'leave-button', 'chat-input', 'stats-button']) {
     $(id).disabled = true;
   }
 }
@@ -160,4 +160,36 @@ export function setToggle(id, pressed, label) {
   const b = $(id);
   b.setAttribute('aria-pressed', String(pressed));
   b.textContent = label;
+}
+
+// The stats overlay: one line per person heard, from the core's jitter
+// buffer (rows: {sessionId, name, stats}); stats null before any audio.
+export function showStats(transport, health, rows) {
+  const out = $('stats-transport');
+  out.dataset.peak = health.peak.toFixed(3);
+  out.textContent = `Transport: ${transport || 'none'} · output peak ` +
+    `${health.peak > 0 ? (20 * Math.log10(health.peak)).toFixed(0) : '−∞'} ` +
+    `dBFS · playout underruns ${health.underruns}, dropped ${health.dropped}`;
+  $('stats-list').replaceChildren(...rows.map(({ sessionId, name, stats }) => {
+    const li = el('li', 'truncate');
+    li.dataset.testid = 'stats-row';
+    li.dataset.session = String(sessionId);
+    if (!stats) {
+      li.textContent = `${name}: no audio yet`;
+      return li;
+    }
+    li.dataset.packets = String(stats.packets);
+    li.dataset.level = String(stats.level);
+    li.dataset.concealed = stats.concealedPct.toFixed(2);
+    li.textContent = `${name}: audio ${stats.packets} packets, ` +
+      `jitter buffer ${stats.delayMs.toFixed(0)} ms ` +
+      `(target ${stats.targetMs} ms), concealed ` +
+      `${stats.concealedPct.toFixed(1)} %, level −${stats.level} dBov`;
+    return li;
+  }));
+}
+
+export function setStatsVisible(visible) {
+  $('stats-panel').classList.toggle('hidden', !visible);
+  setToggle('stats-button', visible, visible ? 'Hide stats' : 'Stats');
 }

@@ -1,0 +1,64 @@
+// meeting-audio.spec.mjs: two people hear each other. Chromium's fake
+// microphone beeps; alice's beeps go through the C core in her page (Opus,
+// sealed), the server, and the core in bob's page (opened, jitter buffer,
+// mix) to bob's loudspeaker, where the playout worklet measures them.
+// Muting stops them; the stats overlay shows the jitter buffer at work.
+import { test, expect } from '@playwright/test';
+
+async function join(browser, user, meeting) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`/meeting/${user}/${meeting}`);
+  await expect(page.getByTestId('join-button')).toBeEnabled();
+  await page.getByTestId('display-name').fill(user);
+  await page.getByTestId('join-button').click();
+  await expect(page.getByTestId('connection-detail'))
+    .toHaveText('Connected over WebSocket');
+  await page.getByTestId('stats-button').click();
+  await expect(page.getByTestId('stats-panel')).toBeVisible();
+  return { context, page, errors };
+}
+
+// The loudest sample bob's loudspeaker played in the last half second.
+const peakOf = async (page) => Number(await page.getByTestId('stats-transport')
+  .getAttribute('data-peak'));
+
+test('two people hear each other; mute silences', async ({ browser }) => {
+  const meeting = `audio-${Date.now()}`;
+  const alice = await join(browser, 'alice', meeting);
+  const bob = await join(browser, 'bob', meeting);
+
+  // bob's core receives alice's audio: packets arrive, little concealed.
+  const row = bob.page.locator('[data-testid="stats-row"]').first();
+  await expect.poll(async () => Number(await row.getAttribute('data-packets')),
+    { timeout: 15_000 }).toBeGreaterThan(100);
+  expect(Number(await row.getAttribute('data-concealed'))).toBeLessThan(5);
+
+  // ...and plays it: the beeps reach bob's output (a peak above -30 dBFS
+  // within a few seconds; silence would be 0).
+  await expect.poll(() => peakOf(bob.page), { timeout: 10_000,
+    intervals: [100] }).toBeGreaterThan(0.03);
+  // It works both ways.
+  await expect.poll(() => peakOf(alice.page), { timeout: 10_000,
+    intervals: [100] }).toBeGreaterThan(0.03);
+
+  // alice mutes: within two seconds bob hears nothing of her (comfort
+  // noise at most), for a good while.
+  await alice.page.getByTestId('mic-button').click();
+  await bob.page.waitForTimeout(2000);
+  for (let i = 0; i < 6; i++) {
+    expect(await peakOf(bob.page)).toBeLessThan(0.01);
+    await bob.page.waitForTimeout(250);
+  }
+  // Unmuted, she is back.
+  await alice.page.getByTestId('mic-button').click();
+  await expect.poll(() => peakOf(bob.page), { timeout: 10_000,
+    intervals: [100] }).toBeGreaterThan(0.03);
+
+  expect(alice.errors).toEqual([]);
+  expect(bob.errors).toEqual([]);
+  await alice.context.close();
+  await bob.context.close();
+});

@@ -1,0 +1,53 @@
+/*
+ * glue.h: what the files of src/wasm share: the meeting as JavaScript
+ * holds it (meeting_glue.c) with the audio it owns (audio_glue.c).
+ */
+#ifndef VC_WASM_GLUE_H
+#define VC_WASM_GLUE_H
+
+#include <vc/audio.h>
+#include <vc/frame.h>
+#include <vc/meeting.h>
+
+#define EVENT_QUEUE_LEN 256
+#define EVENT_TEXT_LEN 4096
+
+/* One event, as core.js reads it (offsets checked in layout.c). */
+typedef struct vcw_event {
+  int32_t type;
+  uint32_t session_id;
+  int32_t reason;
+  int32_t code;
+  int32_t snapshot;
+  int32_t resumed;
+  int32_t chat_own;
+  uint32_t text_len;
+  char text[EVENT_TEXT_LEN + 4]; /* NUL-terminated copy */
+} vcw_event;
+
+typedef struct vcw_meeting {
+  vc_meeting *m;
+  vc_frame_reader frames;
+  vcw_event queue[EVENT_QUEUE_LEN];
+  size_t head, count;
+  uint32_t dropped; /* events lost to a full queue: JS re-reads the roster */
+  vcw_event current;
+  uint8_t out[VC_FRAME_MAX_HEADER_LEN + VC_ENVELOPE_MAX_LEN];
+  uint8_t frame_buf[VC_ENVELOPE_MAX_LEN];
+  vc_tstamp now;     /* of the bytes being received */
+  int out_is_media; /* of the frame in |out| */
+  /* Audio (audio_glue.c); NULL until vcw_audio_start. */
+  vc_audio_sender *sender;
+  vc_audio_mixer *mixer;
+  int16_t pcm_in[960];
+  int16_t pcm_out[VC_AUDIO_PULL_SAMPLES];
+  uint8_t packet[VC_AUDIO_MAX_PACKET_LEN];
+} vcw_meeting;
+
+vc_tstamp vcw__to_ts(double ms);
+/* meeting_glue.c hands these over instead of queueing them for JS. */
+void vcw__audio_on_media(vcw_meeting *w, const vc_meeting_event *ev);
+void vcw__audio_on_left(vcw_meeting *w, uint32_t session_id);
+void vcw__audio_free(vcw_meeting *w);
+
+#endif /* VC_WASM_GLUE_H */

@@ -1,0 +1,75 @@
+// audio/meeting-audio.js: binds the Web Audio API to the meeting. One
+// AudioContext at 48 kHz: the microphone goes through the capture worklet
+// to the core 20 ms at a time; the playout worklet asks the core for 10 ms
+// at a time and plays it. This file only moves PCM between them.
+
+const SAMPLE_RATE = 48000;
+
+export class MeetingAudio {
+  #ctx = null;
+  #capture = null;
+  #playout = null;
+  #source = null;
+  #muted = false;
+  #sink;
+  #health = { underruns: 0, dropped: 0, peak: 0 };
+
+  // sink: {send(pcm Int16Array(960), muted), pull() -> Int16Array(480)}
+  constructor(sink) {
+    this.#sink = sink;
+  }
+
+  // Must run inside a user gesture (the Join click): browsers only let a
+  // page start sound then.
+  createContext() {
+    this.#ctx = new AudioContext({ sampleRate: SAMPLE_RATE,
+      latencyHint: 'interactive' });
+  }
+
+  async start(stream) {
+    const ctx = this.#ctx;
+    await ctx.audioWorklet.addModule('/js/audio/capture-worklet.js');
+    await ctx.audioWorklet.addModule('/js/audio/playout-worklet.js');
+    this.#playout = new AudioWorkletNode(ctx, 'vc-playout',
+      { numberOfInputs: 0, outputChannelCount: [2] });
+    this.#playout.port.onmessage = ({ data }) => {
+      if (data.type === 'need') {
+        const pcm = this.#sink.pull();
+        this.#playout.port.postMessage({ type: 'pcm', pcm }, [pcm.buffer]);
+      } else if (data.type === 'health') {
+        this.#health = { underruns: data.underruns, dropped: data.dropped,
+          peak: data.peak };
+      }
+    };
+    this.#playout.connect(ctx.destination);
+    this.#capture = new AudioWorkletNode(ctx, 'vc-capture',
+      { numberOfOutputs: 0 });
+    this.#capture.port.onmessage = ({ data }) => {
+      if (data.type === 'frame') this.#sink.send(data.pcm, this.#muted);
+    };
+    const track = stream?.getAudioTracks()[0];
+    if (track) {
+      this.#source = ctx.createMediaStreamSource(new MediaStream([track]));
+      this.#source.connect(this.#capture);
+    }
+    if (ctx.state === 'suspended') await ctx.resume();
+  }
+
+  setMuted(muted) {
+    this.#muted = muted;
+  }
+
+  // {underruns, dropped, peak} of the playout: chunks that came late or
+  // were dropped, and the loudest sample of the last half second (0..1).
+  get health() {
+    return this.#health;
+  }
+
+  async stop() {
+    this.#source?.disconnect();
+    this.#capture?.disconnect();
+    this.#playout?.disconnect();
+    await this.#ctx?.close();
+    this.#ctx = null;
+  }
+}

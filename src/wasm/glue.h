@@ -34,7 +34,7 @@ typedef struct vcw_meeting {
   vcw_event current;
   uint8_t out[VC_FRAME_MAX_HEADER_LEN + VC_ENVELOPE_MAX_LEN];
   uint8_t frame_buf[VC_ENVELOPE_MAX_LEN];
-  vc_tstamp now;     /* of the bytes being received */
+  vc_tstamp now;    /* of the bytes being received */
   int out_is_media; /* of the frame in |out| */
   /* Audio (audio_glue.c); NULL until vcw_audio_start. */
   vc_audio_sender *sender;

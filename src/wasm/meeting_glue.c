@@ -170,9 +170,8 @@ int vcw_receive(vcw_meeting *w, const uint8_t *data, size_t len, double ts_ms) {
 }
 
 int vcw_pop(vcw_meeting *w) {
-  vc_ssize n =
-      vc_meeting_pop_frame_kind(w->m, w->out + VC_FRAME_MAX_HEADER_LEN,
-                                VC_ENVELOPE_MAX_LEN, &w->out_is_media);
+  vc_ssize n = vc_meeting_pop_frame_kind(w->m, w->out + VC_FRAME_MAX_HEADER_LEN,
+                                         VC_ENVELOPE_MAX_LEN, &w->out_is_media);
   uint8_t prefix[VC_FRAME_MAX_HEADER_LEN];
   vc_ssize p;
 

@@ -98,7 +98,10 @@ typedef enum vc_meeting_event_type {
   /* A media frame from |session_id|: |media| (|media_len| bytes, opened
    * when E2EE is on) and its routing header |route|. Valid in the
    * callback only. Frames that do not open are counted, not reported. */
-  VC_MEETING_EVENT_MEDIA
+  VC_MEETING_EVENT_MEDIA,
+  /* Someone needs a keyframe of ours: |route.kind| and |route.layer| say
+   * which stream (the server merges requests that come close together). */
+  VC_MEETING_EVENT_KEYFRAME_REQUESTED
 } vc_meeting_event_type;
 
 typedef struct vc_meeting_event {
@@ -255,6 +258,12 @@ typedef struct vc_media_frame {
  */
 int vc_meeting_send_media(vc_meeting *m, const vc_media_frame *f,
                           const uint8_t *payload, size_t len, vc_tstamp ts);
+
+/* Asks |session| for a keyframe of its |kind| stream at |layer| (a lost
+ * frame cannot be decoded past). VC_ERR_STATE when not joined,
+ * VC_ERR_QUEUE_FULL when the outbox is full. */
+int vc_meeting_request_keyframe(vc_meeting *m, uint32_t session, uint32_t kind,
+                                uint32_t layer, vc_tstamp ts);
 
 /* Counters for diagnostics and tests. */
 typedef struct vc_meeting_stats {

@@ -715,6 +715,15 @@ static int on_control(vc_meeting *m, const Vc__Wire__Control *c, vc_tstamp ts) {
   case VC__WIRE__CONTROL__MSG_KEY_DELIVERY:
     vc__keys_on_delivery(m, c->key_delivery);
     return 0;
+  case VC__WIRE__CONTROL__MSG_KEYFRAME_REQUEST: {
+    vc_meeting_event ev = empty_event;
+    ev.type = VC_MEETING_EVENT_KEYFRAME_REQUESTED;
+    ev.session_id = c->keyframe_request->session_id;
+    ev.route.kind = (uint32_t)c->keyframe_request->kind;
+    ev.route.layer = c->keyframe_request->layer;
+    vc__meeting_emit(m, &ev);
+    return 0;
+  }
   default:
     /* Heartbeats only prove liveness (counted above); the rest is for
      * modules that are not here yet (keys, reports) and is ignored. */
@@ -802,6 +811,25 @@ int vc_meeting_send_media(vc_meeting *m, const vc_media_frame *f,
   }
   m->stats.media_sent++;
   return 0;
+}
+
+int vc_meeting_request_keyframe(vc_meeting *m, uint32_t session, uint32_t kind,
+                                uint32_t layer, vc_tstamp ts) {
+  Vc__Wire__Control ctl;
+  Vc__Wire__KeyframeRequest kr;
+
+  (void)ts;
+  if (m->phase != VC_MEETING_JOINED) {
+    return VC_ERR_STATE;
+  }
+  vc__wire__control__init(&ctl);
+  vc__wire__keyframe_request__init(&kr);
+  kr.session_id = session;
+  kr.kind = (Vc__Wire__StreamKind)kind;
+  kr.layer = layer;
+  ctl.msg_case = VC__WIRE__CONTROL__MSG_KEYFRAME_REQUEST;
+  ctl.keyframe_request = &kr;
+  return vc__meeting_send(m, &ctl);
 }
 
 int vc_meeting_receive(vc_meeting *m, const uint8_t *frame, size_t len,

@@ -8,6 +8,7 @@
 #include <vc/audio.h>
 #include <vc/frame.h>
 #include <vc/meeting.h>
+#include <vc/video.h>
 
 #define EVENT_QUEUE_LEN 256
 #define EVENT_TEXT_LEN 4096
@@ -24,6 +25,16 @@ typedef struct vcw_event {
   uint32_t text_len;
   char text[EVENT_TEXT_LEN + 4]; /* NUL-terminated copy */
 } vcw_event;
+
+/* Senders whose video is buffered at once; beyond, the one seen least
+ * recently is forgotten (its next frame must be a keyframe). */
+#define VCW_MAX_VIDEO_SENDERS 16
+
+typedef struct vcw_video_rx {
+  uint32_t sender; /* 0: free */
+  vc_video_fb *fb;
+  vc_tstamp last_seen;
+} vcw_video_rx;
 
 typedef struct vcw_meeting {
   vc_meeting *m;
@@ -42,6 +53,13 @@ typedef struct vcw_meeting {
   int16_t pcm_in[960];
   int16_t pcm_out[VC_AUDIO_PULL_SAMPLES];
   uint8_t packet[VC_AUDIO_MAX_PACKET_LEN];
+  /* Video (video_glue.c): a frame buffer per sender, made on its first
+   * frame; the frame handed to JS last. */
+  vcw_video_rx video[VCW_MAX_VIDEO_SENDERS];
+  int resubscribe; /* the roster changed: subscribe to everyone's video */
+  uint8_t *video_out;
+  vc_video_frame video_frame;
+  uint32_t video_sender;
 } vcw_meeting;
 
 vc_tstamp vcw__to_ts(double ms);
@@ -49,5 +67,10 @@ vc_tstamp vcw__to_ts(double ms);
 void vcw__audio_on_media(vcw_meeting *w, const vc_meeting_event *ev);
 void vcw__audio_on_left(vcw_meeting *w, uint32_t session_id);
 void vcw__audio_free(vcw_meeting *w);
+void vcw__video_on_media(vcw_meeting *w, const vc_meeting_event *ev);
+void vcw__video_on_left(vcw_meeting *w, uint32_t session_id);
+/* After a received frame: subscriptions follow the roster. */
+void vcw__video_after_receive(vcw_meeting *w, vc_tstamp ts);
+void vcw__video_free(vcw_meeting *w);
 
 #endif /* VC_WASM_GLUE_H */

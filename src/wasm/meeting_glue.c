@@ -74,10 +74,18 @@ static void on_event(void *user_data, const vc_meeting_event *ev) {
    * speaker would swamp the event queue, and JS has nothing to do there. */
   if (ev->type == VC_MEETING_EVENT_MEDIA) {
     vcw__audio_on_media(w, ev);
+    vcw__video_on_media(w, ev);
     return;
   }
   if (ev->type == VC_MEETING_EVENT_PARTICIPANT_LEFT) {
     vcw__audio_on_left(w, ev->session_id);
+    vcw__video_on_left(w, ev->session_id);
+  }
+  if (ev->type == VC_MEETING_EVENT_PARTICIPANT_JOINED ||
+      ev->type == VC_MEETING_EVENT_PARTICIPANT_LEFT ||
+      ev->type == VC_MEETING_EVENT_JOINED ||
+      ev->type == VC_MEETING_EVENT_RECONNECTED) {
+    w->resubscribe = 1;
   }
   if (w->count == EVENT_QUEUE_LEN) {
     w->dropped++;
@@ -135,6 +143,7 @@ vcw_meeting *vcw_meeting_new(const char *meeting_id, const char *user,
 void vcw_meeting_del(vcw_meeting *w) {
   if (w) {
     vcw__audio_free(w);
+    vcw__video_free(w);
     vc_meeting_del(w->m);
     free(w);
   }
@@ -164,6 +173,7 @@ int vcw_receive(vcw_meeting *w, const uint8_t *data, size_t len, double ts_ms) {
       /* A frame the meeting skips is not the stream's fault. */
       w->now = vcw__to_ts(ts_ms); /* for the media it hands to audio_glue.c */
       (void)vc_meeting_receive(w->m, frame, (size_t)n, w->now);
+      vcw__video_after_receive(w, w->now);
     }
   }
   return 0;

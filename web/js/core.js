@@ -15,7 +15,9 @@ const REQUIRED_EXPORTS = [
   '_vcw_speaker', '_vcw_roster_size', '_vcw_roster_at', '_vcw_event_size',
   '_vcw_participant_size', '_vcw_safety_code', '_vcw_out_is_media',
   '_vcw_audio_start', '_vcw_audio_in', '_vcw_audio_send', '_vcw_audio_pull',
-  '_vcw_audio_stats',
+  '_vcw_audio_stats', '_vcw_video_send', '_vcw_video_next', '_vcw_video_out',
+  '_vcw_video_out_sender', '_vcw_video_out_keyframe',
+  '_vcw_video_decoder_failed', '_vcw_video_stats',
 ];
 
 // Audio frames as the core takes and gives them (src/wasm/audio_glue.c).
@@ -37,7 +39,8 @@ export const MeetingEvent = Object.freeze({
   JOINED: 0, PARTICIPANT_JOINED: 1, PARTICIPANT_LEFT: 2,
   PARTICIPANT_UPDATED: 3, HOST_CHANGED: 4, ACTIVE_SPEAKER: 5, CHAT: 6,
   MUTE_REQUESTED: 7, RTT: 8, CONNECTION_LOST: 9, CONNECT: 10,
-  RECONNECTED: 11, ERROR: 12, ENDED: 13, UNVERIFIED: 14,
+  RECONNECTED: 11, ERROR: 12, ENDED: 13, UNVERIFIED: 14, MEDIA: 15,
+  KEYFRAME_REQUESTED: 16,
 });
 
 export const MeetingPhase = Object.freeze({
@@ -194,6 +197,8 @@ class MeetingCore {
   #w;
   #strerror;
   #statsPtr = 0;
+  #videoPtr = 0;
+  #videoCap = 0;
 
   constructor(m, meetingId, user, displayName, e2ee, passphrase,
     strerror) {
@@ -221,6 +226,7 @@ class MeetingCore {
   destroy() {
     if (this.#w) this.#m._vcw_meeting_del(this.#w);
     if (this.#statsPtr) this.#m._free(this.#statsPtr);
+    if (this.#videoPtr) this.#m._free(this.#videoPtr);
     this.#w = 0;
     this.#statsPtr = 0;
   }
@@ -278,6 +284,50 @@ class MeetingCore {
     const m = this.#m;
     const p = m._vcw_audio_pull(this.#w, now);
     return new Int16Array(m.HEAPU8.buffer.slice(p, p + 2 * AUDIO_PULL));
+  }
+
+  // Video: one encoded frame from our encoder; true when queued.
+  videoSend(bytes, keyframe, timestampUs, now) {
+    const m = this.#m;
+    if (bytes.length > this.#videoCap) {
+      if (this.#videoPtr) m._free(this.#videoPtr);
+      this.#videoCap = Math.max(bytes.length, 64 * 1024);
+      this.#videoPtr = m._malloc(this.#videoCap);
+      if (this.#videoPtr === 0) {
+        this.#videoCap = 0;
+        throw new CoreError('out of memory', -501);
+      }
+    }
+    m.HEAPU8.set(bytes, this.#videoPtr);
+    return m._vcw_video_send(this.#w, this.#videoPtr, bytes.length,
+      keyframe ? 1 : 0, timestampUs, now) > 0;
+  }
+
+  // The next decodable frame of anyone, {sender, keyframe, bytes}, or null.
+  videoNext(now) {
+    const m = this.#m;
+    const n = m._vcw_video_next(this.#w, now);
+    if (n <= 0) return null;
+    const p = m._vcw_video_out(this.#w);
+    return { sender: m._vcw_video_out_sender(this.#w) >>> 0,
+      keyframe: m._vcw_video_out_keyframe(this.#w) !== 0,
+      bytes: m.HEAPU8.slice(p, p + n) };
+  }
+
+  videoDecoderFailed(sender, now) {
+    this.#m._vcw_video_decoder_failed(this.#w, sender, now);
+  }
+
+  // One participant's received video, or null before any arrived.
+  videoStats(sessionId) {
+    const m = this.#m;
+    if (!this.#statsPtr) this.#statsPtr = m._malloc(64);
+    if (m._vcw_video_stats(this.#w, sessionId, this.#statsPtr) !== 0) {
+      return null;
+    }
+    const f = new Float64Array(m.HEAPU8.buffer, this.#statsPtr, 6);
+    return { received: f[0], decoded: f[1], dropped: f[2], freezes: f[3],
+      keyframeRequests: f[4], delayMs: f[5] };
   }
 
   // One participant's received audio, or null before any arrived.

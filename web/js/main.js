@@ -8,6 +8,8 @@ import { loadCore, checkEnvelopeRoundTrip, MediaFlag } from './core.js';
 import { openPreview, trackLabels } from './media/preview.js';
 import { MeetingSession } from './meeting/session.js';
 import { MeetingAudio } from './audio/meeting-audio.js';
+import { VideoSender } from './video/video-send.js';
+import { VideoReceiver } from './video/video-receive.js';
 import * as ui from './ui/prejoin.js';
 import * as call from './ui/call.js';
 
@@ -51,8 +53,15 @@ function passphraseFromFragment() {
 function joinCall(core, link, displayName) {
   const own = { audioMuted: false, videoOff: false, handRaised: false };
   let lastView = null;
-  const redraw = () => lastView && call.showRoster(lastView, own, localStream);
-  const session = new MeetingSession(core, link, displayName, {
+  let session = null;
+  const receiver = new VideoReceiver(
+    (sender) => session.videoDecoderFailed(sender),
+    () => redraw());
+  const sender = new VideoSender((bytes, keyframe, timestampUs) =>
+    session.sendVideo(bytes, keyframe, timestampUs));
+  const redraw = () => lastView && call.showRoster(lastView, own, localStream,
+    (id) => receiver.canvasOf(id));
+  session = new MeetingSession(core, link, displayName, {
     connection: (state, transport) => call.showConnection(state, transport),
     roster: (view) => {
       lastView = view;
@@ -62,6 +71,8 @@ function joinCall(core, link, displayName) {
     ended: (text) => call.showEnded(text === 'you left' ? '' : text),
     error: (text) => ui.showError(text),
     safety: (code) => call.showSafetyCode(code),
+    videoFrame: (f) => receiver.push(f.sender, f.bytes, f.keyframe),
+    keyframeRequested: () => sender.requestKeyframe(),
   }, passphraseFromFragment());
   // The AudioContext is made now, inside the Join click: browsers let a
   // page start sound only from a user gesture.
@@ -79,13 +90,25 @@ function joinCall(core, link, displayName) {
   }
   audio.start(localStream).catch((e) =>
     ui.showError(`Sound could not start: ${e.message}`));
+  sender.start(localStream?.getVideoTracks()[0]).catch((e) =>
+    ui.showError(`Your camera could not be sent: ${e.message}`));
+  // The frame buffers' timers (render times, keyframe requests) run on
+  // the display's clock.
+  let videoRaf = 0;
+  const pollVideo = () => {
+    session.pollVideo();
+    videoRaf = requestAnimationFrame(pollVideo);
+  };
+  videoRaf = requestAnimationFrame(pollVideo);
   call.showCall();
   let statsTimer = 0;
   const drawStats = () => {
     const view = session.view();
     call.showStats(session.transportName, audio.health, view.others.map(
       (p) => ({ sessionId: p.sessionId, name: p.displayName,
-        stats: session.audioStats(p.sessionId) })));
+        stats: session.audioStats(p.sessionId),
+        video: session.videoStats(p.sessionId),
+        framesShown: receiver.framesDecoded(p.sessionId) })));
   };
   document.getElementById('stats-button').onclick = () => {
     const show = !statsTimer;
@@ -110,6 +133,7 @@ function joinCall(core, link, displayName) {
       }
     }
     audio.setMuted(own.audioMuted);
+    sender.setEnabled(!own.videoOff);
     session.setMediaState(flagsOf(own));
     redraw();
   };
@@ -122,6 +146,9 @@ function joinCall(core, link, displayName) {
   document.getElementById('leave-button').onclick = () => {
     session.leave();
     audio.stop();
+    sender.stop();
+    receiver.stop();
+    cancelAnimationFrame(videoRaf);
     clearInterval(statsTimer);
   };
   document.getElementById('invite-button').onclick = async () => {

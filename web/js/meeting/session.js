@@ -112,9 +112,35 @@ export class MeetingSession {
     return this.#mc.audioStats(sessionId);
   }
 
+  // Video: our encoder's chunks in; others' decodable frames out to
+  // ui.videoFrame({sender, keyframe, bytes}), checked after every receive
+  // and on each animation frame (the frame buffers' timers run then too).
+  sendVideo(bytes, keyframe, timestampUs) {
+    if (this.#mc.videoSend(bytes, keyframe, timestampUs, now())) {
+      this.#flush();
+    }
+  }
+
+  pollVideo() {
+    for (let f = this.#mc.videoNext(now()); f; f = this.#mc.videoNext(now())) {
+      this.#ui.videoFrame?.(f);
+    }
+    this.#flush(); // keyframe requests the frame buffers asked for
+  }
+
+  videoDecoderFailed(sender) {
+    this.#mc.videoDecoderFailed(sender, now());
+    this.#flush();
+  }
+
+  videoStats(sessionId) {
+    return this.#mc.videoStats(sessionId);
+  }
+
   // After anything happened: events to the UI, frames to the wire, timer.
   #pump() {
     for (const ev of this.#mc.takeEvents()) this.#onEvent(ev);
+    if (this.#ui.videoFrame) this.pollVideo();
     this.#flush();
     // Keys arrive without events: look at the safety code after each step.
     const code = this.#mc.safetyCode();
@@ -156,6 +182,9 @@ export class MeetingSession {
         return;
       case MeetingEvent.ERROR:
         this.#ui.error(ev.text);
+        return;
+      case MeetingEvent.KEYFRAME_REQUESTED:
+        this.#ui.keyframeRequested?.();
         return;
       case MeetingEvent.UNVERIFIED:
         this.#ui.error(`Cannot verify ${this.#nameOf(ev.sessionId)}: their ` +

@@ -55,7 +55,7 @@ export function showConnection(state, transport) {
     : state === 'connecting' ? 'Connecting…' : 'Reconnecting…';
 }
 
-function tile(p, { isSelf, isSpeaker, localStream }) {
+function tile(p, { isSelf, isSpeaker, localStream, remoteVideo }) {
   const t = el('div', 'relative flex aspect-video items-center justify-center ' +
     'overflow-hidden rounded-2xl bg-slate-900 ring-1 ring-slate-800');
   t.dataset.testid = 'tile';
@@ -67,6 +67,8 @@ function tile(p, { isSelf, isSpeaker, localStream }) {
   }
   if (isSelf && localStream && !p.videoOff) {
     t.append(ownVideo(localStream));
+  } else if (!isSelf && !p.videoOff && remoteVideo) {
+    t.append(remoteVideo);
   } else {
     const colour = AVATAR_COLOURS[p.sessionId % AVATAR_COLOURS.length];
     t.append(el('div', `flex h-20 w-20 items-center justify-center ` +
@@ -95,12 +97,14 @@ function tile(p, { isSelf, isSpeaker, localStream }) {
 }
 
 // view: {self, others, speaker} from MeetingSession.view(); own: the
-// local media state {audioMuted, videoOff, handRaised}.
-export function showRoster(view, own, localStream) {
+// local media state {audioMuted, videoOff, handRaised}; videoOf(id): the
+// canvas showing that person's video, or null (their avatar shows).
+export function showRoster(view, own, localStream, videoOf = () => null) {
   const me = { ...view.self, ...own };
   const tiles = [tile(me, { isSelf: true, localStream })];
   for (const p of view.others) {
-    tiles.push(tile(p, { isSpeaker: p.sessionId === view.speaker }));
+    tiles.push(tile(p, { isSpeaker: p.sessionId === view.speaker,
+      remoteVideo: videoOf(p.sessionId) }));
   }
   const grid = $('tiles');
   grid.replaceChildren(...tiles);
@@ -170,12 +174,18 @@ export function showStats(transport, health, rows) {
   out.textContent = `Transport: ${transport || 'none'} · output peak ` +
     `${health.peak > 0 ? (20 * Math.log10(health.peak)).toFixed(0) : '−∞'} ` +
     `dBFS · playout underruns ${health.underruns}, dropped ${health.dropped}`;
-  $('stats-list').replaceChildren(...rows.map(({ sessionId, name, stats }) => {
+  $('stats-list').replaceChildren(...rows.map(({ sessionId, name, stats,
+    video, framesShown }) => {
     const li = el('li', 'truncate');
     li.dataset.testid = 'stats-row';
     li.dataset.session = String(sessionId);
+    li.dataset.framesDecoded = String(framesShown ?? 0);
+    const videoText = video ? ` · video ${video.decoded} frames to the ` +
+      `decoder, ${framesShown} shown, ${video.dropped} dropped, ` +
+      `${video.freezes} freezes, ${video.keyframeRequests} keyframe ` +
+      `requests, buffer ${video.delayMs.toFixed(0)} ms` : ' · no video';
     if (!stats) {
-      li.textContent = `${name}: no audio yet`;
+      li.textContent = `${name}: no audio yet${videoText}`;
       return li;
     }
     li.dataset.packets = String(stats.packets);
@@ -184,7 +194,8 @@ export function showStats(transport, health, rows) {
     li.textContent = `${name}: audio ${stats.packets} packets, ` +
       `jitter buffer ${stats.delayMs.toFixed(0)} ms ` +
       `(target ${stats.targetMs} ms), concealed ` +
-      `${stats.concealedPct.toFixed(1)} %, level −${stats.level} dBov`;
+      `${stats.concealedPct.toFixed(1)} %, level −${stats.level} dBov` +
+      videoText;
     return li;
   }));
 }

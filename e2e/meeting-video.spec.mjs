@@ -1,0 +1,79 @@
+// meeting-video.spec.mjs: two people see each other. Chromium's fake
+// camera goes through MediaStreamTrackProcessor and WebCodecs (VP8) in
+// alice's page, the core (sealed), the server (forwarded on bob's
+// subscription), the core in bob's page (frame buffer: order, keyframe
+// gating) and WebCodecs again onto a canvas in alice's tile. Turning the
+// camera off shows her avatar instead.
+import { test, expect } from '@playwright/test';
+
+const SCREENS = new URL('../build/e2e/screens/', import.meta.url).pathname;
+
+async function join(browser, user, meeting) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`/meeting/${user}/${meeting}`);
+  await expect(page.getByTestId('join-button')).toBeEnabled();
+  await page.getByTestId('display-name').fill(user);
+  await page.getByTestId('join-button').click();
+  await expect(page.getByTestId('connection-detail'))
+    .toHaveText('Connected over WebSocket');
+  await page.getByTestId('stats-button').click();
+  return { context, page, errors };
+}
+
+const tileOf = (page, user) =>
+  page.locator(`[data-testid="tile"][data-user="${user}"]`);
+
+const shown = async (page) => Number(await page
+  .locator('[data-testid="stats-row"]').first()
+  .getAttribute('data-frames-decoded'));
+
+test('two people see each other; camera off shows the avatar',
+  async ({ browser }) => {
+    const meeting = `video-${Date.now()}`;
+    const alice = await join(browser, 'alice', meeting);
+    const bob = await join(browser, 'bob', meeting);
+
+    // bob decodes alice's camera and shows it in her tile, and the other
+    // way round; frames keep coming.
+    await expect(tileOf(bob.page, 'alice').getByTestId('remote-video'))
+      .toBeVisible({ timeout: 15_000 });
+    await expect(tileOf(alice.page, 'bob').getByTestId('remote-video'))
+      .toBeVisible({ timeout: 15_000 });
+    const before = await shown(bob.page);
+    await expect.poll(() => shown(bob.page), { timeout: 10_000 })
+      .toBeGreaterThan(before + 30);
+
+    // The canvas has a picture: not all one colour.
+    const varied = await tileOf(bob.page, 'alice').getByTestId('remote-video')
+      .evaluate((c) => {
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+        let min = 255, max = 0;
+        for (let i = 0; i < d.data.length; i += 4 * 97) {
+          min = Math.min(min, d.data[i]);
+          max = Math.max(max, d.data[i]);
+        }
+        return max - min;
+      });
+    expect(varied).toBeGreaterThan(20);
+    await bob.page.screenshot({ path: SCREENS + 'call-video-stats.png' });
+
+    // Camera off: bob sees alice's avatar; on again: her video.
+    await alice.page.getByTestId('camera-button').click();
+    await expect(tileOf(bob.page, 'alice').getByTestId('remote-video'))
+      .toHaveCount(0);
+    await expect(tileOf(bob.page, 'alice')).toContainText('A');
+    await alice.page.getByTestId('camera-button').click();
+    await expect(tileOf(bob.page, 'alice').getByTestId('remote-video'))
+      .toBeVisible();
+    const again = await shown(bob.page);
+    await expect.poll(() => shown(bob.page), { timeout: 10_000 })
+      .toBeGreaterThan(again + 10);
+
+    expect(alice.errors).toEqual([]);
+    expect(bob.errors).toEqual([]);
+    await alice.context.close();
+    await bob.context.close();
+  });

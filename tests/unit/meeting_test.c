@@ -18,7 +18,7 @@
 #define MS ((vc_tstamp)1000000)
 
 typedef struct recorder {
-  int counts[VC_MEETING_EVENT_ENDED + 1];
+  int counts[VC_MEETING_EVENT_KEYFRAME_REQUESTED + 1]; /* every type */
   int snapshots;
   uint32_t last_session;
 } recorder;
@@ -549,5 +549,90 @@ void test_vc_meeting_e2ee_needs_randomness_and_room_for_the_seal(void) {
   CHECK_INT_EQ(vc_meeting_send_chat(m, big, sizeof(big) - VC_E2EE_MAX_OVERHEAD,
                                     0, 0, 0, NULL),
                0);
+  vc_meeting_del(m);
+}
+
+void test_vc_meeting_media_waits_behind_control_and_drops_oldest(void) {
+  recorder r;
+  vc_meeting *m = new_meeting(&r);
+  vc_control_decoder *dec = NULL;
+  vc_media_frame f;
+  vc_media_state st;
+  vc_meeting_stats stats;
+  uint8_t frame[VC_ENVELOPE_MAX_LEN], payload[64];
+  vc_route route;
+  vc_ssize n;
+  int i, is_media = -1;
+
+  CHECK(m != NULL);
+  CHECK_INT_EQ(vc_control_decoder_new(&dec, VC_CONTROL_ARENA_LEN), 0);
+  memset(&f, 0, sizeof(f));
+  memset(payload, 7, sizeof(payload));
+  f.kind = VC_STREAM_KIND_AUDIO;
+  /* Not in the meeting: media is refused, never queued for later. */
+  CHECK_INT_EQ(vc_meeting_send_media(m, &f, payload, 10, 0), VC_ERR_STATE);
+  vc_meeting_connected(m, 0);
+  CHECK_INT_EQ(welcome(m, 3, 0, MS), 0);
+  drain(m);
+  f.kind = VC_STREAM_KIND_CONTROL;
+  CHECK_INT_EQ(vc_meeting_send_media(m, &f, payload, 10, MS),
+               VC_ERR_INVALID_ARGUMENT);
+  f.kind = VC_STREAM_KIND_AUDIO;
+  /* Past the media queue's cap: the oldest frames go, the newest stay. */
+  for (i = 0; i < VC_MEETING_MEDIA_OUT_FRAMES + 10; i++) {
+    f.timestamp_us = (uint64_t)i;
+    CHECK_INT_EQ(vc_meeting_send_media(m, &f, payload, sizeof(payload), MS), 0);
+  }
+  vc_meeting_get_stats(m, &stats);
+  CHECK_INT_EQ(stats.media_dropped, 10);
+  /* Control queued after the media still goes first. */
+  memset(&st, 0, sizeof(st));
+  st.hand_raised = 1;
+  CHECK_INT_EQ(vc_meeting_set_media_state(m, &st, MS), 0);
+  CHECK_INT_EQ(vc_meeting_request_keyframe(m, 2, VC_STREAM_KIND_VIDEO, 0, MS),
+               0);
+  n = vc_meeting_pop_frame_kind(m, frame, sizeof(frame), &is_media);
+  CHECK(n > 0 && is_media == 0);
+  {
+    Vc__Wire__Control *c = next_sent(m, dec);
+    CHECK(c != NULL && c->msg_case == VC__WIRE__CONTROL__MSG_KEYFRAME_REQUEST);
+    CHECK_INT_EQ(c->keyframe_request->session_id, 2);
+  }
+  n = vc_meeting_pop_frame_kind(m, frame, sizeof(frame), &is_media);
+  CHECK(n > 0 && is_media == 1);
+  CHECK(vc_envelope_decode(&route, payload, sizeof(payload), frame,
+                           (size_t)n) == 64);
+  CHECK_INT_EQ(route.kind, VC_STREAM_KIND_AUDIO);
+  CHECK_INT_EQ(route.timestamp_us, 10); /* 0..9 were dropped */
+  CHECK_INT_EQ(route.sequence, 10);
+  CHECK_INT_EQ(route.sender_session, 1);
+  vc_control_decoder_del(dec);
+  vc_meeting_del(m);
+}
+
+void test_vc_meeting_media_and_keyframe_requests_are_reported(void) {
+  recorder r;
+  vc_meeting *m = new_meeting(&r);
+  Vc__Wire__Control ctl;
+  Vc__Wire__KeyframeRequest kr;
+  uint8_t frame[256];
+  size_t len;
+
+  CHECK(m != NULL);
+  vc_meeting_connected(m, 0);
+  CHECK_INT_EQ(welcome(m, 3, 0, MS), 0);
+  audio(m, 2, 30, 2 * MS);
+  CHECK_INT_EQ(r.counts[VC_MEETING_EVENT_MEDIA], 1);
+  CHECK_INT_EQ(r.last_session, 2);
+  vc__wire__control__init(&ctl);
+  vc__wire__keyframe_request__init(&kr);
+  kr.session_id = 1;
+  kr.kind = VC__WIRE__STREAM_KIND__STREAM_KIND_VIDEO;
+  ctl.msg_case = VC__WIRE__CONTROL__MSG_KEYFRAME_REQUEST;
+  ctl.keyframe_request = &kr;
+  len = server_frame(frame, sizeof(frame), &ctl);
+  CHECK(len > 0);
+  CHECK_INT_EQ(vc_meeting_receive(m, frame, len, 3 * MS), 0);
+  CHECK_INT_EQ(r.counts[VC_MEETING_EVENT_KEYFRAME_REQUESTED], 1);
   vc_meeting_del(m);
 }

@@ -8,11 +8,24 @@ import { test, expect } from '@playwright/test';
 
 const SCREENS = new URL('../build/e2e/screens/', import.meta.url).pathname;
 
+// Every VP8 keyframe starts (after its 3-byte frame tag) with the start
+// code 9d 01 2a and its width and height: for Chromium's 1280x720 fake
+// camera, these 7 bytes (seen in every keyframe with E2EE off). Sealed
+// frames never show them on the wire.
+const VP8_KEYFRAME_1280x720 = Buffer.from([0x9d, 0x01, 0x2a, 0x00, 0x05, 0xd0,
+  0x02]);
+
 async function join(browser, user, meeting) {
   const context = await browser.newContext();
   const page = await context.newPage();
   const errors = [];
+  const wire = []; // every WebSocket frame, both ways
   page.on('pageerror', (e) => errors.push(e.message));
+  page.on('websocket', (ws) => {
+    const keep = (f) => wire.push(Buffer.from(f.payload));
+    ws.on('framesent', keep);
+    ws.on('framereceived', keep);
+  });
   await page.goto(`/meeting/${user}/${meeting}`);
   await expect(page.getByTestId('join-button')).toBeEnabled();
   await page.getByTestId('display-name').fill(user);
@@ -20,7 +33,7 @@ async function join(browser, user, meeting) {
   await expect(page.getByTestId('connection-detail'))
     .toHaveText('Connected over WebSocket');
   await page.getByTestId('stats-button').click();
-  return { context, page, errors };
+  return { context, page, errors, wire };
 }
 
 const tileOf = (page, user) =>
@@ -71,6 +84,14 @@ test('two people see each other; camera off shows the avatar',
     const again = await shown(bob.page);
     await expect.poll(() => shown(bob.page), { timeout: 10_000 })
       .toBeGreaterThan(again + 10);
+
+    // Video crossed the wire (megabytes of it), sealed: no keyframe's
+    // plaintext header appears in any frame, either way.
+    const bytes = [...alice.wire, ...bob.wire]
+      .reduce((n, f) => n + f.length, 0);
+    expect(bytes).toBeGreaterThan(200_000);
+    expect([...alice.wire, ...bob.wire]
+      .some((f) => f.includes(VP8_KEYFRAME_1280x720))).toBe(false);
 
     expect(alice.errors).toEqual([]);
     expect(bob.errors).toEqual([]);

@@ -14,6 +14,9 @@ import * as ui from './ui/prejoin.js';
 import * as call from './ui/call.js';
 
 let localStream = null;
+// Settles (never rejects) once the camera and microphone are open or have
+// failed: a quick Join must not leave the call without them.
+let previewDone = Promise.resolve();
 
 async function startEngine() {
   try {
@@ -88,10 +91,13 @@ function joinCall(core, link, displayName) {
     ui.showError(e.message);
     return;
   }
-  audio.start(localStream).catch((e) =>
-    ui.showError(`Sound could not start: ${e.message}`));
-  sender.start(localStream?.getVideoTracks()[0]).catch((e) =>
-    ui.showError(`Your camera could not be sent: ${e.message}`));
+  previewDone.then(() => {
+    audio.start(localStream).catch((e) =>
+      ui.showError(`Sound could not start: ${e.message}`));
+    sender.start(localStream?.getVideoTracks()[0]).catch((e) =>
+      ui.showError(`Your camera could not be sent: ${e.message}`));
+    redraw();
+  });
   // The frame buffers' timers (render times, keyframe requests) run on
   // the display's clock.
   let videoRaf = 0;
@@ -104,7 +110,8 @@ function joinCall(core, link, displayName) {
   let statsTimer = 0;
   const drawStats = () => {
     const view = session.view();
-    call.showStats(session.transportName, audio.health, view.others.map(
+    call.showStats(session.transportName, session.transportMedia,
+      audio.health, view.others.map(
       (p) => ({ sessionId: p.sessionId, name: p.displayName,
         stats: session.audioStats(p.sessionId),
         video: session.videoStats(p.sessionId),
@@ -188,7 +195,7 @@ async function main() {
     ui.showError(unsupported);
     return;
   }
-  startPreview();
+  previewDone = startPreview();
   const core = await startEngine();
   if (!core) return;
   ui.enableJoin(link.user, (displayName) => joinCall(core, link,

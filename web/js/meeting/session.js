@@ -59,6 +59,12 @@ export class MeetingSession {
     return this.#transport?.name ?? '';
   }
 
+  // Media frames the transport sent and dropped (a backed-up socket).
+  get transportMedia() {
+    return { sent: this.#transport?.mediaSent ?? 0,
+      dropped: this.#transport?.mediaDropped ?? 0 };
+  }
+
   #connect() {
     this.#ui.connection('connecting', '');
     const t = new WebSocketTransport(webSocketUrl(), {

@@ -6,8 +6,11 @@
 // stalled: give the connection up and let the core resume on a new one.
 const MAX_BUFFERED = 4 * 1024 * 1024;
 // Media is dropped instead once this much waits: queued audio is late
-// audio (about 100 ms of a call's audio and video at 2 Mbps).
-const MAX_BUFFERED_MEDIA = 32 * 1024;
+// audio. bufferedAmount is only updated when the page's main thread gets
+// round to it, so under load it reads high long after the bytes left:
+// the cap allows for that (about a second of video at 2 Mbps, a single
+// keyframe is up to 60 KB).
+const MAX_BUFFERED_MEDIA = 256 * 1024;
 
 export function webSocketUrl(loc = location) {
   const scheme = loc.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -17,6 +20,8 @@ export function webSocketUrl(loc = location) {
 export class WebSocketTransport {
   #ws;
   #closed = false;
+  mediaSent = 0;
+  mediaDropped = 0;
 
   // handlers: {open(), message(Uint8Array), close(reason)}; close is
   // called once, whoever closed.
@@ -55,9 +60,11 @@ export class WebSocketTransport {
   sendMedia(bytes) {
     if (this.#ws.readyState !== WebSocket.OPEN ||
       this.#ws.bufferedAmount > MAX_BUFFERED_MEDIA) {
+      this.mediaDropped++;
       return false;
     }
     this.#ws.send(bytes);
+    this.mediaSent++;
     return true;
   }
 

@@ -168,12 +168,14 @@ export function setToggle(id, pressed, label) {
 
 // The stats overlay: one line per person heard, from the core's jitter
 // buffer (rows: {sessionId, name, stats}); stats null before any audio.
-export function showStats(transport, health, rows) {
+export function showStats(transport, media, health, rows) {
   const out = $('stats-transport');
   out.dataset.peak = health.peak.toFixed(3);
   out.textContent = `Transport: ${transport || 'none'} · output peak ` +
     `${health.peak > 0 ? (20 * Math.log10(health.peak)).toFixed(0) : '−∞'} ` +
-    `dBFS · playout underruns ${health.underruns}, dropped ${health.dropped}`;
+    `dBFS · playout underruns ${health.underruns}, dropped ${health.dropped}` +
+    ` · media frames sent ${media.sent}, dropped ${media.dropped}`;
+  out.dataset.mediaDropped = String(media.dropped);
   $('stats-list').replaceChildren(...rows.map(({ sessionId, name, stats,
     video, framesShown }) => {
     const li = el('li', 'truncate');

@@ -4,6 +4,8 @@
 // at a time and plays it. This file only moves PCM between them.
 
 const SAMPLE_RATE = 48000;
+const CHUNK = 480; // one pull: 10 ms
+const AHEAD = 3; // chunks pulled ahead of what has been played
 
 export class MeetingAudio {
   #ctx = null;
@@ -13,6 +15,7 @@ export class MeetingAudio {
   #muted = false;
   #sink;
   #health = { underruns: 0, dropped: 0, peak: 0 };
+  #pulled = 0; // samples pulled from the core since the start
 
   // sink: {send(pcm Int16Array(960), muted), pull() -> Int16Array(480)}
   constructor(sink) {
@@ -34,8 +37,17 @@ export class MeetingAudio {
       { numberOfInputs: 0, outputChannelCount: [2] });
     this.#playout.port.onmessage = ({ data }) => {
       if (data.type === 'need') {
-        const pcm = this.#sink.pull();
-        this.#playout.port.postMessage({ type: 'pcm', pcm }, [pcm.buffer]);
+        // Pull up to a few chunks ahead of the audio clock. Chunks whose
+        // time already went by (the worklet played silence while this
+        // thread was busy) are pulled and dropped: the jitter buffers'
+        // clock must not fall behind the loudspeaker's.
+        const until = data.played + AHEAD * CHUNK;
+        while (this.#pulled < until) {
+          const pcm = this.#sink.pull();
+          this.#pulled += CHUNK;
+          if (this.#pulled <= data.played) continue;
+          this.#playout.port.postMessage({ type: 'pcm', pcm }, [pcm.buffer]);
+        }
       } else if (data.type === 'health') {
         this.#health = { underruns: data.underruns, dropped: data.dropped,
           peak: data.peak };

@@ -1,9 +1,11 @@
 // audio/playout-worklet.js: the loudspeaker side of the audio thread. It
 // keeps a short queue of 10 ms chunks (16-bit, 48 kHz) from the core's
-// jitter buffers and asks for the next chunk as it plays, so the core's
-// 10 ms pulls run on the audio clock. The queue is capped: when it would
-// grow past its cap the oldest chunk goes (latency never builds up here);
-// when it runs dry it plays silence and says so.
+// jitter buffers and asks for more as it plays, telling how many samples
+// it has played so far (silence included): the main thread pulls the
+// core up to that point, so the jitter buffers follow the audio clock even
+// when the main thread was late. The queue is capped: past its cap the
+// oldest chunk goes (latency never builds up here); when it runs dry it
+// plays silence and counts an underrun.
 
 const CHUNK = 480;
 const WANT = 3; // chunks queued or asked for: 30 ms covers main-thread lag
@@ -16,6 +18,7 @@ class PlayoutProcessor extends AudioWorkletProcessor {
   #underruns = 0;
   #dropped = 0;
   #peak = 0; // loudest sample played in this half second, 0..1
+  #played = 0; // samples output since the start, silence included
 
   constructor() {
     super();
@@ -34,7 +37,7 @@ class PlayoutProcessor extends AudioWorkletProcessor {
   #ask() {
     while (this.#queue.length + this.#asked < WANT) {
       this.#asked++;
-      this.port.postMessage({ type: 'need' });
+      this.port.postMessage({ type: 'need', played: this.#played });
     }
   }
 
@@ -63,6 +66,7 @@ class PlayoutProcessor extends AudioWorkletProcessor {
       }
     }
     for (let c = 1; c < outputs[0].length; c++) outputs[0][c].set(out);
+    this.#played += out.length;
     this.#ask();
     // Twice a second: how the queue fares and how loud the output was.
     if (currentFrame % 24000 < out.length) {

@@ -38,6 +38,7 @@ int vcw_send_chat(vcw_meeting *w, const uint8_t *text, size_t len,
                   double ts_ms);
 int vcw_set_media_state(vcw_meeting *w, int flags, double ts_ms);
 int vcw_leave(vcw_meeting *w, double ts_ms);
+int vcw_host_action(vcw_meeting *w, int action, uint32_t target, double ts_ms);
 int vcw_phase(vcw_meeting *w);
 uint32_t vcw_session_id(vcw_meeting *w);
 uint32_t vcw_host(vcw_meeting *w);
@@ -245,6 +246,11 @@ int vcw_set_media_state(vcw_meeting *w, int flags, double ts_ms) {
   st.screen_sharing = (flags & 4) != 0;
   st.hand_raised = (flags & 8) != 0;
   return vc_meeting_set_media_state(w->m, &st, vcw__to_ts(ts_ms));
+}
+
+/* action: a Vc__Wire__HostActionKind (2 remove, 3 ask to mute). */
+int vcw_host_action(vcw_meeting *w, int action, uint32_t target, double ts_ms) {
+  return vc_meeting_host_action(w->m, action, target, vcw__to_ts(ts_ms));
 }
 
 int vcw_leave(vcw_meeting *w, double ts_ms) {

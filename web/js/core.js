@@ -18,6 +18,7 @@ const REQUIRED_EXPORTS = [
   '_vcw_audio_stats', '_vcw_video_send', '_vcw_video_next', '_vcw_video_out',
   '_vcw_video_out_sender', '_vcw_video_out_keyframe',
   '_vcw_video_decoder_failed', '_vcw_video_stats',
+  '_vcw_host_action',
 ];
 
 // Audio frames as the core takes and gives them (src/wasm/audio_glue.c).
@@ -46,6 +47,9 @@ export const MeetingEvent = Object.freeze({
 export const MeetingPhase = Object.freeze({
   IDLE: 0, JOINING: 1, JOINED: 2, RECONNECTING: 3, ENDED: 4,
 });
+
+// Vc__Wire__HostActionKind (proto/control.proto).
+export const HostAction = Object.freeze({ REMOVE: 2, MUTE_REQUEST: 3 });
 
 // Bits of vcw_set_media_state.
 export const MediaFlag = Object.freeze({
@@ -382,6 +386,12 @@ class MeetingCore {
   }
 
   leave(now) { this.#m._vcw_leave(this.#w, now); }
+
+  // Host only (the server checks too): remove someone or ask them to mute.
+  hostAction(action, target, now) {
+    const rv = this.#m._vcw_host_action(this.#w, action, target, now);
+    if (rv < 0) throw new CoreError(this.#strerror(rv), rv);
+  }
   phase() { return this.#m._vcw_phase(this.#w); }
   sessionId() { return this.#m._vcw_session_id(this.#w) >>> 0; }
   host() { return this.#m._vcw_host(this.#w) >>> 0; }

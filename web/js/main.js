@@ -62,8 +62,12 @@ function joinCall(core, link, displayName) {
     () => redraw());
   const sender = new VideoSender((bytes, keyframe, timestampUs) =>
     session.sendVideo(bytes, keyframe, timestampUs));
+  const host = {
+    askToMute: (id) => session.askToMute(id),
+    remove: (id) => session.remove(id),
+  };
   const redraw = () => lastView && call.showRoster(lastView, own, localStream,
-    (id) => receiver.canvasOf(id));
+    (id) => receiver.canvasOf(id), host);
   session = new MeetingSession(core, link, displayName, {
     connection: (state, transport) => call.showConnection(state, transport),
     roster: (view) => {
@@ -71,11 +75,20 @@ function joinCall(core, link, displayName) {
       redraw();
     },
     chat: (message) => call.addChat(message),
-    ended: (text) => call.showEnded(text === 'you left' ? '' : text),
+    ended: (text) => {
+      call.showEnded(text === 'you left' ? '' : text);
+      stopMedia();
+    },
     error: (text) => ui.showError(text),
     safety: (code) => call.showSafetyCode(code),
     videoFrame: (f) => receiver.push(f.sender, f.bytes, f.keyframe),
     keyframeRequested: () => sender.requestKeyframe(),
+    // The host may mute anyone; only they themselves can unmute.
+    muteRequested: () => {
+      if (!own.audioMuted) document.getElementById('mic-button').click();
+      ui.showNote('The host muted your microphone. Unmute when you want ' +
+        'to speak.');
+    },
   }, passphraseFromFragment());
   // The AudioContext is made now, inside the Join click: browsers let a
   // page start sound only from a user gesture.
@@ -108,6 +121,19 @@ function joinCall(core, link, displayName) {
   videoRaf = requestAnimationFrame(pollVideo);
   call.showCall();
   let statsTimer = 0;
+  let stopped = false;
+  // The call is over (left, removed, or ended): camera and microphone are
+  // released, nothing is sent or played any more.
+  function stopMedia() {
+    if (stopped) return;
+    stopped = true;
+    audio.stop();
+    sender.stop();
+    receiver.stop();
+    cancelAnimationFrame(videoRaf);
+    clearInterval(statsTimer);
+    for (const track of localStream?.getTracks() ?? []) track.stop();
+  }
   const drawStats = () => {
     const view = session.view();
     call.showStats(session.transportName, session.transportMedia,
@@ -150,14 +176,7 @@ function joinCall(core, link, displayName) {
     toggle('videoOff', 'camera-button', 'Start video', 'Stop video');
   document.getElementById('hand-button').onclick =
     toggle('handRaised', 'hand-button', 'Lower hand', 'Raise hand');
-  document.getElementById('leave-button').onclick = () => {
-    session.leave();
-    audio.stop();
-    sender.stop();
-    receiver.stop();
-    cancelAnimationFrame(videoRaf);
-    clearInterval(statsTimer);
-  };
+  document.getElementById('leave-button').onclick = () => session.leave();
   document.getElementById('invite-button').onclick = async () => {
     const url = `${location.origin}/meeting/your-name/${link.meetingId}`;
     try {

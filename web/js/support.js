@@ -12,6 +12,8 @@ const REQUIRED = [
   ['MediaStreamTrackProcessor',
     () => typeof MediaStreamTrackProcessor === 'function',
     'it cannot read camera frames (MediaStreamTrackProcessor)'],
+  ['AudioWorklet', () => typeof AudioWorkletNode === 'function',
+    'it cannot process sound off the page\'s main thread (AudioWorklet)'],
   ['getUserMedia', () => !!navigator.mediaDevices?.getUserMedia,
     'it cannot open a camera or microphone on this page'],
 ];

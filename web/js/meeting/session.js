@@ -2,7 +2,7 @@
 // carries bytes between it and the transport, keeps its timer, and hands
 // what happened to the UI. It holds no meeting state of its own.
 
-import { MeetingEvent, MeetingPhase } from '../core.js';
+import { HostAction, MeetingEvent, MeetingPhase } from '../core.js';
 import { WebSocketTransport, webSocketUrl } from '../transport/websocket.js';
 
 const now = () => performance.now();
@@ -44,6 +44,17 @@ export class MeetingSession {
 
   setMediaState(flags) {
     this.#mc.setMediaState(flags, now());
+    this.#pump();
+  }
+
+  // Host controls; the server refuses them from anyone else.
+  remove(sessionId) {
+    this.#mc.hostAction(HostAction.REMOVE, sessionId, now());
+    this.#pump();
+  }
+
+  askToMute(sessionId) {
+    this.#mc.hostAction(HostAction.MUTE_REQUEST, sessionId, now());
     this.#pump();
   }
 
@@ -188,6 +199,9 @@ export class MeetingSession {
         return;
       case MeetingEvent.ERROR:
         this.#ui.error(ev.text);
+        return;
+      case MeetingEvent.MUTE_REQUESTED:
+        this.#ui.muteRequested?.();
         return;
       case MeetingEvent.KEYFRAME_REQUESTED:
         this.#ui.keyframeRequested?.();

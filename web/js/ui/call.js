@@ -99,7 +99,8 @@ function tile(p, { isSelf, isSpeaker, localStream, remoteVideo }) {
 // view: {self, others, speaker} from MeetingSession.view(); own: the
 // local media state {audioMuted, videoOff, handRaised}; videoOf(id): the
 // canvas showing that person's video, or null (their avatar shows).
-export function showRoster(view, own, localStream, videoOf = () => null) {
+export function showRoster(view, own, localStream, videoOf = () => null,
+  host = null) {
   const me = { ...view.self, ...own };
   const tiles = [tile(me, { isSelf: true, localStream })];
   for (const p of view.others) {
@@ -126,6 +127,22 @@ export function showRoster(view, own, localStream, videoOf = () => null) {
       p.videoOff && 'camera off', p.handRaised && 'hand raised']
       .filter(Boolean).join(' · ');
     li.append(el('span', 'shrink-0 text-xs text-slate-500', marks));
+    // The host can ask anyone to mute or remove them.
+    if (host && view.self.isHost && p !== me) {
+      const actions = el('span', 'flex shrink-0 gap-1');
+      const button = (label, testid, onclick) => {
+        const b = el('button', 'rounded bg-slate-800 px-1.5 py-0.5 text-xs ' +
+          'text-slate-200 hover:bg-slate-700', label);
+        b.dataset.testid = testid;
+        b.onclick = onclick;
+        actions.append(b);
+      };
+      if (!p.audioMuted) {
+        button('Ask to mute', 'ask-mute', () => host.askToMute(p.sessionId));
+      }
+      button('Remove', 'remove', () => host.remove(p.sessionId));
+      li.append(actions);
+    }
     return li;
   });
   $('people').replaceChildren(...people);

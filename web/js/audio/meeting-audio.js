@@ -37,17 +37,13 @@ export class MeetingAudio {
       { numberOfInputs: 0, outputChannelCount: [2] });
     this.#playout.port.onmessage = ({ data }) => {
       if (data.type === 'need') {
-        // Pull up to a few chunks ahead of the audio clock. Chunks whose
-        // time already went by (the worklet played silence while this
-        // thread was busy) are pulled and dropped: the jitter buffers'
-        // clock must not fall behind the loudspeaker's.
-        const until = data.played + AHEAD * CHUNK;
-        while (this.#pulled < until) {
-          const pcm = this.#sink.pull();
-          this.#pulled += CHUNK;
-          if (this.#pulled <= data.played) continue;
-          this.#playout.port.postMessage({ type: 'pcm', pcm }, [pcm.buffer]);
-        }
+        // After whatever else waits for this thread (network messages that
+        // queued up while it was busy must reach the jitter buffers
+        // first), pull up to a few chunks ahead of the audio clock. Chunks
+        // whose time already went by (the worklet played silence
+        // meanwhile) are pulled and dropped: the jitter buffers' clock
+        // must not fall behind the loudspeaker's.
+        setTimeout(() => this.#pullUntil(data.played), 0);
       } else if (data.type === 'health') {
         this.#health = { underruns: data.underruns, dropped: data.dropped,
           peak: data.peak };
@@ -67,6 +63,17 @@ export class MeetingAudio {
     if (ctx.state === 'suspended') await ctx.resume();
   }
 
+  #pullUntil(played) {
+    if (!this.#playout) return;
+    const until = played + AHEAD * CHUNK;
+    while (this.#pulled < until) {
+      const pcm = this.#sink.pull();
+      this.#pulled += CHUNK;
+      if (this.#pulled <= played) continue;
+      this.#playout.port.postMessage({ type: 'pcm', pcm }, [pcm.buffer]);
+    }
+  }
+
   setMuted(muted) {
     this.#muted = muted;
   }
@@ -81,6 +88,7 @@ export class MeetingAudio {
     this.#source?.disconnect();
     this.#capture?.disconnect();
     this.#playout?.disconnect();
+    this.#playout = null;
     await this.#ctx?.close();
     this.#ctx = null;
   }

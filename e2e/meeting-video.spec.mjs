@@ -3,7 +3,7 @@
 // alice's page, the core (sealed), the server (forwarded on bob's
 // subscription), the core in bob's page (frame buffer: order, keyframe
 // gating) and WebCodecs again onto a canvas in alice's tile. Turning the
-// camera off shows her avatar instead.
+// camera off shows her avatar instead; a shared screen gets a tile.
 import { test, expect } from '@playwright/test';
 
 const SCREENS = new URL('../build/e2e/screens/', import.meta.url).pathname;
@@ -43,7 +43,7 @@ const shown = async (page) => Number(await page
   .locator('[data-testid="stats-row"]').first()
   .getAttribute('data-frames-decoded'));
 
-test('two people see each other; camera off shows the avatar',
+test('two people see each other; camera off shows the avatar; screen share',
   async ({ browser }) => {
     const meeting = `video-${Date.now()}`;
     const alice = await join(browser, 'alice', meeting);
@@ -84,6 +84,20 @@ test('two people see each other; camera off shows the avatar',
     const again = await shown(bob.page);
     await expect.poll(() => shown(bob.page), { timeout: 10_000 })
       .toBeGreaterThan(again + 10);
+
+    // alice shares her screen: it appears as a tile of its own on bob's
+    // screen, with a picture; when she stops, the tile goes.
+    await alice.page.getByTestId('screen-button').click();
+    await expect(alice.page.getByTestId('screen-button'))
+      .toHaveText('Stop sharing');
+    const screen = bob.page.locator(
+      '[data-testid="screen-tile"][data-user="alice"]');
+    await expect(screen).toContainText('alice\'s screen');
+    await expect(screen.getByTestId('remote-video'))
+      .toBeVisible({ timeout: 15_000 });
+    await bob.page.screenshot({ path: SCREENS + 'call-screen-share.png' });
+    await alice.page.getByTestId('screen-button').click();
+    await expect(screen).toHaveCount(0);
 
     // Video crossed the wire (megabytes of it), sealed: no keyframe's
     // plaintext header appears in any frame, either way.

@@ -32,6 +32,7 @@ typedef struct vcw_event {
 
 typedef struct vcw_video_rx {
   uint32_t sender; /* 0: free */
+  uint32_t kind;   /* VC_STREAM_KIND_VIDEO or _SCREEN */
   vc_video_fb *fb;
   vc_tstamp last_seen;
 } vcw_video_rx;
@@ -60,6 +61,7 @@ typedef struct vcw_meeting {
   uint8_t *video_out;
   vc_video_frame video_frame;
   uint32_t video_sender;
+  uint32_t video_kind;
 } vcw_meeting;
 
 vc_tstamp vcw__to_ts(double ms);

@@ -101,6 +101,9 @@ static void on_event(void *user_data, const vc_meeting_event *ev) {
   e->snapshot = ev->snapshot;
   e->resumed = ev->resumed;
   e->chat_own = ev->chat_own;
+  if (ev->type == VC_MEETING_EVENT_KEYFRAME_REQUESTED) {
+    e->code = (int32_t)ev->route.kind; /* camera or screen */
+  }
   if (ev->type == VC_MEETING_EVENT_RTT) {
     e->code = (int32_t)(ev->rtt_us > INT32_MAX ? INT32_MAX : ev->rtt_us);
   }

@@ -9,6 +9,9 @@
  *
  * Each encoded frame travels as one media frame; its routing header's
  * sequence is the frame id and a delta refers to the frame before it.
+ * A camera (VC_STREAM_KIND_VIDEO) and a shared screen
+ * (VC_STREAM_KIND_SCREEN) of one sender are two streams with a buffer
+ * each.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -21,21 +24,30 @@
 
 /* Exported (src/wasm/exports.txt). */
 int vcw_video_send(vcw_meeting *w, const uint8_t *data, size_t len,
-                   int keyframe, double timestamp_us, double ts_ms);
+                   int keyframe, double timestamp_us, int kind, double ts_ms);
 int vcw_video_next(vcw_meeting *w, double ts_ms);
 const uint8_t *vcw_video_out(vcw_meeting *w);
 uint32_t vcw_video_out_sender(vcw_meeting *w);
 int vcw_video_out_keyframe(vcw_meeting *w);
-void vcw_video_decoder_failed(vcw_meeting *w, uint32_t sender, double ts_ms);
-int vcw_video_stats(vcw_meeting *w, uint32_t sender, double *out);
+int vcw_video_out_kind(vcw_meeting *w);
+void vcw_video_decoder_failed(vcw_meeting *w, uint32_t sender, int kind,
+                              double ts_ms);
+int vcw_video_stats(vcw_meeting *w, uint32_t sender, int kind, double *out);
+
+static int is_picture(uint32_t kind) {
+  return kind == VC_STREAM_KIND_VIDEO || kind == VC_STREAM_KIND_SCREEN;
+}
 
 int vcw_video_send(vcw_meeting *w, const uint8_t *data, size_t len,
-                   int keyframe, double timestamp_us, double ts_ms) {
+                   int keyframe, double timestamp_us, int kind, double ts_ms) {
   vc_media_frame f;
   int rv;
 
+  if (!is_picture((uint32_t)kind)) {
+    return VC_ERR_INVALID_ARGUMENT;
+  }
   memset(&f, 0, sizeof(f));
-  f.kind = VC_STREAM_KIND_VIDEO;
+  f.kind = (uint32_t)kind;
   f.keyframe = keyframe ? 1 : 0;
   f.audio_level = VC_AUDIO_LEVEL_SILENT;
   f.timestamp_us = timestamp_us <= 0 ? 0 : (uint64_t)timestamp_us;
@@ -43,10 +55,11 @@ int vcw_video_send(vcw_meeting *w, const uint8_t *data, size_t len,
   return rv == 0 ? 1 : rv == VC_ERR_STATE ? 0 : rv;
 }
 
-static vcw_video_rx *find(vcw_meeting *w, uint32_t sender) {
+static vcw_video_rx *find(vcw_meeting *w, uint32_t sender, uint32_t kind) {
   size_t i;
   for (i = 0; i < VCW_MAX_VIDEO_SENDERS; i++) {
-    if (w->video[i].fb && w->video[i].sender == sender) {
+    if (w->video[i].fb && w->video[i].sender == sender &&
+        w->video[i].kind == kind) {
       return &w->video[i];
     }
   }
@@ -78,16 +91,17 @@ void vcw__video_on_media(vcw_meeting *w, const vc_meeting_event *ev) {
   vcw_video_rx *rx;
   vc_video_packet p;
 
-  if (ev->route.kind != VC_STREAM_KIND_VIDEO) {
+  if (!is_picture(ev->route.kind)) {
     return;
   }
-  rx = find(w, ev->session_id);
+  rx = find(w, ev->session_id, ev->route.kind);
   if (!rx) {
     rx = place_for(w);
     if (vc_video_fb_new(&rx->fb, NULL) != 0) {
       return;
     }
     rx->sender = ev->session_id;
+    rx->kind = ev->route.kind;
   }
   rx->last_seen = w->now;
   memset(&p, 0, sizeof(p));
@@ -105,32 +119,39 @@ void vcw__video_on_media(vcw_meeting *w, const vc_meeting_event *ev) {
 }
 
 void vcw__video_on_left(vcw_meeting *w, uint32_t session_id) {
-  vcw_video_rx *rx = find(w, session_id);
-  if (rx) {
+  vcw_video_rx *rx;
+  while ((rx = find(w, session_id, VC_STREAM_KIND_VIDEO)) != NULL ||
+         (rx = find(w, session_id, VC_STREAM_KIND_SCREEN)) != NULL) {
     forget(rx);
   }
 }
 
 void vcw__video_after_receive(vcw_meeting *w, vc_tstamp ts) {
   vc_subscription *subs;
-  size_t i, n;
+  size_t i, k, n;
 
   if (!w->resubscribe) {
     return;
   }
   w->resubscribe = 0;
+  /* Everyone's screen, and as many cameras as the cap leaves room for
+   * (all of them below 500 people). */
   n = vc_meeting_roster_size(w->m);
-  subs = calloc(n ? n : 1, sizeof(*subs));
+  subs = calloc(VC_MEETING_MAX_SUBSCRIPTIONS, sizeof(*subs));
   if (!subs) {
     w->resubscribe = 1; /* try again after the next frame */
     return;
   }
-  for (i = 0; i < n; i++) {
-    subs[i].session_id = vc_meeting_roster_at(w->m, i)->session_id;
-    subs[i].kind = VC_STREAM_KIND_VIDEO;
-    subs[i].max_layer = 0;
+  k = 0;
+  for (i = 0; i < n && k < VC_MEETING_MAX_SUBSCRIPTIONS; i++) {
+    subs[k].session_id = vc_meeting_roster_at(w->m, i)->session_id;
+    subs[k++].kind = VC_STREAM_KIND_SCREEN;
   }
-  (void)vc_meeting_subscribe(w->m, subs, n, ts);
+  for (i = 0; i < n && k < VC_MEETING_MAX_SUBSCRIPTIONS; i++) {
+    subs[k].session_id = vc_meeting_roster_at(w->m, i)->session_id;
+    subs[k++].kind = VC_STREAM_KIND_VIDEO;
+  }
+  (void)vc_meeting_subscribe(w->m, subs, k, ts);
   free(subs);
 }
 
@@ -170,13 +191,13 @@ int vcw_video_next(vcw_meeting *w, double ts_ms) {
       vc_video_fb_handle_expiry(rx->fb, ts);
     }
     if (vc_video_fb_take_keyframe_request(rx->fb, ts)) {
-      (void)vc_meeting_request_keyframe(w->m, rx->sender, VC_STREAM_KIND_VIDEO,
-                                        0, ts);
+      (void)vc_meeting_request_keyframe(w->m, rx->sender, rx->kind, 0, ts);
     }
     n = vc_video_fb_next_frame_write(rx->fb, w->video_out, VC_ENVELOPE_MAX_LEN,
                                      ts, &w->video_frame);
     if (n > 0) {
       w->video_sender = rx->sender;
+      w->video_kind = rx->kind;
       return (int)n;
     }
   }
@@ -192,18 +213,24 @@ uint32_t vcw_video_out_sender(vcw_meeting *w) {
 int vcw_video_out_keyframe(vcw_meeting *w) {
   return w->video_frame.keyframe;
 }
+int vcw_video_out_kind(vcw_meeting *w) {
+  return (int)w->video_kind;
+}
 
 /* The browser's decoder refused a frame: what follows cannot be decoded
  * until a keyframe, so ask for one now. */
-void vcw_video_decoder_failed(vcw_meeting *w, uint32_t sender, double ts_ms) {
-  (void)vc_meeting_request_keyframe(w->m, sender, VC_STREAM_KIND_VIDEO, 0,
-                                    vcw__to_ts(ts_ms));
+void vcw_video_decoder_failed(vcw_meeting *w, uint32_t sender, int kind,
+                              double ts_ms) {
+  if (is_picture((uint32_t)kind)) {
+    (void)vc_meeting_request_keyframe(w->m, sender, (uint32_t)kind, 0,
+                                      vcw__to_ts(ts_ms));
+  }
 }
 
 /* For the stats overlay, 6 doubles: frames received, decoded, dropped,
  * freezes, keyframe requests, mean jitter-buffer delay (ms). */
-int vcw_video_stats(vcw_meeting *w, uint32_t sender, double *out) {
-  vcw_video_rx *rx = find(w, sender);
+int vcw_video_stats(vcw_meeting *w, uint32_t sender, int kind, double *out) {
+  vcw_video_rx *rx = find(w, sender, (uint32_t)kind);
   vc_video_stats st;
 
   if (!rx) {

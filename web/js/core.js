@@ -18,7 +18,7 @@ const REQUIRED_EXPORTS = [
   '_vcw_audio_stats', '_vcw_video_send', '_vcw_video_next', '_vcw_video_out',
   '_vcw_video_out_sender', '_vcw_video_out_keyframe',
   '_vcw_video_decoder_failed', '_vcw_video_stats',
-  '_vcw_host_action',
+  '_vcw_host_action', '_vcw_video_out_kind',
 ];
 
 // Audio frames as the core takes and gives them (src/wasm/audio_glue.c).
@@ -291,7 +291,7 @@ class MeetingCore {
   }
 
   // Video: one encoded frame from our encoder; true when queued.
-  videoSend(bytes, keyframe, timestampUs, now) {
+  videoSend(bytes, keyframe, timestampUs, now, kind = StreamKind.VIDEO) {
     const m = this.#m;
     if (bytes.length > this.#videoCap) {
       if (this.#videoPtr) m._free(this.#videoPtr);
@@ -304,29 +304,31 @@ class MeetingCore {
     }
     m.HEAPU8.set(bytes, this.#videoPtr);
     return m._vcw_video_send(this.#w, this.#videoPtr, bytes.length,
-      keyframe ? 1 : 0, timestampUs, now) > 0;
+      keyframe ? 1 : 0, timestampUs, kind, now) > 0;
   }
 
-  // The next decodable frame of anyone, {sender, keyframe, bytes}, or null.
+  // The next decodable frame of anyone, {sender, kind, keyframe, bytes}
+  // (kind: StreamKind.VIDEO or SCREEN), or null.
   videoNext(now) {
     const m = this.#m;
     const n = m._vcw_video_next(this.#w, now);
     if (n <= 0) return null;
     const p = m._vcw_video_out(this.#w);
     return { sender: m._vcw_video_out_sender(this.#w) >>> 0,
+      kind: m._vcw_video_out_kind(this.#w),
       keyframe: m._vcw_video_out_keyframe(this.#w) !== 0,
       bytes: m.HEAPU8.slice(p, p + n) };
   }
 
-  videoDecoderFailed(sender, now) {
-    this.#m._vcw_video_decoder_failed(this.#w, sender, now);
+  videoDecoderFailed(sender, kind, now) {
+    this.#m._vcw_video_decoder_failed(this.#w, sender, kind, now);
   }
 
   // One participant's received video, or null before any arrived.
-  videoStats(sessionId) {
+  videoStats(sessionId, kind = StreamKind.VIDEO) {
     const m = this.#m;
     if (!this.#statsPtr) this.#statsPtr = m._malloc(64);
-    if (m._vcw_video_stats(this.#w, sessionId, this.#statsPtr) !== 0) {
+    if (m._vcw_video_stats(this.#w, sessionId, kind, this.#statsPtr) !== 0) {
       return null;
     }
     const f = new Float64Array(m.HEAPU8.buffer, this.#statsPtr, 6);

@@ -4,7 +4,8 @@
 
 import { unsupportedReason } from './support.js';
 import { parseMeetingPath, NAME_RULE } from './meeting-link.js';
-import { loadCore, checkEnvelopeRoundTrip, MediaFlag } from './core.js';
+import { loadCore, checkEnvelopeRoundTrip, MediaFlag, StreamKind }
+  from './core.js';
 import { openPreview, trackLabels } from './media/preview.js';
 import { MeetingSession } from './meeting/session.js';
 import { MeetingAudio } from './audio/meeting-audio.js';
@@ -43,6 +44,7 @@ async function startPreview() {
 function flagsOf(own) {
   return (own.audioMuted ? MediaFlag.AUDIO_MUTED : 0) |
     (own.videoOff ? MediaFlag.VIDEO_OFF : 0) |
+    (own.screenSharing ? MediaFlag.SCREEN_SHARING : 0) |
     (own.handRaised ? MediaFlag.HAND_RAISED : 0);
 }
 
@@ -54,23 +56,32 @@ function passphraseFromFragment() {
 }
 
 function joinCall(core, link, displayName) {
-  const own = { audioMuted: false, videoOff: false, handRaised: false };
+  const own = { audioMuted: false, videoOff: false, handRaised: false,
+    screenSharing: false };
+  let screenStream = null;
+  let screenSender = null;
   let lastView = null;
   let session = null;
   const receiver = new VideoReceiver(
-    (sender) => session.videoDecoderFailed(sender),
+    (id, kind) => session.videoDecoderFailed(id, kind),
     () => redraw());
   const sender = new VideoSender((bytes, keyframe, timestampUs) =>
-    session.sendVideo(bytes, keyframe, timestampUs));
+    session.sendVideo(bytes, keyframe, timestampUs, StreamKind.VIDEO));
   const host = {
     askToMute: (id) => session.askToMute(id),
     remove: (id) => session.remove(id),
   };
   const redraw = () => lastView && call.showRoster(lastView, own, localStream,
-    (id) => receiver.canvasOf(id), host);
+    (id) => receiver.canvasOf(id, StreamKind.VIDEO), host,
+    { of: (id) => receiver.canvasOf(id, StreamKind.SCREEN),
+      own: screenStream });
   session = new MeetingSession(core, link, displayName, {
     connection: (state, transport) => call.showConnection(state, transport),
     roster: (view) => {
+      // A share that ended: its decoder and last picture go.
+      for (const p of view.others) {
+        if (!p.screenSharing) receiver.remove(p.sessionId, StreamKind.SCREEN);
+      }
       lastView = view;
       redraw();
     },
@@ -81,8 +92,9 @@ function joinCall(core, link, displayName) {
     },
     error: (text) => ui.showError(text),
     safety: (code) => call.showSafetyCode(code),
-    videoFrame: (f) => receiver.push(f.sender, f.bytes, f.keyframe),
-    keyframeRequested: () => sender.requestKeyframe(),
+    videoFrame: (f) => receiver.push(f.sender, f.kind, f.bytes, f.keyframe),
+    keyframeRequested: (kind) => (kind === StreamKind.SCREEN ? screenSender
+      : sender)?.requestKeyframe(),
     // The host may mute anyone; only they themselves can unmute.
     muteRequested: () => {
       if (!own.audioMuted) document.getElementById('mic-button').click();
@@ -127,6 +139,7 @@ function joinCall(core, link, displayName) {
   function stopMedia() {
     if (stopped) return;
     stopped = true;
+    stopSharing();
     audio.stop();
     sender.stop();
     receiver.stop();
@@ -141,7 +154,7 @@ function joinCall(core, link, displayName) {
       (p) => ({ sessionId: p.sessionId, name: p.displayName,
         stats: session.audioStats(p.sessionId),
         video: session.videoStats(p.sessionId),
-        framesShown: receiver.framesDecoded(p.sessionId) })));
+        framesShown: receiver.framesDecoded(p.sessionId, StreamKind.VIDEO) })));
   };
   document.getElementById('stats-button').onclick = () => {
     const show = !statsTimer;
@@ -177,6 +190,42 @@ function joinCall(core, link, displayName) {
   document.getElementById('hand-button').onclick =
     toggle('handRaised', 'hand-button', 'Lower hand', 'Raise hand');
   document.getElementById('leave-button').onclick = () => session.leave();
+  const stopSharing = () => {
+    if (!own.screenSharing) return;
+    screenSender?.stop();
+    for (const t of screenStream?.getTracks() ?? []) t.stop();
+    screenSender = null;
+    screenStream = null;
+    own.screenSharing = false;
+    call.setToggle('screen-button', false, 'Share screen');
+    session.setMediaState(flagsOf(own));
+    redraw();
+  };
+  document.getElementById('screen-button').onclick = async () => {
+    if (own.screenSharing) {
+      stopSharing();
+      return;
+    }
+    try {
+      screenStream = await navigator.mediaDevices.getDisplayMedia(
+        { video: { frameRate: 15 } });
+    } catch (e) {
+      if (e.name !== 'NotAllowedError') {
+        ui.showError(`Your screen could not be shared: ${e.message}`);
+      }
+      return; // a cancelled picker is not an error
+    }
+    const track = screenStream.getVideoTracks()[0];
+    track.onended = stopSharing; // the browser's own "Stop sharing"
+    screenSender = new VideoSender((bytes, keyframe, timestampUs) =>
+      session.sendVideo(bytes, keyframe, timestampUs, StreamKind.SCREEN));
+    screenSender.start(track).catch((e) =>
+      ui.showError(`Your screen could not be sent: ${e.message}`));
+    own.screenSharing = true;
+    call.setToggle('screen-button', true, 'Stop sharing');
+    session.setMediaState(flagsOf(own));
+    redraw();
+  };
   document.getElementById('invite-button').onclick = async () => {
     const url = `${location.origin}/meeting/your-name/${link.meetingId}`;
     try {

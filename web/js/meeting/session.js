@@ -132,8 +132,8 @@ export class MeetingSession {
   // Video: our encoder's chunks in; others' decodable frames out to
   // ui.videoFrame({sender, keyframe, bytes}), checked after every receive
   // and on each animation frame (the frame buffers' timers run then too).
-  sendVideo(bytes, keyframe, timestampUs) {
-    if (this.#mc.videoSend(bytes, keyframe, timestampUs, now())) {
+  sendVideo(bytes, keyframe, timestampUs, kind) {
+    if (this.#mc.videoSend(bytes, keyframe, timestampUs, now(), kind)) {
       this.#flush();
     }
   }
@@ -145,8 +145,8 @@ export class MeetingSession {
     this.#flush(); // keyframe requests the frame buffers asked for
   }
 
-  videoDecoderFailed(sender) {
-    this.#mc.videoDecoderFailed(sender, now());
+  videoDecoderFailed(sender, kind) {
+    this.#mc.videoDecoderFailed(sender, kind, now());
     this.#flush();
   }
 
@@ -204,7 +204,7 @@ export class MeetingSession {
         this.#ui.muteRequested?.();
         return;
       case MeetingEvent.KEYFRAME_REQUESTED:
-        this.#ui.keyframeRequested?.();
+        this.#ui.keyframeRequested?.(ev.code); // the StreamKind wanted
         return;
       case MeetingEvent.UNVERIFIED:
         this.#ui.error(`Cannot verify ${this.#nameOf(ev.sessionId)}: their ` +

@@ -96,13 +96,54 @@ function tile(p, { isSelf, isSpeaker, localStream, remoteVideo }) {
   return t;
 }
 
+let ownScreenVideo = null;
+
+function ownScreen(stream) {
+  if (!ownScreenVideo) {
+    ownScreenVideo = el('video', 'absolute inset-0 h-full w-full ' +
+      'object-contain');
+    ownScreenVideo.autoplay = true;
+    ownScreenVideo.muted = true;
+    ownScreenVideo.playsInline = true;
+  }
+  if (ownScreenVideo.srcObject !== stream) ownScreenVideo.srcObject = stream;
+  return ownScreenVideo;
+}
+
+// A shared screen: its picture, or a note until the first frame arrives.
+function screenTile(label, user, picture) {
+  // A whole row of its own, as tall as half the window: a grid row sized
+  // by aspect-ratio would let the camera tiles below overlap it.
+  const t = el('div', 'relative col-span-full flex h-[50vh] items-center ' +
+    'justify-center overflow-hidden rounded-2xl bg-slate-950 ring-2 ' +
+    'ring-sky-700');
+  t.dataset.testid = 'screen-tile';
+  t.dataset.user = user;
+  t.append(picture ?? el('p', 'text-sm text-slate-400', 'Screen coming…'));
+  t.append(el('div', 'absolute bottom-2 left-2 rounded-md bg-slate-950/70 ' +
+    'px-2 py-1 text-sm font-medium', label));
+  return t;
+}
+
 // view: {self, others, speaker} from MeetingSession.view(); own: the
 // local media state {audioMuted, videoOff, handRaised}; videoOf(id): the
 // canvas showing that person's video, or null (their avatar shows).
 export function showRoster(view, own, localStream, videoOf = () => null,
-  host = null) {
+  host = null, screens = { of: () => null, own: null }) {
   const me = { ...view.self, ...own };
-  const tiles = [tile(me, { isSelf: true, localStream })];
+  const tiles = [];
+  // Shared screens first: they are what people look at.
+  if (own.screenSharing && screens.own) {
+    tiles.push(screenTile('You are sharing your screen', 'self',
+      ownScreen(screens.own)));
+  }
+  for (const p of view.others) {
+    if (p.screenSharing) {
+      tiles.push(screenTile(`${p.displayName}'s screen`, p.user,
+        screens.of(p.sessionId)));
+    }
+  }
+  tiles.push(tile(me, { isSelf: true, localStream }));
   for (const p of view.others) {
     tiles.push(tile(p, { isSpeaker: p.sessionId === view.speaker,
       remoteVideo: videoOf(p.sessionId) }));
@@ -124,7 +165,8 @@ export function showRoster(view, own, localStream, videoOf = () => null,
     li.append(el('span', 'truncate text-slate-200',
       p === me ? `${p.displayName} (you)` : p.displayName));
     const marks = [p.isHost && 'host', p.audioMuted && 'muted',
-      p.videoOff && 'camera off', p.handRaised && 'hand raised']
+      p.videoOff && 'camera off', p.screenSharing && 'sharing screen',
+      p.handRaised && 'hand raised']
       .filter(Boolean).join(' · ');
     li.append(el('span', 'shrink-0 text-xs text-slate-500', marks));
     // The host can ask anyone to mute or remove them.
@@ -172,7 +214,7 @@ export function showEnded(text) {
     'You left the meeting.';
   b.classList.remove('hidden');
   for (const id of ['mic-button', 'camera-button', 'hand-button',
-    'leave-button', 'chat-input', 'stats-button']) {
+    'leave-button', 'chat-input', 'stats-button', 'screen-button']) {
     $(id).disabled = true;
   }
 }

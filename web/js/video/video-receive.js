@@ -1,7 +1,8 @@
 // video/video-receive.js: others' video out of the meeting. The core hands
 // over frames that are ready to decode (references present, in order);
 // WebCodecs decodes them, and only the newest decoded frame per person is
-// drawn, in requestAnimationFrame, onto that person's canvas. Every
+// drawn, in requestAnimationFrame, onto that person's canvas (one for the
+// camera, one for a shared screen). Every
 // VideoFrame is closed: when drawn, when replaced by a newer one, and when
 // the person leaves.
 
@@ -23,7 +24,7 @@ export class VideoReceiver {
   #onFirstFrame;
   #raf = 0;
 
-  // onNeedKeyframe(sender): a decoder failed; onFirstFrame(sender): a
+  // onNeedKeyframe(sender, kind): a decoder failed; onFirstFrame(): a
   // canvas has a picture now (the tile can show it).
   constructor(onNeedKeyframe, onFirstFrame) {
     this.#onNeedKeyframe = onNeedKeyframe;
@@ -35,44 +36,47 @@ export class VideoReceiver {
     this.#raf = requestAnimationFrame(draw);
   }
 
-  #remote(sender) {
-    let r = this.#remotes.get(sender);
+  #remote(sender, kind) {
+    const key = `${sender}:${kind}`;
+    let r = this.#remotes.get(key);
     if (!r) {
       r = new Remote();
+      r.sender = sender;
+      r.kind = kind;
       r.canvas.className = 'absolute inset-0 h-full w-full object-contain';
       r.canvas.dataset.testid = 'remote-video';
-      this.#remotes.set(sender, r);
+      this.#remotes.set(key, r);
     }
-    if (!r.decoder || r.decoder.state === 'closed') this.#open(sender, r);
+    if (!r.decoder || r.decoder.state === 'closed') this.#open(r);
     return r;
   }
 
-  #open(sender, r) {
+  #open(r) {
     r.decoder = new VideoDecoder({
       output: (frame) => {
         r.latest?.close();
         r.latest = frame;
-        if (r.decoded++ === 0) this.#onFirstFrame(sender);
+        if (r.decoded++ === 0) this.#onFirstFrame();
       },
-      error: () => this.#restart(sender, r),
+      error: () => this.#restart(r),
     });
     r.decoder.configure({ codec: CODEC, optimizeForLatency: true });
     r.needKey = true;
   }
 
-  #restart(sender, r) {
+  #restart(r) {
     if (r.decoder.state !== 'closed') r.decoder.close();
     r.decoder = null;
     r.needKey = true;
-    this.#onNeedKeyframe(sender);
+    this.#onNeedKeyframe(r.sender, r.kind);
   }
 
-  // One frame the core says is decodable now.
-  push(sender, bytes, keyframe) {
-    const r = this.#remote(sender);
+  // One frame the core says is decodable now (kind: camera or screen).
+  push(sender, kind, bytes, keyframe) {
+    const r = this.#remote(sender, kind);
     if (r.needKey && !keyframe) return;
     if (r.decoder.decodeQueueSize > MAX_QUEUE) {
-      this.#restart(sender, r); // fallen behind: start again on a keyframe
+      this.#restart(r); // fallen behind: start again on a keyframe
       return;
     }
     r.needKey = false;
@@ -97,26 +101,29 @@ export class VideoReceiver {
     }
   }
 
-  // The canvas showing |sender|, once it has had a picture; else null.
-  canvasOf(sender) {
-    const r = this.#remotes.get(sender);
+  // The canvas showing |sender|'s |kind|, once it has had a picture.
+  canvasOf(sender, kind) {
+    const r = this.#remotes.get(`${sender}:${kind}`);
     return r && r.decoded > 0 ? r.canvas : null;
   }
 
-  framesDecoded(sender) {
-    return this.#remotes.get(sender)?.decoded ?? 0;
+  framesDecoded(sender, kind) {
+    return this.#remotes.get(`${sender}:${kind}`)?.decoded ?? 0;
   }
 
-  remove(sender) {
-    const r = this.#remotes.get(sender);
-    if (!r) return;
-    r.latest?.close();
-    if (r.decoder && r.decoder.state !== 'closed') r.decoder.close();
-    this.#remotes.delete(sender);
+  // |sender|'s |kind| stopped (screen share ended) or, without |kind|,
+  // they left: decoders closed, frames closed.
+  remove(sender, kind = null) {
+    for (const [key, r] of [...this.#remotes]) {
+      if (r.sender !== sender || (kind !== null && r.kind !== kind)) continue;
+      r.latest?.close();
+      if (r.decoder && r.decoder.state !== 'closed') r.decoder.close();
+      this.#remotes.delete(key);
+    }
   }
 
   stop() {
     cancelAnimationFrame(this.#raf);
-    for (const sender of [...this.#remotes.keys()]) this.remove(sender);
+    for (const r of [...this.#remotes.values()]) this.remove(r.sender);
   }
 }

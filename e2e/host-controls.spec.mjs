@@ -3,20 +3,9 @@
 // which ends the meeting for them with a sentence saying so. Others see
 // neither button.
 import { test, expect } from '@playwright/test';
+import { joinMeeting } from './join.mjs';
 
-async function join(browser, user, meeting) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`/meeting/${user}/${meeting}`);
-  await expect(page.getByTestId('join-button')).toBeEnabled();
-  await page.getByTestId('display-name').fill(user);
-  await page.getByTestId('join-button').click();
-  await expect(page.getByTestId('connection-detail'))
-    .toHaveText('Connected over WebSocket');
-  return { context, page, errors };
-}
+const join = joinMeeting;
 
 const personRow = (page, name) => page.getByTestId('person')
   .filter({ hasText: name });

@@ -4,22 +4,10 @@
 // mix) to bob's loudspeaker, where the playout worklet measures them.
 // Muting stops them; the stats overlay shows the jitter buffer at work.
 import { test, expect } from '@playwright/test';
+import { joinMeeting } from './join.mjs';
 
-async function join(browser, user, meeting) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`/meeting/${user}/${meeting}`);
-  await expect(page.getByTestId('join-button')).toBeEnabled();
-  await page.getByTestId('display-name').fill(user);
-  await page.getByTestId('join-button').click();
-  await expect(page.getByTestId('connection-detail'))
-    .toHaveText('Connected over WebSocket');
-  await page.getByTestId('stats-button').click();
-  await expect(page.getByTestId('stats-panel')).toBeVisible();
-  return { context, page, errors };
-}
+const join = (browser, user, meeting) =>
+  joinMeeting(browser, user, meeting, { stats: true });
 
 // The loudest sample bob's loudspeaker played in the last half second.
 const peakOf = async (page) => Number(await page.getByTestId('stats-transport')

@@ -3,34 +3,14 @@
 // WebAssembly: they see each other, chat, see mute and raised hands, and
 // one leaving removes their tile from the other's screen within a second.
 import { test, expect } from '@playwright/test';
+import { joinMeeting, tileOf } from './join.mjs';
 
 // Screenshots for people to look at, kept with the other e2e output.
+// Display names as people type them: "Alice Example".
+const join = (browser, user, meeting) => joinMeeting(browser, user, meeting,
+  { displayName: `${user[0].toUpperCase()}${user.slice(1)} Example` });
+
 const SCREENS = new URL('../build/e2e/screens/', import.meta.url).pathname;
-
-async function join(browser, user, meeting) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const errors = [];
-  const wire = []; // every WebSocket frame, both ways, as the server sees it
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('websocket', (ws) => {
-    const keep = (f) => wire.push(Buffer.from(f.payload));
-    ws.on('framesent', keep);
-    ws.on('framereceived', keep);
-  });
-  await page.goto(`/meeting/${user}/${meeting}`);
-  await expect(page.getByTestId('join-button')).toBeEnabled();
-  await page.getByTestId('display-name').fill(`${user[0].toUpperCase()}${
-    user.slice(1)} Example`);
-  await page.getByTestId('join-button').click();
-  await expect(page.getByTestId('call')).toBeVisible();
-  await expect(page.getByTestId('connection-detail'))
-    .toHaveText('Connected over WebSocket');
-  return { context, page, errors, wire };
-}
-
-const tileOf = (page, user) =>
-  page.locator(`[data-testid="tile"][data-user="${user}"]`);
 
 test('two people meet: roster, chat, mute, hand, leave', async ({ browser }) => {
   const meeting = `call-${Date.now()}`;

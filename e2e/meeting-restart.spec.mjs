@@ -5,6 +5,10 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { test, expect } from '@playwright/test';
+import { joinMeeting, tileOf } from './join.mjs';
+
+const join = (browser, baseURL, user, meeting) =>
+  joinMeeting(browser, user, meeting, { baseURL, displayName: null });
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SERVER = `${ROOT}build/native/server-stub/vc-server`;
@@ -32,20 +36,6 @@ function stopServer(proc) {
     proc.kill('SIGTERM');
   });
 }
-
-async function join(browser, base, user, meeting) {
-  const context = await browser.newContext({ baseURL: base });
-  const page = await context.newPage();
-  await page.goto(`/meeting/${user}/${meeting}`);
-  await expect(page.getByTestId('join-button')).toBeEnabled();
-  await page.getByTestId('join-button').click();
-  await expect(page.getByTestId('connection-detail'))
-    .toHaveText('Connected over WebSocket');
-  return { context, page };
-}
-
-const tileOf = (page, user) =>
-  page.locator(`[data-testid="tile"][data-user="${user}"]`);
 
 test('a server restart: reconnecting, then back together', async ({ browser }) => {
   let server = await startServer(0);

@@ -5,6 +5,10 @@
 // gating) and WebCodecs again onto a canvas in alice's tile. Turning the
 // camera off shows her avatar instead; a shared screen gets a tile.
 import { test, expect } from '@playwright/test';
+import { joinMeeting, tileOf } from './join.mjs';
+
+const join = (browser, user, meeting) =>
+  joinMeeting(browser, user, meeting, { stats: true });
 
 const SCREENS = new URL('../build/e2e/screens/', import.meta.url).pathname;
 
@@ -14,30 +18,6 @@ const SCREENS = new URL('../build/e2e/screens/', import.meta.url).pathname;
 // frames never show them on the wire.
 const VP8_KEYFRAME_1280x720 = Buffer.from([0x9d, 0x01, 0x2a, 0x00, 0x05, 0xd0,
   0x02]);
-
-async function join(browser, user, meeting) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const errors = [];
-  const wire = []; // every WebSocket frame, both ways
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.on('websocket', (ws) => {
-    const keep = (f) => wire.push(Buffer.from(f.payload));
-    ws.on('framesent', keep);
-    ws.on('framereceived', keep);
-  });
-  await page.goto(`/meeting/${user}/${meeting}`);
-  await expect(page.getByTestId('join-button')).toBeEnabled();
-  await page.getByTestId('display-name').fill(user);
-  await page.getByTestId('join-button').click();
-  await expect(page.getByTestId('connection-detail'))
-    .toHaveText('Connected over WebSocket');
-  await page.getByTestId('stats-button').click();
-  return { context, page, errors, wire };
-}
-
-const tileOf = (page, user) =>
-  page.locator(`[data-testid="tile"][data-user="${user}"]`);
 
 const shown = async (page) => Number(await page
   .locator('[data-testid="stats-row"]').first()

@@ -2,19 +2,10 @@
 // people who share it chat; a third with another passphrase is named as
 // unverifiable on their screens and cannot read them, nor they it.
 import { test, expect } from '@playwright/test';
+import { joinMeeting } from './join.mjs';
 
-async function join(browser, user, meeting, passphrase) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await page.goto(`/meeting/${user}/${meeting}#passphrase=${
-    encodeURIComponent(passphrase)}`);
-  await expect(page.getByTestId('join-button')).toBeEnabled();
-  await page.getByTestId('display-name').fill(user);
-  await page.getByTestId('join-button').click();
-  await expect(page.getByTestId('connection-detail'))
-    .toHaveText('Connected over WebSocket');
-  return { context, page };
-}
+const join = (browser, user, meeting, passphrase) =>
+  joinMeeting(browser, user, meeting, { passphrase });
 
 test('only those with the passphrase read each other', async ({ browser }) => {
   const meeting = `pass-${Date.now()}`;

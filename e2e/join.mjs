@@ -1,0 +1,43 @@
+// join.mjs: what every two-person spec starts with: one person opens the
+// meeting link in a browser context of their own, joins, and waits until
+// the WebSocket connection is up. Page errors and every WebSocket frame
+// (both ways, as the server sees them) are recorded for the spec to check.
+import { expect } from '@playwright/test';
+
+// options: displayName (null keeps the page's suggestion), passphrase (put
+// in the link's fragment), baseURL (another server), stats (open the
+// stats overlay).
+export async function joinMeeting(browser, user, meeting, {
+  displayName = user, passphrase = '', baseURL = undefined, stats = false,
+} = {}) {
+  const context = await browser.newContext(baseURL ? { baseURL } : {});
+  const page = await context.newPage();
+  const errors = [];
+  const wire = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('websocket', (ws) => {
+    const keep = (f) => wire.push(Buffer.from(f.payload));
+    ws.on('framesent', keep);
+    ws.on('framereceived', keep);
+  });
+  const fragment = passphrase ?
+    `#passphrase=${encodeURIComponent(passphrase)}` : '';
+  await page.goto(`/meeting/${user}/${meeting}${fragment}`);
+  await expect(page.getByTestId('join-button')).toBeEnabled();
+  if (displayName !== null) {
+    await page.getByTestId('display-name').fill(displayName);
+  }
+  await page.getByTestId('join-button').click();
+  await expect(page.getByTestId('call')).toBeVisible();
+  await expect(page.getByTestId('connection-detail'))
+    .toHaveText('Connected over WebSocket');
+  if (stats) {
+    await page.getByTestId('stats-button').click();
+    await expect(page.getByTestId('stats-panel')).toBeVisible();
+  }
+  return { context, page, errors, wire };
+}
+
+// The tile of |user| (their camera or avatar) on |page|.
+export const tileOf = (page, user) =>
+  page.locator(`[data-testid="tile"][data-user="${user}"]`);

@@ -2,7 +2,8 @@
 // microphone beeps; alice's beeps go through the C core in her page (Opus,
 // sealed), the server, and the core in bob's page (opened, jitter buffer,
 // mix) to bob's loudspeaker, where the playout worklet measures them.
-// Muting stops them; the stats overlay shows the jitter buffer at work.
+// Muting stops them; switching microphones keeps them coming; the stats
+// overlay shows the jitter buffer at work.
 import { test, expect } from '@playwright/test';
 import { joinMeeting } from './join.mjs';
 
@@ -42,6 +43,17 @@ test('two people hear each other; mute silences', async ({ browser }) => {
   }
   // Unmuted, she is back.
   await alice.page.getByTestId('mic-button').click();
+  await expect.poll(() => peakOf(bob.page), { timeout: 10_000,
+    intervals: [100] }).toBeGreaterThan(0.03);
+
+  // alice picks another microphone in the call: bob still hears her.
+  const mics = alice.page.getByTestId('mic-select');
+  const options = await mics.locator('option').evaluateAll(
+    (os) => os.map((o) => o.value));
+  expect(options.length).toBeGreaterThan(1); // Chromium's fake inputs
+  const now = await mics.inputValue();
+  await mics.selectOption(options.find((v) => v !== now));
+  await bob.page.waitForTimeout(1000);
   await expect.poll(() => peakOf(bob.page), { timeout: 10_000,
     intervals: [100] }).toBeGreaterThan(0.03);
 

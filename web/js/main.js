@@ -6,7 +6,7 @@ import { unsupportedReason } from './support.js';
 import { parseMeetingPath, NAME_RULE } from './meeting-link.js';
 import { loadCore, checkEnvelopeRoundTrip, MediaFlag, StreamKind }
   from './core.js';
-import { openPreview, trackLabels } from './media/preview.js';
+import { openPreview, trackLabels, listDevices } from './media/preview.js';
 import { MeetingSession } from './meeting/session.js';
 import { MeetingAudio } from './audio/meeting-audio.js';
 import { VideoSender } from './video/video-send.js';
@@ -18,6 +18,8 @@ let localStream = null;
 // Settles (never rejects) once the camera and microphone are open or have
 // failed: a quick Join must not leave the call without them.
 let previewDone = Promise.resolve();
+// Called with the new stream after a device switch (the call rewires).
+let onStreamChanged = () => {};
 
 async function startEngine() {
   try {
@@ -36,9 +38,31 @@ async function startPreview() {
   try {
     localStream = await openPreview();
     ui.showPreview(localStream, trackLabels(localStream));
+    const current = {
+      cameraId: localStream.getVideoTracks()[0]?.getSettings().deviceId,
+      micId: localStream.getAudioTracks()[0]?.getSettings().deviceId,
+    };
+    ui.showDevices(await listDevices(), current, switchDevices);
   } catch (e) {
     ui.showPreviewFailed(e.message);
   }
+}
+
+// Another camera or microphone was picked: open it, then let go of the
+// old one (so a failure keeps the old one working).
+async function switchDevices(choice) {
+  let stream;
+  try {
+    stream = await openPreview(choice);
+  } catch (e) {
+    ui.showError(e.message);
+    return;
+  }
+  const old = localStream;
+  localStream = stream;
+  ui.showPreview(stream, trackLabels(stream));
+  onStreamChanged(stream);
+  for (const t of old?.getTracks() ?? []) t.stop();
 }
 
 function flagsOf(own) {
@@ -116,6 +140,15 @@ function joinCall(core, link, displayName) {
     ui.showError(e.message);
     return;
   }
+  onStreamChanged = (stream) => {
+    for (const t of stream.getAudioTracks()) t.enabled = !own.audioMuted;
+    for (const t of stream.getVideoTracks()) t.enabled = !own.videoOff;
+    audio.setSource(stream);
+    sender.start(stream.getVideoTracks()[0]).catch((e) =>
+      ui.showError(`Your camera could not be sent: ${e.message}`));
+    redraw();
+  };
+  ui.moveDevicesInto('call-devices');
   previewDone.then(() => {
     audio.start(localStream).catch((e) =>
       ui.showError(`Sound could not start: ${e.message}`));

@@ -55,12 +55,20 @@ export class MeetingAudio {
     this.#capture.port.onmessage = ({ data }) => {
       if (data.type === 'frame') this.#sink.send(data.pcm, this.#muted);
     };
+    this.setSource(stream);
+    if (ctx.state === 'suspended') await ctx.resume();
+  }
+
+  // Another microphone (device switch): the capture continues from it.
+  setSource(stream) {
+    this.#source?.disconnect();
+    this.#source = null;
     const track = stream?.getAudioTracks()[0];
-    if (track) {
-      this.#source = ctx.createMediaStreamSource(new MediaStream([track]));
+    if (track && this.#ctx && this.#capture) {
+      this.#source = this.#ctx.createMediaStreamSource(
+        new MediaStream([track]));
       this.#source.connect(this.#capture);
     }
-    if (ctx.state === 'suspended') await ctx.resume();
   }
 
   #pullUntil(played) {

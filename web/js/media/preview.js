@@ -16,11 +16,17 @@ const REASONS = {
   OverconstrainedError: 'The camera cannot deliver a usable picture.',
 };
 
-// Resolves to a MediaStream; rejects with an Error whose message is a
-// sentence for the person in front of the screen.
-export async function openPreview() {
+// Resolves to a MediaStream from the chosen devices (ids from
+// listDevices; empty: the browser's default); rejects with an Error whose
+// message is a sentence for the person in front of the screen.
+export async function openPreview({ cameraId = '', micId = '' } = {}) {
+  const pick = (base, id) => (id ? { ...base, deviceId: { exact: id } }
+    : base);
   try {
-    return await navigator.mediaDevices.getUserMedia(CONSTRAINTS);
+    return await navigator.mediaDevices.getUserMedia({
+      video: pick(CONSTRAINTS.video, cameraId),
+      audio: pick(CONSTRAINTS.audio, micId),
+    });
   } catch (e) {
     throw new Error(REASONS[e.name] ??
       `The camera and microphone could not be opened (${e.message}).`);
@@ -33,4 +39,15 @@ export function trackLabels(stream) {
     camera: label(stream.getVideoTracks()[0]),
     microphone: label(stream.getAudioTracks()[0]),
   };
+}
+
+// The cameras and microphones there are: {cameras, mics}, each a list of
+// {id, label}. Labels are only known once access was granted.
+export async function listDevices() {
+  const all = await navigator.mediaDevices.enumerateDevices();
+  const of = (kind) => all.filter((d) => d.kind === kind && d.deviceId)
+    .map((d, i) => ({ id: d.deviceId,
+      label: d.label || `${kind === 'videoinput' ? 'Camera' : 'Microphone'} ${
+        i + 1}` }));
+  return { cameras: of('videoinput'), mics: of('audioinput') };
 }

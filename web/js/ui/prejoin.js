@@ -76,3 +76,31 @@ export function showPassphraseNote() {
     'passphrase from your link. It stays in your browser; only people ' +
     'with the same passphrase can read the chat.';
 }
+
+// The camera and microphone pickers (one pair, shown on the pre-join
+// screen and moved into the call's side panel): fills them and reports a
+// choice as {cameraId, micId}.
+export function showDevices({ cameras, mics }, current, onChange) {
+  const fill = (select, list, selected) => {
+    select.replaceChildren(...list.map((d) => {
+      const o = document.createElement('option');
+      o.value = d.id;
+      o.textContent = d.label;
+      o.selected = d.id === selected;
+      return o;
+    }));
+    select.disabled = list.length < 2;
+  };
+  fill($('camera-select'), cameras, current.cameraId);
+  fill($('mic-select'), mics, current.micId);
+  $('devices').classList.remove('hidden');
+  $('devices').classList.add('grid');
+  const report = () => onChange({ cameraId: $('camera-select').value,
+    micId: $('mic-select').value });
+  $('camera-select').onchange = report;
+  $('mic-select').onchange = report;
+}
+
+export function moveDevicesInto(id) {
+  $(id).append($('devices'));
+}

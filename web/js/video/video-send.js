@@ -23,13 +23,22 @@ export class VideoSender {
     this.#send = send;
   }
 
+  // Reads |track| until it ends or another track replaces it (a device
+  // switch: the encoder carries on, starting on a keyframe).
   async start(track) {
     if (!track || typeof MediaStreamTrackProcessor === 'undefined') return;
+    await this.#reader?.cancel().catch(() => {});
     const processor = new MediaStreamTrackProcessor({ track });
-    this.#reader = processor.readable.getReader();
+    const reader = processor.readable.getReader();
+    this.#reader = reader;
+    this.#wantKey = true;
     for (;;) {
-      const { value: frame, done } = await this.#reader.read();
+      const { value: frame, done } = await reader.read();
       if (done) return;
+      if (reader !== this.#reader) { // replaced meanwhile
+        frame.close();
+        return;
+      }
       try {
         this.#encode(frame);
       } finally {

@@ -92,3 +92,23 @@ test('two people see each other; camera off shows the avatar; screen share',
     await alice.context.close();
     await bob.context.close();
   });
+
+test('a connection that drops shows as poor, then good again',
+  async ({ browser }) => {
+    const meeting = `quality-${Date.now()}`;
+    const alice = await join(browser, 'alice', meeting);
+    const bob = await join(browser, 'bob', meeting);
+    const badge = tileOf(alice.page, 'bob').getByTestId('quality');
+    await expect(badge).toHaveAttribute('data-quality', /good|fair/,
+      { timeout: 15_000 });
+    // bob's network goes: his picture stops reaching alice.
+    await bob.context.setOffline(true);
+    await expect(badge).toHaveAttribute('data-quality', 'poor',
+      { timeout: 10_000 });
+    // Back within the grace period: he resumes and the bars recover.
+    await bob.context.setOffline(false);
+    await expect(badge).toHaveAttribute('data-quality', /good|fair/,
+      { timeout: 20_000 });
+    await alice.context.close();
+    await bob.context.close();
+  });

@@ -110,10 +110,11 @@ const int16_t *vcw_audio_pull(vcw_meeting *w, double ts_ms) {
 }
 
 /*
- * What the stats overlay shows for |session_id|'s audio, as 8 doubles:
+ * What the stats overlay shows for |session_id|'s audio, as 9 doubles:
  * mean jitter-buffer delay (ms), target delay (ms), concealed share (%),
  * packets received, packets discarded, level of the last 10 ms (-dBov),
- * samples received, samples removed or inserted by time stretching.
+ * samples received, samples removed or inserted by time stretching,
+ * samples concealed.
  */
 int vcw_audio_stats(vcw_meeting *w, uint32_t session_id, double *out) {
   vc_jitter_stats st;
@@ -141,5 +142,6 @@ int vcw_audio_stats(vcw_meeting *w, uint32_t session_id, double *out) {
   out[6] = (double)st.total_samples_received;
   out[7] = (double)(st.removed_samples_for_acceleration +
                     st.inserted_samples_for_deceleration);
+  out[8] = (double)st.concealed_samples;
   return 0;
 }

@@ -24,6 +24,8 @@ const REQUIRED_EXPORTS = [
 // Audio frames as the core takes and gives them (src/wasm/audio_glue.c).
 const AUDIO_FRAME = 960;
 const AUDIO_PULL = 480;
+// Room for the doubles vcw_audio_stats and vcw_video_stats write.
+const STATS_LEN = 16 * 8;
 
 // Must match VC_ENVELOPE_MAX_OVERHEAD and VC_ENVELOPE_MAX_LEN in
 // include/vc/wire.h.
@@ -327,7 +329,7 @@ class MeetingCore {
   // One participant's received video, or null before any arrived.
   videoStats(sessionId, kind = StreamKind.VIDEO) {
     const m = this.#m;
-    if (!this.#statsPtr) this.#statsPtr = m._malloc(64);
+    if (!this.#statsPtr) this.#statsPtr = m._malloc(STATS_LEN);
     if (m._vcw_video_stats(this.#w, sessionId, kind, this.#statsPtr) !== 0) {
       return null;
     }
@@ -339,14 +341,14 @@ class MeetingCore {
   // One participant's received audio, or null before any arrived.
   audioStats(sessionId) {
     const m = this.#m;
-    if (!this.#statsPtr) this.#statsPtr = m._malloc(64);
+    if (!this.#statsPtr) this.#statsPtr = m._malloc(STATS_LEN);
     if (m._vcw_audio_stats(this.#w, sessionId, this.#statsPtr) !== 0) {
       return null;
     }
-    const f = new Float64Array(m.HEAPU8.buffer, this.#statsPtr, 8);
+    const f = new Float64Array(m.HEAPU8.buffer, this.#statsPtr, 9);
     return { delayMs: f[0], targetMs: f[1], concealedPct: f[2],
       packets: f[3], discarded: f[4], level: f[5], samples: f[6],
-      stretched: f[7] };
+      stretched: f[7], concealed: f[8] };
   }
 
   expiryMs() { return this.#m._vcw_expiry_ms(this.#w); }

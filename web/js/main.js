@@ -95,10 +95,12 @@ function joinCall(core, link, displayName) {
     askToMute: (id) => session.askToMute(id),
     remove: (id) => session.remove(id),
   };
+  const quality = new Map(); // session id -> 'good' | 'fair' | 'poor'
   const redraw = () => lastView && call.showRoster(lastView, own, localStream,
     (id) => receiver.canvasOf(id, StreamKind.VIDEO), host,
     { of: (id) => receiver.canvasOf(id, StreamKind.SCREEN),
-      own: screenStream });
+      own: screenStream },
+    (id) => quality.get(id) ?? null);
   session = new MeetingSession(core, link, displayName, {
     connection: (state, transport) => call.showConnection(state, transport),
     roster: (view) => {
@@ -165,6 +167,40 @@ function joinCall(core, link, displayName) {
   };
   videoRaf = requestAnimationFrame(pollVideo);
   call.showCall();
+  // Once a second, each person's connection from what arrived in the last
+  // two seconds: pictures shown (when their camera is on) and the share of
+  // their sound that had to be concealed (while sound arrives).
+  const history = new Map();
+  const judge = () => {
+    if (!lastView) return;
+    let changed = false;
+    for (const p of lastView.others) {
+      const a = session.audioStats(p.sessionId);
+      const now = { t: performance.now(),
+        frames: receiver.framesDecoded(p.sessionId, StreamKind.VIDEO),
+        concealed: a ? a.concealed : 0,
+        samples: a ? a.samples + a.concealed : 0 };
+      const past = history.get(p.sessionId) ?? [];
+      past.push(now);
+      while (past.length > 3) past.shift();
+      history.set(p.sessionId, past);
+      if (past.length < 3) continue; // two seconds of history first
+      const [old] = past;
+      const secs = (now.t - old.t) / 1000;
+      const fps = (now.frames - old.frames) / secs;
+      const played = now.samples - old.samples;
+      const lost = played > 0 ? (now.concealed - old.concealed) / played : 0;
+      let level = 'good';
+      if ((!p.videoOff && fps < 1) || lost > 0.1) level = 'poor';
+      else if ((!p.videoOff && fps < 10) || lost > 0.02) level = 'fair';
+      if (quality.get(p.sessionId) !== level) {
+        quality.set(p.sessionId, level);
+        changed = true;
+      }
+    }
+    if (changed) redraw();
+  };
+  const qualityTimer = setInterval(judge, 1000);
   let statsTimer = 0;
   let stopped = false;
   // The call is over (left, removed, or ended): camera and microphone are
@@ -178,6 +214,7 @@ function joinCall(core, link, displayName) {
     receiver.stop();
     cancelAnimationFrame(videoRaf);
     clearInterval(statsTimer);
+    clearInterval(qualityTimer);
     for (const track of localStream?.getTracks() ?? []) track.stop();
   }
   const drawStats = () => {

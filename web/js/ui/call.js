@@ -55,7 +55,31 @@ export function showConnection(state, transport) {
     : state === 'connecting' ? 'Connecting…' : 'Reconnecting…';
 }
 
-function tile(p, { isSelf, isSpeaker, localStream, remoteVideo }) {
+const QUALITY = {
+  good: ['bg-emerald-400', 'bg-emerald-400', 'bg-emerald-400',
+    'Connection good'],
+  fair: ['bg-amber-400', 'bg-amber-400', 'bg-slate-600',
+    'Connection fair: some sound or picture is being lost'],
+  poor: ['bg-rose-500', 'bg-slate-600', 'bg-slate-600',
+    'Connection poor: little of their sound or picture arrives'],
+};
+
+// Three bars, coloured by how well this person's media arrives.
+function qualityBadge(level) {
+  const [a, b, c, title] = QUALITY[level];
+  const badge = el('span', 'flex items-end gap-0.5');
+  badge.dataset.testid = 'quality';
+  badge.dataset.quality = level;
+  badge.title = title;
+  badge.setAttribute('role', 'img');
+  badge.setAttribute('aria-label', title);
+  badge.append(el('span', `h-1.5 w-1 rounded-sm ${a}`),
+    el('span', `h-2.5 w-1 rounded-sm ${b}`),
+    el('span', `h-3.5 w-1 rounded-sm ${c}`));
+  return badge;
+}
+
+function tile(p, { isSelf, isSpeaker, localStream, remoteVideo, quality }) {
   const t = el('div', 'relative flex aspect-video items-center justify-center ' +
     'overflow-hidden rounded-2xl bg-slate-900 ring-1 ring-slate-800');
   t.dataset.testid = 'tile';
@@ -77,6 +101,7 @@ function tile(p, { isSelf, isSpeaker, localStream, remoteVideo }) {
   }
   const label = el('div', 'absolute bottom-2 left-2 flex items-center ' +
     'gap-1.5 rounded-md bg-slate-950/70 px-2 py-1 text-sm');
+  if (quality) label.append(qualityBadge(quality));
   label.append(el('span', 'font-medium',
     isSelf ? `${p.displayName} (you)` : p.displayName));
   if (p.isHost) {
@@ -129,7 +154,8 @@ function screenTile(label, user, picture) {
 // local media state {audioMuted, videoOff, handRaised}; videoOf(id): the
 // canvas showing that person's video, or null (their avatar shows).
 export function showRoster(view, own, localStream, videoOf = () => null,
-  host = null, screens = { of: () => null, own: null }) {
+  host = null, screens = { of: () => null, own: null },
+  qualityOf = () => null) {
   const me = { ...view.self, ...own };
   const tiles = [];
   // Shared screens first: they are what people look at.
@@ -146,7 +172,7 @@ export function showRoster(view, own, localStream, videoOf = () => null,
   tiles.push(tile(me, { isSelf: true, localStream }));
   for (const p of view.others) {
     tiles.push(tile(p, { isSpeaker: p.sessionId === view.speaker,
-      remoteVideo: videoOf(p.sessionId) }));
+      remoteVideo: videoOf(p.sessionId), quality: qualityOf(p.sessionId) }));
   }
   const grid = $('tiles');
   grid.replaceChildren(...tiles);

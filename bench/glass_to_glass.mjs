@@ -1,0 +1,201 @@
+// glass_to_glass.mjs: how long from a frame being painted on the sender's
+// camera to it being drawn on the receiver's screen, for our client (the
+// meeting page, C core in WASM, WebCodecs, the server in between) and for
+// Chromium's own WebRTC (two RTCPeerConnections) between the same two
+// browser contexts on loopback, in one run (issue 9; docs/BENCHMARKS.md).
+//
+//   node bench/glass_to_glass.mjs [seconds]     (after scripts/build.sh)
+//
+// The "camera" is a canvas that paints the current time (ms, as 32 black
+// or white blocks) on every animation frame; getUserMedia is replaced by
+// its captureStream. The receiver reads the blocks back from what it
+// draws: ours from the tile's canvas in requestAnimationFrame, WebRTC's
+// from the <video> in requestVideoFrameCallback. Both pages share one
+// clock (performance.timeOrigin + performance.now()). A benchmark: it
+// prints figures and never fails on them.
+import { spawn } from 'node:child_process';
+import { chromium } from '@playwright/test';
+
+const seconds = Number(process.argv[2] ?? 15);
+const port = 18190;
+const base = `http://localhost:${port}`;
+const top = new URL('..', import.meta.url).pathname;
+
+// Runs in every page before its scripts: the time-coded camera, and a
+// reader for the same code.
+function timecode() {
+  const W = 640, H = 360, B = 20; // 32 blocks of 20 px in 4 rows of 8
+  window.vcClock = () => performance.timeOrigin + performance.now();
+  window.vcPaintCode = (ctx) => {
+    const t = Math.floor(window.vcClock()) >>> 0;
+    ctx.fillStyle = '#808080';
+    ctx.fillRect(0, 0, W, H);
+    for (let i = 0; i < 32; i++) {
+      ctx.fillStyle = (t >>> i) & 1 ? '#ffffff' : '#000000';
+      ctx.fillRect(40 + (i % 8) * B * 2, 40 + Math.floor(i / 8) * B * 2, B, B);
+    }
+  };
+  window.vcReadCode = (ctx) => {
+    let t = 0;
+    for (let i = 0; i < 32; i++) {
+      const x = 40 + (i % 8) * B * 2 + B / 2;
+      const y = 40 + Math.floor(i / 8) * B * 2 + B / 2;
+      const v = ctx.getImageData(x, y, 1, 1).data[0];
+      if (v > 128) t |= 1 << i;
+    }
+    return t >>> 0;
+  };
+  window.vcCamera = () => {
+    const c = document.createElement('canvas');
+    c.width = W;
+    c.height = H;
+    const ctx = c.getContext('2d');
+    const paint = () => {
+      window.vcPaintCode(ctx);
+      requestAnimationFrame(paint);
+    };
+    paint();
+    return c.captureStream(30);
+  };
+  window.vcGathered = (pc) => new Promise((ok) => {
+    if (pc.iceGatheringState === 'complete') ok();
+    pc.onicegatheringstatechange = () =>
+      pc.iceGatheringState === 'complete' && ok();
+  });
+  if (navigator.mediaDevices) {
+    navigator.mediaDevices.getUserMedia = async () => window.vcCamera();
+  }
+}
+
+function stats(list) {
+  const s = [...list].sort((a, b) => a - b);
+  const at = (q) => s[Math.min(s.length - 1, Math.floor(q * s.length))];
+  return { n: s.length, p50: at(0.5), p95: at(0.95) };
+}
+
+async function ours(browser) {
+  const meeting = `g2g-${Date.now()}`;
+  const pages = [];
+  for (const user of ['alice', 'bob']) {
+    const ctx = await browser.newContext();
+    await ctx.addInitScript(timecode);
+    const page = await ctx.newPage();
+    await page.goto(`${base}/meeting/${user}/${meeting}`);
+    await page.getByTestId('join-button').waitFor();
+    await page.waitForFunction(() =>
+      !document.getElementById('join-button').disabled);
+    await page.getByTestId('join-button').click();
+    pages.push(page);
+  }
+  const bob = pages[1];
+  await bob.waitForSelector(
+    '[data-testid="tile"][data-user="alice"] canvas', { timeout: 20_000 });
+  await bob.waitForTimeout(2000); // past the first keyframes
+  const samples = await bob.evaluate((ms) => new Promise((done) => {
+    const out = [];
+    let last = -1;
+    const end = window.vcClock() + ms;
+    const look = () => {
+      const c = document.querySelector(
+        '[data-testid="tile"][data-user="alice"] canvas');
+      const now = window.vcClock();
+      if (c && c.width) {
+        const code = window.vcReadCode(c.getContext('2d',
+          { willReadFrequently: true }));
+        if (code !== last) {
+          last = code;
+          out.push(((Math.floor(now) >>> 0) - code + 2 ** 32) % 2 ** 32);
+        }
+      }
+      if (now < end) requestAnimationFrame(look);
+      else done(out);
+    };
+    requestAnimationFrame(look);
+  }), seconds * 1000);
+  for (const p of pages) await p.context().close();
+  return samples.filter((v) => v < 5000);
+}
+
+async function webrtc(browser) {
+  const pages = [];
+  for (let i = 0; i < 2; i++) {
+    const ctx = await browser.newContext();
+    await ctx.addInitScript(timecode);
+    const page = await ctx.newPage();
+    await page.goto(`${base}/`);
+    pages.push(page);
+  }
+  const [tx, rx] = pages;
+  const offer = await tx.evaluate(async () => {
+    const pc = window.pc = new RTCPeerConnection();
+    const stream = window.vcCamera();
+    for (const t of stream.getTracks()) pc.addTrack(t, stream);
+    await pc.setLocalDescription(await pc.createOffer());
+    await window.vcGathered(pc);
+    return pc.localDescription.toJSON();
+  });
+  const answer = await rx.evaluate(async (o) => {
+    const pc = window.pc = new RTCPeerConnection();
+    pc.ontrack = (e) => {
+      const v = document.createElement('video');
+      v.muted = true;
+      v.autoplay = true;
+      v.playsInline = true;
+      v.srcObject = e.streams[0];
+      document.body.append(v);
+      window.vcVideo = v;
+    };
+    await pc.setRemoteDescription(o);
+    await pc.setLocalDescription(await pc.createAnswer());
+    await window.vcGathered(pc);
+    return pc.localDescription.toJSON();
+  }, offer);
+  await tx.evaluate((a) => window.pc.setRemoteDescription(a), answer);
+  await rx.waitForFunction(() => window.vcVideo?.videoWidth > 0,
+    null, { timeout: 20_000 });
+  await rx.waitForTimeout(2000);
+  const samples = await rx.evaluate((ms) => new Promise((done) => {
+    const v = window.vcVideo;
+    const c = document.createElement('canvas');
+    c.width = 640;
+    c.height = 360;
+    const ctx = c.getContext('2d', { willReadFrequently: true });
+    const out = [];
+    const end = window.vcClock() + ms;
+    const look = () => {
+      const now = window.vcClock();
+      ctx.drawImage(v, 0, 0, 640, 360);
+      const code = window.vcReadCode(ctx);
+      out.push(((Math.floor(now) >>> 0) - code + 2 ** 32) % 2 ** 32);
+      if (now < end) v.requestVideoFrameCallback(look);
+      else done(out);
+    };
+    v.requestVideoFrameCallback(look);
+  }), seconds * 1000);
+  for (const p of pages) await p.context().close();
+  return samples.filter((v) => v < 5000);
+}
+
+const server = spawn(`${top}build/native/server-stub/vc-server`,
+  ['--web-root', `${top}build/web`, '--port', String(port),
+    '--log-level', 'warn'], { stdio: 'inherit' });
+try {
+  await new Promise((r) => setTimeout(r, 500));
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--use-fake-ui-for-media-stream', '--autoplay-policy=no-user-gesture-required',
+      '--disable-background-networking', '--disable-component-update'],
+  });
+  const a = stats(await ours(browser));
+  const w = stats(await webrtc(browser));
+  await browser.close();
+  console.log(`glass-to-glass, clean loopback, ${seconds} s each, ms:`);
+  console.log(`  ours    (WebSocket, WASM core, WebCodecs VP8): ` +
+    `p50 ${a.p50} p95 ${a.p95} (${a.n} frames)`);
+  console.log(`  WebRTC  (RTCPeerConnection, same contexts):     ` +
+    `p50 ${w.p50} p95 ${w.p95} (${w.n} frames)`);
+  console.log(`  ratio ours / WebRTC: p50 ${(a.p50 / w.p50).toFixed(2)}x, ` +
+    `p95 ${(a.p95 / w.p95).toFixed(2)}x`);
+} finally {
+  server.kill('SIGTERM');
+}

@@ -79,7 +79,20 @@ function passphraseFromFragment() {
   return params.get('passphrase') ?? '';
 }
 
+// The passphrase typed on the pre-join screen, else the link's. It goes
+// into this page's fragment, which the browser never sends anywhere, so a
+// reload keeps it.
+function choosePassphrase() {
+  const typed = document.getElementById('passphrase').value;
+  if (typed) {
+    history.replaceState(null, '',
+      `#passphrase=${encodeURIComponent(typed)}`);
+  }
+  return typed || passphraseFromFragment();
+}
+
 function joinCall(core, link, displayName) {
+  const passphrase = choosePassphrase();
   const own = { audioMuted: false, videoOff: false, handRaised: false,
     screenSharing: false };
   let screenStream = null;
@@ -127,7 +140,7 @@ function joinCall(core, link, displayName) {
       ui.showNote('The host muted your microphone. Unmute when you want ' +
         'to speak.');
     },
-  }, passphraseFromFragment());
+  }, passphrase);
   // The AudioContext is made now, inside the Join click: browsers let a
   // page start sound only from a user gesture.
   const audio = new MeetingAudio({

@@ -11,8 +11,10 @@
 // its captureStream. The receiver reads the blocks back from what it
 // draws: ours from the tile's canvas in requestAnimationFrame, WebRTC's
 // from the <video> in requestVideoFrameCallback. Both pages share one
-// clock (performance.timeOrigin + performance.now()). A benchmark: it
-// prints figures and never fails on them.
+// clock (performance.timeOrigin + performance.now()). The microphone
+// clicks every 500 ms; the receiver's output is tapped where it meets the
+// loudspeaker and each click's start is timed: mouth to ear. A benchmark:
+// it prints figures and never fails on them.
 import { spawn } from 'node:child_process';
 import { chromium } from '@playwright/test';
 
@@ -62,9 +64,81 @@ function timecode() {
     pc.onicegatheringstatechange = () =>
       pc.iceGatheringState === 'complete' && ok();
   });
+  // The microphone: a 20 ms burst of 1 kHz every 500 ms, scheduled on
+  // the audio clock; vcClicks holds when each was made (the rendering
+  // clock mapped to the page clock when it is scheduled).
+  window.vcClicks = [];
+  window.vcMic = () => {
+    const ctx = new AudioContext({ sampleRate: 48000 });
+    const dest = ctx.createMediaStreamDestination();
+    const osc = ctx.createOscillator();
+    const gain = ctx.createGain();
+    osc.frequency.value = 1000;
+    gain.gain.value = 0;
+    osc.connect(gain).connect(dest);
+    osc.start();
+    let next = 0;
+    const plan = () => {
+      const now = window.vcClock(), t = ctx.currentTime;
+      if (next < t + 0.1) next = t + 0.2;
+      while (next < t + 1.0) {
+        gain.gain.setValueAtTime(0.8, next);
+        gain.gain.setValueAtTime(0, next + 0.02);
+        window.vcClicks.push(now + (next - t) * 1000);
+        next += 0.5;
+      }
+    };
+    setInterval(plan, 100);
+    return dest.stream;
+  };
+  // The ear: whatever a page plays is tapped where it meets the
+  // loudspeaker, and the start of each burst noted (page clock).
+  window.vcOnsets = [];
+  window.vcTap = (node) => {
+    const ctx = node.context;
+    const sp = ctx.createScriptProcessor(256, 1, 1);
+    sp.vcTapped = true;
+    let quiet = 0;
+    sp.onaudioprocess = (e) => {
+      const x = e.inputBuffer.getChannelData(0);
+      const now = window.vcClock(), t = ctx.currentTime;
+      for (let i = 0; i < x.length; i++) {
+        const a = Math.abs(x[i]);
+        // A burst starts: loud after 50 ms without (codec tails and
+        // comfort noise stay well under a tenth of full scale).
+        if (a > 0.3 && quiet > 2400) {
+          window.vcOnsets.push(now +
+            (e.playbackTime + i / ctx.sampleRate - t) * 1000);
+        }
+        quiet = a < 0.1 ? quiet + 1 : 0;
+      }
+    };
+    node.connect(sp);
+    sp.connect(ctx.destination);
+  };
+  const connect = AudioNode.prototype.connect;
+  AudioNode.prototype.connect = function (dst, ...rest) {
+    const r = connect.call(this, dst, ...rest);
+    if (dst instanceof AudioDestinationNode && !this.vcTapped) {
+      this.vcTapped = true;
+      window.vcTap(this);
+    }
+    return r;
+  };
   if (navigator.mediaDevices) {
-    navigator.mediaDevices.getUserMedia = async () => window.vcCamera();
+    navigator.mediaDevices.getUserMedia = async () => new MediaStream([
+      ...window.vcCamera().getTracks(), ...window.vcMic().getTracks()]);
   }
+}
+
+// Mouth to ear: each onset heard, less the latest click made before it.
+function earLatencies(clicks, onsets) {
+  const out = [];
+  for (const o of onsets) {
+    const before = clicks.filter((c) => c <= o);
+    if (before.length) out.push(o - before[before.length - 1]);
+  }
+  return out.map((v) => Math.round(v)).filter((v) => v < 500);
 }
 
 function stats(list) {
@@ -112,8 +186,10 @@ async function ours(browser) {
     };
     requestAnimationFrame(look);
   }), seconds * 1000);
+  const ear = earLatencies(await pages[0].evaluate(() => window.vcClicks),
+    await bob.evaluate(() => window.vcOnsets));
   for (const p of pages) await p.context().close();
-  return samples.filter((v) => v < 5000);
+  return { video: samples.filter((v) => v < 5000), ear };
 }
 
 async function webrtc(browser) {
@@ -128,7 +204,8 @@ async function webrtc(browser) {
   const [tx, rx] = pages;
   const offer = await tx.evaluate(async () => {
     const pc = window.pc = new RTCPeerConnection();
-    const stream = window.vcCamera();
+    const stream = new MediaStream([...window.vcCamera().getTracks(),
+      ...window.vcMic().getTracks()]);
     for (const t of stream.getTracks()) pc.addTrack(t, stream);
     await pc.setLocalDescription(await pc.createOffer());
     await window.vcGathered(pc);
@@ -137,6 +214,18 @@ async function webrtc(browser) {
   const answer = await rx.evaluate(async (o) => {
     const pc = window.pc = new RTCPeerConnection();
     pc.ontrack = (e) => {
+      if (e.track.kind === 'audio') {
+        // Chromium feeds Web Audio from a remote track only while a media
+        // element plays it too; the element is muted, the tap hears it.
+        const a = new Audio();
+        a.muted = true;
+        a.srcObject = new MediaStream([e.track]);
+        a.play();
+        const ctx = new AudioContext({ sampleRate: 48000 });
+        const src = ctx.createMediaStreamSource(new MediaStream([e.track]));
+        window.vcTap(src);
+        return;
+      }
       const v = document.createElement('video');
       v.muted = true;
       v.autoplay = true;
@@ -172,8 +261,10 @@ async function webrtc(browser) {
     };
     v.requestVideoFrameCallback(look);
   }), seconds * 1000);
+  const ear = earLatencies(await tx.evaluate(() => window.vcClicks),
+    await rx.evaluate(() => window.vcOnsets));
   for (const p of pages) await p.context().close();
-  return samples.filter((v) => v < 5000);
+  return { video: samples.filter((v) => v < 5000), ear };
 }
 
 const server = spawn(`${top}build/native/server-stub/vc-server`,
@@ -186,16 +277,20 @@ try {
     args: ['--use-fake-ui-for-media-stream', '--autoplay-policy=no-user-gesture-required',
       '--disable-background-networking', '--disable-component-update'],
   });
-  const a = stats(await ours(browser));
-  const w = stats(await webrtc(browser));
+  const o = await ours(browser);
+  const r = await webrtc(browser);
   await browser.close();
-  console.log(`glass-to-glass, clean loopback, ${seconds} s each, ms:`);
-  console.log(`  ours    (WebSocket, WASM core, WebCodecs VP8): ` +
-    `p50 ${a.p50} p95 ${a.p95} (${a.n} frames)`);
-  console.log(`  WebRTC  (RTCPeerConnection, same contexts):     ` +
-    `p50 ${w.p50} p95 ${w.p95} (${w.n} frames)`);
-  console.log(`  ratio ours / WebRTC: p50 ${(a.p50 / w.p50).toFixed(2)}x, ` +
-    `p95 ${(a.p95 / w.p95).toFixed(2)}x`);
+  const show = (what, unit, a, w) => {
+    console.log(`${what}, clean loopback, ${seconds} s each, ms:`);
+    console.log(`  ours    (WebSocket, WASM core):            ` +
+      `p50 ${a.p50} p95 ${a.p95} (${a.n} ${unit})`);
+    console.log(`  WebRTC  (RTCPeerConnection, same contexts): ` +
+      `p50 ${w.p50} p95 ${w.p95} (${w.n} ${unit})`);
+    console.log(`  ratio ours / WebRTC: p50 ${(a.p50 / w.p50).toFixed(2)}x, ` +
+      `p95 ${(a.p95 / w.p95).toFixed(2)}x`);
+  };
+  show('glass-to-glass (video)', 'frames', stats(o.video), stats(r.video));
+  show('mouth-to-ear (audio)', 'clicks', stats(o.ear), stats(r.ear));
 } finally {
   server.kill('SIGTERM');
 }

@@ -245,19 +245,25 @@ static void count_concealment(vc_jitter *j, size_t n) {
   j->expand_run += n;
 }
 
-/* Conceals |n| samples; |advance|: they stand for lost samples from the
- * playout point on, else for a wait. */
-static void conceal(vc_jitter *j, size_t n, int advance) {
+/* The decoder's output for |n| samples it has no packet for (concealment,
+ * or comfort noise after DTX) into the sync buffer; |advance|: they stand
+ * for the samples from the playout point on, else for a wait. */
+static void decode_missing(vc_jitter *j, size_t n, int advance) {
   int got = vc_audio_decode(j->dec, NULL, 0, 0, j->decoded, n,
                             VC_AUDIO_MAX_PACKET_SAMPLES);
   if (got < 0) {
     memset(j->decoded, 0, n * sizeof(*j->decoded));
   }
   sync_append(j, j->decoded, n, j->playout_ts, advance, 0);
-  count_concealment(j, n);
   if (advance) {
     j->playout_ts += n;
-  } else {
+  }
+}
+
+static void conceal(vc_jitter *j, size_t n, int advance) {
+  decode_missing(j, n, advance);
+  count_concealment(j, n);
+  if (!advance) {
     j->wait_samples += n;
   }
 }
@@ -265,13 +271,7 @@ static void conceal(vc_jitter *j, size_t n, int advance) {
 /* The sender is silent on purpose (DTX): the decoder's comfort noise, and
  * time moves on. Not concealment: nothing was lost. */
 static void comfort_noise(vc_jitter *j) {
-  int got = vc_audio_decode(j->dec, NULL, 0, 0, j->decoded,
-                            VC_AUDIO_PULL_SAMPLES, VC_AUDIO_MAX_PACKET_SAMPLES);
-  if (got < 0) {
-    memset(j->decoded, 0, VC_AUDIO_PULL_SAMPLES * sizeof(*j->decoded));
-  }
-  sync_append(j, j->decoded, VC_AUDIO_PULL_SAMPLES, j->playout_ts, 1, 0);
-  j->playout_ts += VC_AUDIO_PULL_SAMPLES;
+  decode_missing(j, VC_AUDIO_PULL_SAMPLES, 1);
 }
 
 /* Stretches the |n| samples just appended when the level says so. */

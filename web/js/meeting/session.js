@@ -139,10 +139,14 @@ export class MeetingSession {
   }
 
   pollVideo() {
+    this.#takeVideo();
+    this.#flush(); // keyframe requests the frame buffers asked for
+  }
+
+  #takeVideo() {
     for (let f = this.#mc.videoNext(now()); f; f = this.#mc.videoNext(now())) {
       this.#ui.videoFrame?.(f);
     }
-    this.#flush(); // keyframe requests the frame buffers asked for
   }
 
   videoDecoderFailed(sender, kind) {
@@ -157,7 +161,7 @@ export class MeetingSession {
   // After anything happened: events to the UI, frames to the wire, timer.
   #pump() {
     for (const ev of this.#mc.takeEvents()) this.#onEvent(ev);
-    if (this.#ui.videoFrame) this.pollVideo();
+    if (this.#ui.videoFrame) this.#takeVideo();
     this.#flush();
     // Keys arrive without events: look at the safety code after each step.
     const code = this.#mc.safetyCode();

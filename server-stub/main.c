@@ -21,10 +21,13 @@
 
 #include "http_server.h"
 #include "log.h"
+#include "meetings.h"
 #include "static_files.h"
 #include "ws_server.h"
 
 #define MAX_LISTEN 16
+/* Meeting connections over every transport together. */
+#define MAX_MEETING_CONNS 4096
 
 static const char usage_text[] =
     "Usage: vc-server [OPTION]...\n"
@@ -44,7 +47,8 @@ static const char usage_text[] =
     "  vc-server VERSION listening on http://localhost:PORT/ (ADDRESSES)\n"
     "Logs go to standard error, one line per event.\n";
 
-static vc_ws_server *meetings;
+static vc_meetings *meetings;
+static vc_ws_server *ws_meetings;
 static ev_timer drain_timer;
 static int stopping;
 
@@ -64,7 +68,8 @@ static void on_stop_signal(struct ev_loop *loop, ev_signal *w, int revents) {
   }
   stopping = 1;
   vc_log(VC_LOG_INFO, "signal %d: shutting down", w->signum);
-  vc_ws_server_shutdown(meetings);
+  vc_meetings_shutdown(meetings);
+  vc_ws_server_shutdown(ws_meetings);
   ev_timer_init(&drain_timer, on_drained, 1.0, 0.);
   ev_timer_start(loop, &drain_timer);
 }
@@ -114,6 +119,7 @@ int main(int argc, char **argv) {
   vc_http_server_config cfg;
   vc_http_server *http;
   vc_web_root root;
+  vc_rooms_limits rooms_limits;
   struct ev_loop *loop;
   ev_signal sigint_w, sigterm_w;
   char index_path[PATH_MAX];
@@ -195,11 +201,13 @@ int main(int argc, char **argv) {
   cfg.header_timeout_s = 10;
   cfg.idle_timeout_s = 15;
   cfg.write_timeout_s = 30;
-  if (vc_ws_server_new(&meetings, loop, NULL) != 0) {
+  vc_rooms_default_limits(&rooms_limits);
+  if (vc_meetings_new(&meetings, loop, &rooms_limits, MAX_MEETING_CONNS) != 0 ||
+      vc_ws_server_new(&ws_meetings, loop, meetings, NULL) != 0) {
     fprintf(stderr, "vc-server: out of memory\n");
     return 1;
   }
-  cfg.ws = meetings;
+  cfg.ws = ws_meetings;
   if (vc_http_server_start(&http, loop, &cfg) != 0) {
     return 1;
   }
@@ -216,7 +224,8 @@ int main(int argc, char **argv) {
   ev_run(loop, 0);
 
   vc_http_server_stop(http);
-  vc_ws_server_del(meetings);
+  vc_ws_server_del(ws_meetings);
+  vc_meetings_del(meetings);
   ev_loop_destroy(loop);
   vc_log(VC_LOG_INFO, "stopped");
   return 0;

@@ -1,13 +1,10 @@
 /*
  * ws_server.c: see ws_server.h.
  *
- * Connection ids are (generation << 32 | slot): a room holding the id of a
- * connection that is gone finds no connection in that slot, or one of a
- * newer generation, and nothing is sent to the wrong peer.
- *
  * Nothing is torn down while the rooms are running: the rooms' callbacks
- * only queue bytes or mark a connection to close, and connections marked
- * dead are reaped at the end of each event handler.
+ * (through meetings.h) only queue bytes or mark a connection to close,
+ * and connections marked dead are reaped at the end of each event
+ * handler.
  */
 #define _GNU_SOURCE
 #include "ws_server.h"
@@ -16,9 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <vc/frame.h>
@@ -29,7 +24,6 @@
 
 #define READ_CHUNK 65536
 #define OUT_INITIAL 16384
-#define ROOM_TICK_S 0.05
 /* The kernel's send buffer per connection. Kept small on purpose: bytes
  * there cannot be dropped or reordered, so a large one only delays media
  * to a slow reader; our own queue (with its drop policy) takes over. */
@@ -52,17 +46,16 @@ typedef struct ws_conn {
   int closing; /* send what is queued, then close */
   int dead;    /* close now, at the next reap */
   struct ws_conn *next_dead;
+  struct ws_conn *prev, *next; /* every connection, for shutdown */
 } ws_conn;
 
 struct vc_ws_server {
   struct ev_loop *loop;
   vc_ws_server_config cfg;
-  ws_conn **table;
-  uint32_t *generations;
+  vc_meetings *meetings;
+  ws_conn *conns;
   unsigned n_conns;
   ws_conn *dead;
-  vc_rooms *rooms;
-  ev_timer room_timer;
   vc_ws_server_stats stats;
   uint8_t chunk[READ_CHUNK];
 };
@@ -73,27 +66,6 @@ void vc_ws_server_default_config(vc_ws_server_config *cfg) {
   cfg->media_drop_bytes = (size_t)256 * 1024;
   cfg->join_timeout_s = 10;
   cfg->idle_timeout_s = 60;
-  vc_rooms_default_limits(&cfg->rooms);
-}
-
-static vc_tstamp now_ts(void) {
-  struct timespec t;
-
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (vc_tstamp)t.tv_sec * 1000000000u + (vc_tstamp)t.tv_nsec;
-}
-
-static ws_conn *conn_by_id(vc_ws_server *ws, vc_conn_id id) {
-  uint32_t slot = (uint32_t)(id & 0xffffffffu);
-  uint32_t gen = (uint32_t)(id >> 32);
-
-  if (slot == 0 || slot > ws->cfg.max_connections) {
-    return NULL;
-  }
-  if (!ws->table[slot - 1] || ws->generations[slot - 1] != gen) {
-    return NULL;
-  }
-  return ws->table[slot - 1];
 }
 
 static void conn_watch(ws_conn *c) {
@@ -194,17 +166,17 @@ static void conn_close_gracefully(ws_conn *c, uint16_t code,
   conn_watch(c);
 }
 
-/* ---- the rooms' callbacks --------------------------------------------- */
+/* ---- the rooms' way to a connection (meetings.h) -------------------- */
 
-static int rooms_send(void *user_data, vc_conn_id id, const uint8_t *frame,
-                      size_t len, int reliable) {
-  vc_ws_server *ws = user_data;
-  ws_conn *c = conn_by_id(ws, id);
+static int port_send(void *conn, const uint8_t *frame, size_t len,
+                     int reliable) {
+  ws_conn *c = conn;
+  vc_ws_server *ws = c->srv;
   uint8_t prefix[VC_FRAME_MAX_HEADER_LEN];
   vc_ssize p;
   int rv;
 
-  if (!c || c->closing || c->dead) {
+  if (c->closing || c->dead) {
     return VC_ERR_STATE;
   }
   if (!reliable && c->out_len - c->out_off > ws->cfg.media_drop_bytes) {
@@ -228,41 +200,29 @@ static int rooms_send(void *user_data, vc_conn_id id, const uint8_t *frame,
   return 0;
 }
 
-static void rooms_close(void *user_data, vc_conn_id id) {
-  ws_conn *c = conn_by_id(user_data, id);
-
-  if (c) {
-    conn_close_gracefully(c, 1000, "");
-  }
+static void port_close(void *conn) {
+  conn_close_gracefully(conn, 1000, "");
 }
 
-static void rooms_random(void *user_data, uint8_t *buf, size_t len) {
-  size_t got = 0;
-
-  (void)user_data;
-  while (got < len) {
-    ssize_t n = getrandom(buf + got, len - got, 0);
-    if (n < 0 && errno != EINTR) {
-      /* Without randomness resume tokens would be guessable: stop. */
-      vc_log(VC_LOG_ERROR, "ws: getrandom failed: %s", strerror(errno));
-      abort();
-    }
-    got += n > 0 ? (size_t)n : 0;
-  }
-}
+static const vc_meetings_port ws_port = {port_send, port_close};
 
 /* ---- teardown ------------------------------------------------------------ */
 
 static void conn_free(ws_conn *c) {
   vc_ws_server *ws = c->srv;
-  uint32_t slot = (uint32_t)(c->rc.id & 0xffffffffu);
 
-  vc_rooms_conn_closed(ws->rooms, &c->rc, now_ts());
+  vc_meetings_detach(ws->meetings, &c->rc);
   ev_io_stop(ws->loop, &c->io);
   ev_timer_stop(ws->loop, &c->timer);
   close(c->fd);
-  ws->table[slot - 1] = NULL;
-  ws->generations[slot - 1]++;
+  if (c->prev) {
+    c->prev->next = c->next;
+  } else {
+    ws->conns = c->next;
+  }
+  if (c->next) {
+    c->next->prev = c->prev;
+  }
   ws->n_conns--;
   free(c->reader_buf);
   free(c->frame_buf);
@@ -281,8 +241,7 @@ static void reap(vc_ws_server *ws) {
 /* ---- reading ------------------------------------------------------------- */
 
 /* One WebSocket binary message: the envelopes in it, in order. */
-static void on_binary(ws_conn *c, const uint8_t *data, size_t len,
-                      vc_tstamp ts) {
+static void on_binary(ws_conn *c, const uint8_t *data, size_t len) {
   while (len > 0 && !c->closing && !c->dead) {
     const uint8_t *frame;
     size_t used;
@@ -297,15 +256,15 @@ static void on_binary(ws_conn *c, const uint8_t *data, size_t len,
     }
     if (n > 0) {
       c->srv->stats.frames_in++;
-      vc_rooms_receive(c->srv->rooms, &c->rc, frame, (size_t)n, ts);
+      vc_meetings_receive(c->srv->meetings, &c->rc, frame, (size_t)n);
     }
   }
 }
 
-static void on_message(ws_conn *c, const vc_ws_message *msg, vc_tstamp ts) {
+static void on_message(ws_conn *c, const vc_ws_message *msg) {
   switch (msg->opcode) {
   case VC_WS_BINARY:
-    on_binary(c, msg->data, msg->len, ts);
+    on_binary(c, msg->data, msg->len);
     break;
   case VC_WS_PING:
     (void)queue_ws_message(c, VC_WS_PONG, msg->data, msg->len, NULL, 0);
@@ -323,8 +282,6 @@ static void on_message(ws_conn *c, const vc_ws_message *msg, vc_tstamp ts) {
 }
 
 static void conn_consume(ws_conn *c, const uint8_t *data, size_t len) {
-  vc_tstamp ts = now_ts();
-
   while (len > 0 && !c->closing && !c->dead) {
     vc_ws_message msg;
     size_t used = 0;
@@ -338,7 +295,7 @@ static void conn_consume(ws_conn *c, const uint8_t *data, size_t len) {
       return;
     }
     if (rv == 1) {
-      on_message(c, &msg, ts);
+      on_message(c, &msg);
     }
   }
 }
@@ -429,70 +386,38 @@ static void on_conn_timer(struct ev_loop *loop, ev_timer *w, int revents) {
   reap(c->srv);
 }
 
-static void on_room_timer(struct ev_loop *loop, ev_timer *w, int revents) {
-  vc_ws_server *ws = w->data;
-  vc_tstamp ts = now_ts();
-
-  (void)loop;
-  (void)revents;
-  if (vc_rooms_get_expiry(ws->rooms) <= ts) {
-    vc_rooms_handle_expiry(ws->rooms, ts);
-  }
-  reap(ws);
-}
-
 /* ---- the server -------------------------------------------------------- */
 
 int vc_ws_server_new(vc_ws_server **pws, struct ev_loop *loop,
-                     const vc_ws_server_config *cfg) {
+                     vc_meetings *meetings, const vc_ws_server_config *cfg) {
   vc_ws_server *ws = calloc(1, sizeof(*ws));
-  vc_room_callbacks cb;
 
   if (!ws) {
     return VC_ERR_NOMEM;
   }
   ws->loop = loop;
+  ws->meetings = meetings;
   if (cfg) {
     ws->cfg = *cfg;
   } else {
     vc_ws_server_default_config(&ws->cfg);
   }
-  ws->table = calloc(ws->cfg.max_connections, sizeof(*ws->table));
-  ws->generations = calloc(ws->cfg.max_connections, sizeof(*ws->generations));
-  cb.send = rooms_send;
-  cb.close = rooms_close;
-  cb.random = rooms_random;
-  cb.user_data = ws;
-  if (!ws->table || !ws->generations ||
-      vc_rooms_new(&ws->rooms, &ws->cfg.rooms, &cb) != 0) {
-    free(ws->table);
-    free(ws->generations);
-    free(ws);
-    return VC_ERR_NOMEM;
-  }
-  ev_timer_init(&ws->room_timer, on_room_timer, ROOM_TICK_S, ROOM_TICK_S);
-  ws->room_timer.data = ws;
-  ev_timer_start(loop, &ws->room_timer);
   *pws = ws;
   return 0;
 }
 
 void vc_ws_server_del(vc_ws_server *ws) {
-  unsigned i;
+  ws_conn *c;
 
   if (!ws) {
     return;
   }
-  for (i = 0; i < ws->cfg.max_connections; i++) {
-    if (ws->table[i] && !ws->table[i]->dead) {
-      conn_kill(ws->table[i], "server stopping");
+  for (c = ws->conns; c; c = c->next) {
+    if (!c->dead) {
+      conn_kill(c, "server stopping");
     }
   }
   reap(ws);
-  ev_timer_stop(ws->loop, &ws->room_timer);
-  vc_rooms_del(ws->rooms);
-  free(ws->table);
-  free(ws->generations);
   free(ws);
 }
 
@@ -500,11 +425,8 @@ int vc_ws_server_adopt(vc_ws_server *ws, int fd, const char *peer,
                        const char *head, size_t head_len,
                        const uint8_t *pending, size_t pending_len) {
   ws_conn *c = NULL;
-  unsigned slot;
 
-  for (slot = 0; slot < ws->cfg.max_connections && ws->table[slot]; slot++) {
-  }
-  if (slot == ws->cfg.max_connections) {
+  if (ws->n_conns >= ws->cfg.max_connections) {
     ws->stats.refused_too_many++;
     vc_log(VC_LOG_WARN, "ws %s: connection limit (%u) reached", peer,
            ws->cfg.max_connections);
@@ -533,11 +455,24 @@ int vc_ws_server_adopt(vc_ws_server *ws, int fd, const char *peer,
     int sndbuf = SOCKET_SNDBUF;
     setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
   }
+  if (vc_meetings_attach(ws->meetings, &ws_port, c, &c->rc) != 0) {
+    ws->stats.refused_too_many++;
+    vc_log(VC_LOG_WARN, "ws %s: the server's connection limit is reached",
+           peer);
+    free(c->reader_buf);
+    free(c->frame_buf);
+    free(c);
+    close(fd);
+    return -1;
+  }
   c->srv = ws;
   c->fd = fd;
-  c->rc.id = (vc_conn_id)ws->generations[slot] << 32 | (slot + 1);
   snprintf(c->peer, sizeof(c->peer), "%s", peer);
-  ws->table[slot] = c;
+  c->next = ws->conns;
+  if (ws->conns) {
+    ws->conns->prev = c;
+  }
+  ws->conns = c;
   ws->n_conns++;
   ws->stats.upgrades++;
   ev_io_init(&c->io, on_conn_io, fd, EV_READ);
@@ -560,12 +495,11 @@ int vc_ws_server_adopt(vc_ws_server *ws, int fd, const char *peer,
 }
 
 void vc_ws_server_shutdown(vc_ws_server *ws) {
-  vc_rooms_shutdown(ws->rooms, now_ts());
   reap(ws);
 }
 
 void vc_ws_server_get_stats(const vc_ws_server *ws, vc_ws_server_stats *st) {
   *st = ws->stats;
   st->connections = ws->n_conns;
-  vc_rooms_get_stats(ws->rooms, &st->rooms);
+  vc_meetings_get_stats(ws->meetings, &st->rooms);
 }

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "rooms.h"
+#include "meetings.h"
 
 typedef struct vc_ws_server vc_ws_server;
 
@@ -26,13 +26,13 @@ typedef struct vc_ws_server_config {
   size_t media_drop_bytes;
   double join_timeout_s; /* a connection must Join within this */
   double idle_timeout_s; /* no bytes at all for this long: closed */
-  vc_rooms_limits rooms;
 } vc_ws_server_config;
 
 void vc_ws_server_default_config(vc_ws_server_config *cfg);
 
+/* Connections join the rooms of |meetings|, which must outlive |ws|. */
 int vc_ws_server_new(vc_ws_server **pws, struct ev_loop *loop,
-                     const vc_ws_server_config *cfg);
+                     vc_meetings *meetings, const vc_ws_server_config *cfg);
 
 /* Closes every connection at once (see vc_ws_server_shutdown first). */
 void vc_ws_server_del(vc_ws_server *ws);
@@ -47,7 +47,7 @@ int vc_ws_server_adopt(vc_ws_server *ws, int fd, const char *peer,
                        const char *head, size_t head_len,
                        const uint8_t *pending, size_t pending_len);
 
-/* Tells every participant to reconnect later, flushes, then closes. */
+/* Frees connections that finished; call after vc_meetings_shutdown. */
 void vc_ws_server_shutdown(vc_ws_server *ws);
 
 typedef struct vc_ws_server_stats {

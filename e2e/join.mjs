@@ -1,14 +1,25 @@
 // join.mjs: what every two-person spec starts with: one person opens the
 // meeting link in a browser context of their own, joins, and waits until
-// the WebSocket connection is up. Page errors and every WebSocket frame
-// (both ways, as the server sees them) are recorded for the spec to check.
+// the connection is up over the transport asked for (WebTransport unless
+// told otherwise). Page errors and every WebSocket frame (both ways, as
+// the server sees them) are recorded for the spec to check.
 import { expect } from '@playwright/test';
 
 // options: displayName (null keeps the page's suggestion), passphrase (put
 // in the link's fragment), baseURL (another server), stats (open the
-// stats overlay).
+// stats overlay), transport ('webtransport' or 'websocket', forced with
+// the page's ?transport= parameter).
+export const TRANSPORT_NAMES = Object.freeze({
+  webtransport: 'WebTransport', websocket: 'WebSocket',
+});
+
+// Both ways the page reaches the server; specs that must pass on each
+// loop over these.
+export const TRANSPORTS = Object.freeze(['webtransport', 'websocket']);
+
 export async function joinMeeting(browser, user, meeting, {
   displayName = user, passphrase = '', baseURL = undefined, stats = false,
+  transport = 'webtransport',
 } = {}) {
   const context = await browser.newContext(baseURL ? { baseURL } : {});
   const page = await context.newPage();
@@ -22,7 +33,8 @@ export async function joinMeeting(browser, user, meeting, {
   });
   const fragment = passphrase ?
     `#passphrase=${encodeURIComponent(passphrase)}` : '';
-  await page.goto(`/meeting/${user}/${meeting}${fragment}`);
+  await page.goto(
+    `/meeting/${user}/${meeting}?transport=${transport}${fragment}`);
   await expect(page.getByTestId('join-button')).toBeEnabled();
   if (displayName !== null) {
     await page.getByTestId('display-name').fill(displayName);
@@ -30,7 +42,7 @@ export async function joinMeeting(browser, user, meeting, {
   await page.getByTestId('join-button').click();
   await expect(page.getByTestId('call')).toBeVisible();
   await expect(page.getByTestId('connection-detail'))
-    .toHaveText('Connected over WebSocket');
+    .toHaveText(`Connected over ${TRANSPORT_NAMES[transport]}`);
   if (stats) {
     await page.getByTestId('stats-button').click();
     await expect(page.getByTestId('stats-panel')).toBeVisible();

@@ -57,7 +57,7 @@ test('a server restart: reconnecting, then back together', async ({ browser }) =
     for (const [p, other] of [[alice.page, 'bob'], [bob.page, 'alice']]) {
       await expect(p.getByTestId('connection-banner')).toBeHidden();
       await expect(p.getByTestId('connection-detail'))
-        .toHaveText('Connected over WebSocket');
+        .toHaveText('Connected over WebTransport');
       await expect(tileOf(p, other)).toHaveCount(1);
     }
     await bob.page.getByTestId('chat-input').fill('back again');

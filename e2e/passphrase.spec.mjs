@@ -41,7 +41,7 @@ test('a passphrase typed before joining works the same', async ({ browser }) => 
     await page.getByTestId('passphrase').fill(passphrase);
     await page.getByTestId('join-button').click();
     await expect(page.getByTestId('connection-detail'))
-      .toHaveText('Connected over WebSocket');
+      .toHaveText('Connected over WebTransport');
     // Kept in the fragment only: never in what goes to the server.
     expect(page.url()).toContain('#passphrase=');
     return { context, page };

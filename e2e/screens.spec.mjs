@@ -29,7 +29,7 @@ test('pre-join, a grid of four, and chat look like a product', async ({ browser 
   for (const { page } of people) {
     await page.getByTestId('join-button').click();
     await expect(page.getByTestId('connection-detail'))
-      .toHaveText('Connected over WebSocket');
+      .toHaveText('Connected over WebTransport');
   }
   await expect(first.locator('[data-testid="tile"]')).toHaveCount(4);
   await expect(first.getByTestId('people-count')).toHaveText('(4)');

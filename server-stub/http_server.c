@@ -30,7 +30,7 @@
 #include "ws_server.h"
 
 #define MAX_LISTENERS 16
-#define BODY_CAP 8192 /* error pages and /metrics */
+#define BODY_CAP 16384 /* error pages and /metrics */
 
 typedef struct conn conn;
 
@@ -322,8 +322,11 @@ static void conn_serve(conn *c, const vc_http_request *req) {
   }
   if (strcmp(req->target, "/metrics") == 0 && c->srv->cfg.ws) {
     vc_ws_server_stats st;
+    vc_metrics_wt wt;
+    int have_wt = c->srv->cfg.webtransport_stats &&
+                  c->srv->cfg.webtransport_stats(c->srv->cfg.user_data, &wt);
     vc_ws_server_get_stats(c->srv->cfg.ws, &st);
-    n = vc_metrics_format(c->body, sizeof(c->body), &st);
+    n = vc_metrics_format(c->body, sizeof(c->body), &st, have_wt ? &wt : NULL);
     if (n < 0) {
       conn_respond_error(c, 500, "Something went wrong on the server",
                          "The metrics did not fit their buffer.", head_only);
@@ -337,6 +340,22 @@ static void conn_serve(conn *c, const vc_http_request *req) {
     head.cache_control = "no-store";
     conn_respond(c, &head, head_only, -1);
     return;
+  }
+  if (strcmp(req->target, "/webtransport.json") == 0 &&
+      c->srv->cfg.webtransport_json) {
+    const char *json = c->srv->cfg.webtransport_json(c->srv->cfg.user_data);
+    size_t len = json ? strlen(json) : 0;
+    if (json && len <= sizeof(c->body)) {
+      memcpy(c->body, json, len);
+      c->body_len = len;
+      memset(&head, 0, sizeof(head));
+      head.status = 200;
+      head.content_type = "application/json";
+      head.content_length = len;
+      head.cache_control = "no-store"; /* the hashes change on rotation */
+      conn_respond(c, &head, head_only, -1);
+      return;
+    }
   }
   vc_http_route_resolve(&route, req->method, req->target);
   memset(&head, 0, sizeof(head));

@@ -13,6 +13,8 @@
 
 #include "static_files.h"
 
+struct vc_metrics_wt;
+
 typedef struct vc_http_server_config {
   const char *const *listen_addrs; /* numeric IPv4/IPv6 addresses */
   size_t n_listen_addrs;
@@ -24,6 +26,13 @@ typedef struct vc_http_server_config {
   double write_timeout_s;  /* a response may stall this long */
   /* Where GET /ws upgrades go; NULL: /ws is not served. */
   struct vc_ws_server *ws;
+  /* GET /webtransport.json: where and how to reach WebTransport, as
+   * JSON written by this function; NULL or a NULL result: 404, and the
+   * page falls back to WebSocket. */
+  const char *(*webtransport_json)(void *user_data);
+  /* Fills WebTransport's counters for /metrics; 0 when it is off. */
+  int (*webtransport_stats)(void *user_data, struct vc_metrics_wt *out);
+  void *user_data;
 } vc_http_server_config;
 
 typedef struct vc_http_server vc_http_server;

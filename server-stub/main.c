@@ -19,11 +19,14 @@
 
 #include <vc/vc.h>
 
+#include "cert_rotation.h"
 #include "http_server.h"
 #include "log.h"
 #include "meetings.h"
+#include "metrics.h"
 #include "static_files.h"
 #include "ws_server.h"
+#include "wt_server.h"
 
 #define MAX_LISTEN 16
 /* Meeting connections over every transport together. */
@@ -39,6 +42,14 @@ static const char usage_text[] =
     "  -w, --web-root DIR       built web client to serve (default "
     "build/web)\n"
     "      --max-connections N  refuse connections beyond N (default 1024)\n"
+    "      --wt-port N          WebTransport (UDP) port (default: the HTTP\n"
+    "                           port's number; 0 picks a free one)\n"
+    "      --no-webtransport    serve meetings over WebSocket only\n"
+    "      --cert FILE          TLS certificate chain (PEM) for WebTransport,\n"
+    "                           with --key (default: a fresh self-signed\n"
+    "                           one, renewed before it expires, its hash\n"
+    "                           published at /webtransport.json)\n"
+    "      --key FILE           the certificate's private key (PEM)\n"
     "      --log-level LEVEL    error, warn, info or debug (default info)\n"
     "  -h, --help               show this help and exit\n"
     "  -V, --version            show the version and exit\n"
@@ -49,6 +60,10 @@ static const char usage_text[] =
 
 static vc_meetings *meetings;
 static vc_ws_server *ws_meetings;
+static vc_wt_server *wt_meetings;
+static vc_quic_server *quic;
+static vc_cert_rotation *certs;
+static char wt_json[512];
 static ev_timer drain_timer;
 static int stopping;
 
@@ -72,6 +87,103 @@ static void on_stop_signal(struct ev_loop *loop, ev_signal *w, int revents) {
   vc_ws_server_shutdown(ws_meetings);
   ev_timer_init(&drain_timer, on_drained, 1.0, 0.);
   ev_timer_start(loop, &drain_timer);
+}
+
+static void on_cert_switch(void *user_data,
+                           gnutls_certificate_credentials_t cred) {
+  (void)user_data;
+  if (quic) {
+    vc_quic_server_set_credentials(quic, cred);
+  }
+}
+
+/* GET /webtransport.json: the port and the hashes a page pins. */
+static const char *webtransport_json(void *user_data) {
+  const char *hashes[2];
+  size_t n, i;
+  int len;
+
+  (void)user_data;
+  if (!quic) {
+    return NULL;
+  }
+  n = vc_cert_rotation_hashes(certs, hashes);
+  len = snprintf(wt_json, sizeof(wt_json),
+                 "{\"port\":%u,\"path\":\"/meeting\",\"hashes\":[",
+                 vc_quic_server_port(quic));
+  for (i = 0; i < n; i++) {
+    len += snprintf(wt_json + len, sizeof(wt_json) - (size_t)len, "%s\"%s\"",
+                    i ? "," : "", hashes[i]);
+  }
+  snprintf(wt_json + len, sizeof(wt_json) - (size_t)len, "]}\n");
+  return wt_json;
+}
+
+static int webtransport_stats(void *user_data, vc_metrics_wt *out) {
+  vc_quic_server_stats q;
+  vc_wt_server_stats w;
+
+  (void)user_data;
+  if (!quic) {
+    return 0;
+  }
+  vc_quic_server_get_stats(quic, &q);
+  vc_wt_server_get_stats(wt_meetings, &w);
+  out->connections = q.connections;
+  out->sessions = q.sessions;
+  out->handshakes = q.handshakes;
+  out->packets_in = q.packets_in;
+  out->packets_out = q.packets_out;
+  out->bytes_in = q.bytes_in;
+  out->bytes_out = q.bytes_out;
+  out->packets_dropped = q.packets_dropped;
+  out->refused_too_many = q.refused_too_many;
+  out->conn_errors = q.conn_errors;
+  out->sessions_accepted = w.accepted;
+  out->sessions_refused = q.sessions_refused;
+  out->frames_in = w.frames_in;
+  out->frames_out = w.frames_out;
+  out->media_dropped = w.media_dropped;
+  out->control_refused = w.control_refused;
+  out->protocol_errors = w.protocol_errors;
+  out->stream_queue_full = q.stream_queue_full;
+  out->datagrams_dropped = q.datagrams_dropped;
+  out->datagrams_in = w.datagrams_in;
+  out->datagrams_out = w.datagrams_out;
+  out->datagrams_malformed = w.datagrams_malformed;
+  return 1;
+}
+
+/* Starts WebTransport; without it meetings still work over WebSocket,
+ * so a failure is logged, not fatal. */
+static void start_webtransport(struct ev_loop *loop,
+                               const char *const *listen_addrs, size_t n_listen,
+                               long wt_port, const char *cert,
+                               const char *key) {
+  vc_quic_server_config qcfg;
+  vc_wt_app app;
+  char why[512];
+
+  if (vc_cert_rotation_start(&certs, loop, cert, key, on_cert_switch, NULL, why,
+                             sizeof(why)) != 0) {
+    vc_log(VC_LOG_ERROR, "WebTransport off: %s", why);
+    return;
+  }
+  if (vc_wt_server_new(&wt_meetings, meetings, NULL) != 0) {
+    vc_log(VC_LOG_ERROR, "WebTransport off: out of memory");
+    return;
+  }
+  vc_wt_server_app(wt_meetings, &app);
+  vc_quic_server_default_config(&qcfg);
+  qcfg.listen_addrs = listen_addrs;
+  qcfg.n_listen_addrs = n_listen;
+  qcfg.port = (uint16_t)wt_port;
+  if (vc_quic_server_start(&quic, loop, &qcfg,
+                           vc_cert_rotation_credentials(certs), &app) != 0) {
+    vc_log(VC_LOG_ERROR, "WebTransport off: UDP port %ld could not be bound",
+           wt_port);
+    quic = NULL;
+  }
 }
 
 /* Parses a decimal in [lo, hi]; -1 when |s| is not one. */
@@ -101,13 +213,24 @@ static int bad_usage(const char *fmt, ...) {
 }
 
 int main(int argc, char **argv) {
-  enum { OPT_MAX_CONN = 256, OPT_LOG_LEVEL };
+  enum {
+    OPT_MAX_CONN = 256,
+    OPT_LOG_LEVEL,
+    OPT_WT_PORT,
+    OPT_NO_WT,
+    OPT_CERT,
+    OPT_KEY
+  };
   static const struct option options[] = {
       {"listen", required_argument, NULL, 'l'},
       {"port", required_argument, NULL, 'p'},
       {"web-root", required_argument, NULL, 'w'},
       {"max-connections", required_argument, NULL, OPT_MAX_CONN},
       {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+      {"wt-port", required_argument, NULL, OPT_WT_PORT},
+      {"no-webtransport", no_argument, NULL, OPT_NO_WT},
+      {"cert", required_argument, NULL, OPT_CERT},
+      {"key", required_argument, NULL, OPT_KEY},
       {"help", no_argument, NULL, 'h'},
       {"version", no_argument, NULL, 'V'},
       {NULL, 0, NULL, 0}};
@@ -115,7 +238,9 @@ int main(int argc, char **argv) {
   const char *listen_addrs[MAX_LISTEN];
   size_t n_listen = 0;
   const char *web_dir = "build/web";
-  long port = 8080, max_conn = 1024;
+  long port = 8080, max_conn = 1024, wt_port = -1;
+  const char *cert = NULL, *key = NULL;
+  int no_wt = 0;
   vc_http_server_config cfg;
   vc_http_server *http;
   vc_web_root root;
@@ -155,6 +280,21 @@ int main(int argc, char **argv) {
                          optarg);
       }
       break;
+    case OPT_WT_PORT:
+      wt_port = parse_number(optarg, 0, 65535);
+      if (wt_port < 0) {
+        return bad_usage("--wt-port: '%s' is not a port (0-65535)", optarg);
+      }
+      break;
+    case OPT_NO_WT:
+      no_wt = 1;
+      break;
+    case OPT_CERT:
+      cert = optarg;
+      break;
+    case OPT_KEY:
+      key = optarg;
+      break;
     case 'h':
       fputs(usage_text, stdout);
       return 0;
@@ -168,6 +308,9 @@ int main(int argc, char **argv) {
   }
   if (optind < argc) {
     return bad_usage("unexpected argument '%s'", argv[optind]);
+  }
+  if ((cert == NULL) != (key == NULL)) {
+    return bad_usage("--cert and --key go together");
   }
   if (n_listen == 0) {
     listen_addrs[n_listen++] = default_listen[0];
@@ -208,8 +351,16 @@ int main(int argc, char **argv) {
     return 1;
   }
   cfg.ws = ws_meetings;
+  cfg.webtransport_json = webtransport_json;
+  cfg.webtransport_stats = webtransport_stats;
   if (vc_http_server_start(&http, loop, &cfg) != 0) {
     return 1;
+  }
+  if (!no_wt) {
+    if (wt_port < 0) {
+      wt_port = port ? vc_http_server_port(http) : 0;
+    }
+    start_webtransport(loop, listen_addrs, n_listen, wt_port, cert, key);
   }
   ev_signal_init(&sigint_w, on_stop_signal, SIGINT);
   ev_signal_init(&sigterm_w, on_stop_signal, SIGTERM);
@@ -218,12 +369,18 @@ int main(int argc, char **argv) {
 
   printf("vc-server %s listening on http://localhost:%u/ (%s)\n", vc_version(),
          vc_http_server_port(http), vc_http_server_addresses(http));
+  if (quic) {
+    printf("WebTransport on UDP port %u\n", vc_quic_server_port(quic));
+  }
   fflush(stdout);
   vc_log(VC_LOG_INFO, "serving %s", root.real);
 
   ev_run(loop, 0);
 
   vc_http_server_stop(http);
+  vc_quic_server_stop(quic);
+  vc_wt_server_del(wt_meetings);
+  vc_cert_rotation_stop(certs);
   vc_ws_server_del(ws_meetings);
   vc_meetings_del(meetings);
   ev_loop_destroy(loop);

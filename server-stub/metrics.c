@@ -26,7 +26,61 @@ static void emit(out *o, const char *name, const char *type, const char *help,
   o->len += (size_t)n;
 }
 
-int vc_metrics_format(char *buf, size_t cap, const vc_ws_server_stats *st) {
+static void emit_wt(out *o, const vc_metrics_wt *wt) {
+  emit(o, "vc_wt_connections", "gauge", "QUIC connections open now.",
+       wt->connections);
+  emit(o, "vc_wt_sessions", "gauge", "WebTransport sessions open now.",
+       wt->sessions);
+  emit(o, "vc_wt_handshakes_total", "counter", "QUIC handshakes completed.",
+       wt->handshakes);
+  emit(o, "vc_wt_packets_in_total", "counter", "UDP packets received.",
+       wt->packets_in);
+  emit(o, "vc_wt_packets_out_total", "counter", "UDP packets sent.",
+       wt->packets_out);
+  emit(o, "vc_wt_bytes_in_total", "counter", "UDP bytes received.",
+       wt->bytes_in);
+  emit(o, "vc_wt_bytes_out_total", "counter", "UDP bytes sent.", wt->bytes_out);
+  emit(o, "vc_wt_packets_dropped_total", "counter",
+       "UDP packets dropped: unknown connection, or the socket was full.",
+       wt->packets_dropped);
+  emit(o, "vc_wt_refused_too_many_total", "counter",
+       "QUIC connections refused over the connection limit.",
+       wt->refused_too_many);
+  emit(o, "vc_wt_connection_errors_total", "counter",
+       "QUIC connections closed on a protocol or TLS error.", wt->conn_errors);
+  emit(o, "vc_wt_sessions_accepted_total", "counter",
+       "WebTransport sessions accepted.", wt->sessions_accepted);
+  emit(o, "vc_wt_sessions_refused_total", "counter",
+       "WebTransport sessions refused (path, origin, limits).",
+       wt->sessions_refused);
+  emit(o, "vc_wt_frames_in_total", "counter",
+       "Envelopes received over WebTransport.", wt->frames_in);
+  emit(o, "vc_wt_frames_out_total", "counter",
+       "Envelopes sent over WebTransport.", wt->frames_out);
+  emit(o, "vc_wt_drops_media_slow_reader_total", "counter",
+       "Media not sent over WebTransport: the stream's queue was full.",
+       wt->media_dropped);
+  emit(o, "vc_wt_drops_control_slow_reader_total", "counter",
+       "Control frames refused by a full WebTransport stream.",
+       wt->control_refused);
+  emit(o, "vc_wt_protocol_errors_total", "counter",
+       "WebTransport sessions closed for bad framing.", wt->protocol_errors);
+  emit(o, "vc_wt_stream_queue_full_total", "counter",
+       "Writes refused by a stream's send cap.", wt->stream_queue_full);
+  emit(o, "vc_wt_datagrams_dropped_total", "counter",
+       "Datagrams dropped: queue full, too large or too late.",
+       wt->datagrams_dropped);
+  emit(o, "vc_wt_datagrams_in_total", "counter",
+       "Envelopes received as datagrams (media).", wt->datagrams_in);
+  emit(o, "vc_wt_datagrams_out_total", "counter",
+       "Envelopes sent as datagrams (media).", wt->datagrams_out);
+  emit(o, "vc_wt_datagrams_malformed_total", "counter",
+       "Datagrams that were not one framed envelope: dropped.",
+       wt->datagrams_malformed);
+}
+
+int vc_metrics_format(char *buf, size_t cap, const vc_ws_server_stats *st,
+                      const vc_metrics_wt *wt) {
   out o = {buf, cap, 0, 0};
 
   if (cap == 0) {
@@ -94,5 +148,8 @@ int vc_metrics_format(char *buf, size_t cap, const vc_ws_server_stats *st) {
        st->rooms.total.resumes);
   emit(&o, "vc_chats_total", "counter", "Chat messages numbered and sent.",
        st->rooms.total.chats);
+  if (wt) {
+    emit_wt(&o, wt);
+  }
   return o.overflow ? -1 : (int)o.len;
 }

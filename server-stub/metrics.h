@@ -9,7 +9,23 @@
 
 #include "ws_server.h"
 
-/* Returns the length written, or -1 when |cap| is too small. */
-int vc_metrics_format(char *buf, size_t cap, const vc_ws_server_stats *st);
+/* WebTransport's counters (quic_server.h and wt_server.h), copied here
+ * so that this sans-I/O file needs neither. */
+typedef struct vc_metrics_wt {
+  unsigned connections, sessions;
+  uint64_t handshakes;
+  uint64_t packets_in, packets_out, bytes_in, bytes_out;
+  uint64_t packets_dropped, refused_too_many, conn_errors;
+  uint64_t sessions_accepted, sessions_refused;
+  uint64_t frames_in, frames_out;
+  uint64_t media_dropped, control_refused, protocol_errors;
+  uint64_t stream_queue_full, datagrams_dropped;
+  uint64_t datagrams_in, datagrams_out, datagrams_malformed;
+} vc_metrics_wt;
+
+/* Returns the length written, or -1 when |cap| is too small. |wt| is
+ * NULL when WebTransport is off. */
+int vc_metrics_format(char *buf, size_t cap, const vc_ws_server_stats *st,
+                      const vc_metrics_wt *wt);
 
 #endif /* VC_SERVER_METRICS_H */

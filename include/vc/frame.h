@@ -92,6 +92,16 @@ int vc_frame_reader_init(vc_frame_reader *r, uint8_t *buf, size_t bufcap);
 vc_ssize vc_frame_read(vc_frame_reader *r, const uint8_t **frame,
                        const uint8_t *data, size_t datalen, size_t *consumed);
 
+/*
+ * One whole frame in a message of its own, as a WebTransport datagram
+ * carries it: |data| must be exactly a length header and that many
+ * bytes. Returns the frame's length and points |*frame| into |data|, or
+ * VC_ERR_MALFORMED (a bad header, or bytes missing or left over),
+ * VC_ERR_TOO_BIG, VC_ERR_INVALID_ARGUMENT. Nothing is kept.
+ */
+vc_ssize vc_frame_parse_one(const uint8_t **frame, const uint8_t *data,
+                            size_t datalen);
+
 #ifdef __cplusplus
 }
 #endif

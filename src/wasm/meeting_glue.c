@@ -27,6 +27,8 @@ void vcw_meeting_del(vcw_meeting *w);
 int vcw_connected(vcw_meeting *w, double ts_ms);
 void vcw_transport_lost(vcw_meeting *w, double ts_ms);
 int vcw_receive(vcw_meeting *w, const uint8_t *data, size_t len, double ts_ms);
+int vcw_receive_datagram(vcw_meeting *w, const uint8_t *data, size_t len,
+                         double ts_ms);
 int vcw_pop(vcw_meeting *w);
 const uint8_t *vcw_out(vcw_meeting *w);
 int vcw_out_is_media(vcw_meeting *w);
@@ -180,6 +182,23 @@ int vcw_receive(vcw_meeting *w, const uint8_t *data, size_t len, double ts_ms) {
       vcw__video_after_receive(w, w->now);
     }
   }
+  return 0;
+}
+
+/* A WebTransport datagram: exactly one framed envelope (media), outside
+ * the stream's framing. One that is not is dropped: datagrams are
+ * unreliable anyway, and the stream is not at fault. */
+int vcw_receive_datagram(vcw_meeting *w, const uint8_t *data, size_t len,
+                         double ts_ms) {
+  const uint8_t *frame;
+  vc_ssize n = vc_frame_parse_one(&frame, data, len);
+
+  if (n < 0) {
+    return (int)n;
+  }
+  w->now = vcw__to_ts(ts_ms);
+  (void)vc_meeting_receive(w->m, frame, (size_t)n, w->now);
+  vcw__video_after_receive(w, w->now);
   return 0;
 }
 

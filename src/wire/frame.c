@@ -90,6 +90,33 @@ static int read_header_byte(vc_frame_reader *r, uint8_t b) {
   return 1;
 }
 
+vc_ssize vc_frame_parse_one(const uint8_t **frame, const uint8_t *data,
+                            size_t datalen) {
+  vc_frame_reader r;
+  size_t pos = 0;
+  int rv;
+
+  if (!frame || (!data && datalen > 0)) {
+    return VC_ERR_INVALID_ARGUMENT;
+  }
+  *frame = NULL;
+  memset(&r, 0, sizeof(r)); /* only the header state is used */
+  while (r.framelen == 0) {
+    if (pos == datalen) {
+      return VC_ERR_MALFORMED;
+    }
+    rv = read_header_byte(&r, data[pos++]);
+    if (rv < 0) {
+      return rv;
+    }
+  }
+  if (datalen - pos != r.framelen) {
+    return VC_ERR_MALFORMED;
+  }
+  *frame = data + pos;
+  return (vc_ssize)r.framelen;
+}
+
 vc_ssize vc_frame_read(vc_frame_reader *r, const uint8_t **frame,
                        const uint8_t *data, size_t datalen, size_t *consumed) {
   size_t pos = 0, need, n;

@@ -166,6 +166,29 @@ void test_vc_frame_roundtrip_cut_at_random_points(void) {
   }
 }
 
+void test_vc_frame_parse_one_takes_exactly_one_frame(void) {
+  static const uint8_t one[] = {0x02, 'a', 'b'};
+  static const uint8_t two[] = {0x01, 'a', 0x01, 'b'};
+  static const uint8_t short_[] = {0x03, 'a', 'b'};
+  static const uint8_t noncanonical[] = {0x82, 0x00, 'a', 'b'};
+  static const uint8_t huge[] = {0xff, 0xff, 0x7f};
+  const uint8_t *frame = one;
+
+  CHECK_INT_EQ(vc_frame_parse_one(&frame, one, sizeof(one)), 2);
+  CHECK(frame == one + 1);
+  CHECK_INT_EQ(vc_frame_parse_one(&frame, two, sizeof(two)), VC_ERR_MALFORMED);
+  CHECK(frame == NULL);
+  CHECK_INT_EQ(vc_frame_parse_one(&frame, short_, sizeof(short_)),
+               VC_ERR_MALFORMED);
+  CHECK_INT_EQ(vc_frame_parse_one(&frame, noncanonical, sizeof(noncanonical)),
+               VC_ERR_MALFORMED);
+  CHECK_INT_EQ(vc_frame_parse_one(&frame, huge, sizeof(huge)), VC_ERR_TOO_BIG);
+  CHECK_INT_EQ(vc_frame_parse_one(&frame, one, 0), VC_ERR_MALFORMED);
+  CHECK_INT_EQ(vc_frame_parse_one(&frame, one, 1), VC_ERR_MALFORMED);
+  CHECK_INT_EQ(vc_frame_parse_one(NULL, one, sizeof(one)),
+               VC_ERR_INVALID_ARGUMENT);
+}
+
 void test_vc_frame_whole_frame_is_returned_in_place(void) {
   static const uint8_t data[] = {0x02, 'a', 'b', 0x01, 'c', 0x03};
   vc_frame_reader r;

@@ -62,6 +62,7 @@
   X(frame, roundtrip_fed_one_byte_at_a_time)                                   \
   X(frame, roundtrip_cut_at_random_points)                                     \
   X(frame, whole_frame_is_returned_in_place)                                   \
+  X(frame, parse_one_takes_exactly_one_frame)                                  \
   X(frame, max_length_frame_in_pieces_goes_through_the_buffer)                 \
   X(frame, zero_length_is_malformed)                                           \
   X(frame, noncanonical_length_is_malformed)                                   \

@@ -69,6 +69,41 @@
   X(ws_handshake, malformed_requests_are_400)                                  \
   X(ws_handshake, other_versions_are_426)                                      \
   X(ws_handshake, foreign_origins_are_403)                                     \
-  X(ws_handshake, refusal_is_a_complete_response)
+  X(ws_handshake, refusal_is_a_complete_response)                              \
+  X(h3wt, varint_round_trips)                                                  \
+  X(h3wt, start_sends_settings_and_qpack_streams)                              \
+  X(h3wt, connect_is_accepted_with_200)                                        \
+  X(h3wt, refused_connect_gets_its_status_and_fin)                             \
+  X(h3wt, other_requests_get_error_statuses)                                   \
+  X(h3wt, headers_split_byte_by_byte)                                          \
+  X(h3wt, oversized_headers_get_431)                                           \
+  X(h3wt, session_limit_answers_429)                                           \
+  X(h3wt, wt_bidi_stream_payload_arrives_without_its_header)                   \
+  X(h3wt, wt_uni_stream_payload_arrives)                                       \
+  X(h3wt, early_stream_waits_for_its_connect)                                  \
+  X(h3wt, early_streams_over_the_cap_are_dropped)                              \
+  X(h3wt, wt_stream_naming_a_non_request_is_an_id_error)                       \
+  X(h3wt, datagrams_are_routed_by_quarter_stream_id)                           \
+  X(h3wt, grease_then_close_capsule_ends_the_session)                          \
+  X(h3wt, connect_fin_closes_the_session_once)                                 \
+  X(h3wt, del_ends_the_open_sessions)                                          \
+  X(h3wt, close_session_writes_the_capsule_and_fin)                            \
+  X(h3wt, close_from_a_callback_stops_the_handover)                            \
+  X(h3wt, bound_server_streams_follow_their_session)                           \
+  X(h3wt, control_settings_with_grease_are_accepted)                           \
+  X(h3wt, control_without_settings_first_is_missing_settings)                  \
+  X(h3wt, oversized_settings_fail_the_connection)                              \
+  X(h3wt, unknown_uni_stream_types_are_ignored)                                \
+  X(h3wt, critical_streams_are_single_and_never_end)                           \
+  X(tls_cert, generated_is_ecdsa_p256_for_localhost)                           \
+  X(tls_cert, generated_validity_is_within_fourteen_days)                      \
+  X(tls_cert, sha256_is_the_fingerprint_of_the_der)                            \
+  X(tls_cert, two_generations_differ)                                          \
+  X(tls_cert, validity_over_fourteen_days_is_refused)                          \
+  X(tls_cert, load_round_trips_exported_pem)                                   \
+  X(tls_cert, load_refuses_a_key_that_is_not_the_certs)                        \
+  X(tls_cert, load_keeps_the_chain_after_the_leaf)                             \
+  X(tls_cert, load_refuses_missing_and_unparsable_files)                       \
+  X(tls_cert, handshake_shows_the_pinned_certificate)
 
 #endif /* VC_TEST_LIST_SERVER_H */

@@ -8,7 +8,8 @@ const REQUIRED_EXPORTS = [
   '_vc_version', '_vc_strerror', '_vc_envelope_encode',
   '_vc_envelope_decode', '_vc_wasm_route_size', '_malloc', '_free',
   '_vcw_meeting_new', '_vcw_meeting_del', '_vcw_connected',
-  '_vcw_transport_lost', '_vcw_receive', '_vcw_pop', '_vcw_out',
+  '_vcw_transport_lost', '_vcw_receive', '_vcw_receive_datagram',
+  '_vcw_pop', '_vcw_out',
   '_vcw_expiry_ms', '_vcw_handle_expiry', '_vcw_next_event',
   '_vcw_events_dropped', '_vcw_send_chat', '_vcw_set_media_state',
   '_vcw_leave', '_vcw_phase', '_vcw_session_id', '_vcw_host',
@@ -256,6 +257,17 @@ class MeetingCore {
     } finally {
       m._free(p);
     }
+  }
+
+  // One WebTransport datagram (one framed envelope: media). A bad one is
+  // dropped; it says nothing about the stream.
+  receiveDatagram(bytes, now) {
+    const m = this.#m;
+    const p = m._malloc(Math.max(bytes.length, 1));
+    if (p === 0) return;
+    m.HEAPU8.set(bytes, p);
+    m._vcw_receive_datagram(this.#w, p, bytes.length, now);
+    m._free(p);
   }
 
   // Everything waiting to be sent, one framed message each, control

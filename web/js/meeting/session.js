@@ -3,7 +3,7 @@
 // what happened to the UI. It holds no meeting state of its own.
 
 import { HostAction, MeetingEvent, MeetingPhase } from '../core.js';
-import { WebSocketTransport, webSocketUrl } from '../transport/websocket.js';
+import { AutoTransport } from '../transport/choose.js';
 
 const now = () => performance.now();
 
@@ -78,7 +78,7 @@ export class MeetingSession {
 
   #connect() {
     this.#ui.connection('connecting', '');
-    const t = new WebSocketTransport(webSocketUrl(), {
+    const t = new AutoTransport({
       open: () => {
         if (t !== this.#transport) return;
         this.#mc.connected(now());
@@ -92,6 +92,11 @@ export class MeetingSession {
           this.#ui.error(e.message);
           t.close();
         }
+        this.#pump();
+      },
+      datagram: (bytes) => {
+        if (t !== this.#transport) return;
+        this.#mc.receiveDatagram(bytes, now());
         this.#pump();
       },
       close: () => {

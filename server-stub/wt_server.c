@@ -1,0 +1,297 @@
+/*
+ * wt_server.c: see wt_server.h.
+ *
+ * Which pages may open a session: the browser sends the page's origin
+ * with the CONNECT. A page served by this server has the same host name
+ * as the session's authority (the port differs only when WebTransport
+ * was given its own); loopback names count as one host, since the page
+ * may be on http://localhost and the session on https://127.0.0.1.
+ * Requests without an origin (native clients) are let in: the meeting's
+ * end-to-end encryption, not the origin, is what keeps it private.
+ */
+#include "wt_server.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <vc/frame.h>
+#include <vc/wire.h>
+
+#include "log.h"
+
+#define MEETING_PATH "/meeting"
+/* Media whose framed envelope fits in this goes as a datagram (the
+ * browser side uses the same limit): a lost packet then costs that one
+ * frame, instead of holding up the stream behind it while QUIC resends. */
+#define MAX_DATAGRAM_FRAME 1100
+
+typedef struct wt_conn {
+  vc_wt_server *srv;
+  vc_wt_session *s;
+  vc_rooms_conn rc;
+  int64_t stream_id; /* the meeting stream; -1 until the client opens it */
+  vc_frame_reader frames;
+  uint8_t *frame_buf;
+  int closing;
+} wt_conn;
+
+struct vc_wt_server {
+  vc_meetings *meetings;
+  vc_wt_server_config cfg;
+  vc_wt_server_stats stats;
+  uint8_t out[VC_FRAME_MAX_HEADER_LEN + VC_ENVELOPE_MAX_LEN];
+};
+
+void vc_wt_server_default_config(vc_wt_server_config *cfg) {
+  cfg->media_drop_bytes = (size_t)256 * 1024;
+}
+
+/* ---- the rooms' way to a session (meetings.h) --------------------------- */
+
+static int port_send(void *conn, const uint8_t *frame, size_t len,
+                     int reliable) {
+  wt_conn *c = conn;
+  vc_wt_server *w = c->srv;
+  vc_ssize p;
+  int rv;
+
+  if (c->closing || c->stream_id < 0) {
+    return VC_ERR_STATE;
+  }
+  if (!reliable &&
+      vc_wt_session_queued(c->s, c->stream_id) > w->cfg.media_drop_bytes) {
+    w->stats.media_dropped++; /* late media is useless: drop, not queue */
+    return VC_ERR_QUEUE_FULL;
+  }
+  p = vc_frame_write_header(w->out, sizeof(w->out), len);
+  if (p < 0) {
+    return (int)p;
+  }
+  memcpy(w->out + p, frame, len);
+  if (!reliable && (size_t)p + len <= MAX_DATAGRAM_FRAME) {
+    rv = vc_wt_session_send_datagram(c->s, w->out, (size_t)p + len);
+    if (rv != 0) {
+      w->stats.media_dropped++;
+      return rv;
+    }
+    w->stats.frames_out++;
+    w->stats.datagrams_out++;
+    return 0;
+  }
+  rv = vc_wt_session_write(c->s, c->stream_id, w->out, (size_t)p + len, 0);
+  if (rv != 0) {
+    if (reliable) {
+      w->stats.control_refused++;
+    } else {
+      w->stats.media_dropped++;
+    }
+    return rv;
+  }
+  w->stats.frames_out++;
+  return 0;
+}
+
+static void port_close(void *conn) {
+  wt_conn *c = conn;
+
+  if (!c->closing) {
+    c->closing = 1;
+    vc_wt_session_close(c->s, 0, "");
+  }
+}
+
+static const vc_meetings_port wt_port = {port_send, port_close};
+
+/* ---- origin check ------------------------------------------------------ */
+
+/* The host part of "scheme://host:port" or "host:port" into |out|. */
+static void host_of(const char *s, char *out, size_t outlen) {
+  const char *p = strstr(s, "://"), *end;
+  size_t n;
+
+  p = p ? p + 3 : s;
+  if (*p == '[') {
+    end = strchr(p, ']');
+    end = end ? end + 1 : p + strlen(p);
+  } else {
+    end = p + strcspn(p, ":/");
+  }
+  n = (size_t)(end - p) < outlen - 1 ? (size_t)(end - p) : outlen - 1;
+  memcpy(out, p, n);
+  out[n] = '\0';
+}
+
+static int is_loopback(const char *host) {
+  return strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 ||
+         strncmp(host, "127.", 4) == 0;
+}
+
+static int origin_allowed(const vc_h3wt_request *req) {
+  char a[256], o[256];
+
+  if (!req->origin[0]) {
+    return 1;
+  }
+  host_of(req->authority, a, sizeof(a));
+  host_of(req->origin, o, sizeof(o));
+  return strcmp(a, o) == 0 || (is_loopback(a) && is_loopback(o));
+}
+
+/* ---- WebTransport events ----------------------------------------------- */
+
+static int on_session_request(void *app, vc_wt_session *s,
+                              const vc_h3wt_request *req) {
+  vc_wt_server *w = app;
+  wt_conn *c;
+
+  if (strcmp(req->path, MEETING_PATH) != 0) {
+    w->stats.refused_path++;
+    return 404;
+  }
+  if (!origin_allowed(req)) {
+    w->stats.refused_origin++;
+    vc_log(VC_LOG_WARN, "wt %s: origin %s refused for %s",
+           vc_wt_session_peer(s), req->origin, req->authority);
+    return 403;
+  }
+  c = calloc(1, sizeof(*c));
+  if (c) {
+    c->frame_buf = malloc(VC_ENVELOPE_MAX_LEN);
+  }
+  if (!c || !c->frame_buf ||
+      vc_frame_reader_init(&c->frames, c->frame_buf, VC_ENVELOPE_MAX_LEN) !=
+          0) {
+    if (c) {
+      free(c->frame_buf);
+      free(c);
+    }
+    return 503;
+  }
+  if (vc_meetings_attach(w->meetings, &wt_port, c, &c->rc) != 0) {
+    w->stats.refused_full++;
+    vc_log(VC_LOG_WARN, "wt %s: the server's connection limit is reached",
+           vc_wt_session_peer(s));
+    free(c->frame_buf);
+    free(c);
+    return 503;
+  }
+  c->srv = w;
+  c->s = s;
+  c->stream_id = -1;
+  vc_wt_session_set_user_data(s, c);
+  w->stats.accepted++;
+  w->stats.sessions++;
+  return 200;
+}
+
+static void on_session_closed(void *app, vc_wt_session *s) {
+  vc_wt_server *w = app;
+  wt_conn *c = vc_wt_session_get_user_data(s);
+
+  if (!c) {
+    return;
+  }
+  c->closing = 1; /* the rooms may not write to it any more */
+  vc_meetings_detach(w->meetings, &c->rc);
+  w->stats.sessions--;
+  free(c->frame_buf);
+  free(c);
+}
+
+static void protocol_error(wt_conn *c, const char *why) {
+  c->srv->stats.protocol_errors++;
+  vc_log(VC_LOG_INFO, "wt %s: %s", vc_wt_session_peer(c->s), why);
+  c->closing = 1;
+  vc_wt_session_close(c->s, 1, why);
+}
+
+static void on_stream_data(void *app, vc_wt_session *s, int64_t stream_id,
+                           const uint8_t *data, size_t len, int fin) {
+  vc_wt_server *w = app;
+  wt_conn *c = vc_wt_session_get_user_data(s);
+
+  if (!c || c->closing) {
+    return;
+  }
+  if (c->stream_id < 0 && (stream_id & 3) == 0) {
+    c->stream_id = stream_id; /* the client's first bidirectional stream */
+  }
+  if (stream_id != c->stream_id) {
+    protocol_error(c, "a second stream: the meeting uses one");
+    return;
+  }
+  while (len > 0 && !c->closing) {
+    const uint8_t *frame;
+    size_t used;
+    vc_ssize n = vc_frame_read(&c->frames, &frame, data, len, &used);
+    data += used;
+    len -= used;
+    if (n < 0) {
+      protocol_error(c, "bad envelope framing");
+      return;
+    }
+    if (n > 0) {
+      w->stats.frames_in++;
+      vc_meetings_receive(w->meetings, &c->rc, frame, (size_t)n);
+    }
+  }
+  if (fin && !c->closing) {
+    c->closing = 1; /* the client is done: so is its participant */
+    vc_wt_session_close(c->s, 0, "");
+  }
+}
+
+/* A datagram holds exactly one framed envelope; a bad one is dropped
+ * (counted), as a lost one would be: the session stays. */
+static void on_datagram(void *app, vc_wt_session *s, const uint8_t *data,
+                        size_t len) {
+  vc_wt_server *w = app;
+  wt_conn *c = vc_wt_session_get_user_data(s);
+  const uint8_t *frame;
+  vc_ssize n;
+
+  if (!c || c->closing) {
+    return;
+  }
+  n = vc_frame_parse_one(&frame, data, len);
+  if (n < 0) {
+    w->stats.datagrams_malformed++;
+    return;
+  }
+  w->stats.frames_in++;
+  w->stats.datagrams_in++;
+  vc_meetings_receive(w->meetings, &c->rc, frame, (size_t)n);
+}
+
+int vc_wt_server_new(vc_wt_server **pw, vc_meetings *meetings,
+                     const vc_wt_server_config *cfg) {
+  vc_wt_server *w = calloc(1, sizeof(*w));
+
+  if (!w) {
+    return VC_ERR_NOMEM;
+  }
+  w->meetings = meetings;
+  if (cfg) {
+    w->cfg = *cfg;
+  } else {
+    vc_wt_server_default_config(&w->cfg);
+  }
+  *pw = w;
+  return 0;
+}
+
+void vc_wt_server_del(vc_wt_server *w) {
+  free(w);
+}
+
+void vc_wt_server_app(vc_wt_server *w, vc_wt_app *app) {
+  app->session_request = on_session_request;
+  app->session_closed = on_session_closed;
+  app->stream_data = on_stream_data;
+  app->datagram = on_datagram;
+  app->app = w;
+}
+
+void vc_wt_server_get_stats(const vc_wt_server *w, vc_wt_server_stats *st) {
+  *st = w->stats;
+}

@@ -3,6 +3,7 @@
 // meeting page, C core in WASM, WebCodecs, the server in between) and for
 // Chromium's own WebRTC (two RTCPeerConnections) between the same two
 // browser contexts on loopback, in one run (issue 9; docs/BENCHMARKS.md).
+// Ours runs twice: over WebTransport and over WebSocket.
 //
 //   node bench/glass_to_glass.mjs [seconds]     (after scripts/build.sh)
 //
@@ -147,14 +148,14 @@ function stats(list) {
   return { n: s.length, p50: at(0.5), p95: at(0.95) };
 }
 
-async function ours(browser) {
-  const meeting = `g2g-${Date.now()}`;
+async function ours(browser, transport) {
+  const meeting = `g2g-${transport}-${Date.now()}`;
   const pages = [];
   for (const user of ['alice', 'bob']) {
     const ctx = await browser.newContext();
     await ctx.addInitScript(timecode);
     const page = await ctx.newPage();
-    await page.goto(`${base}/meeting/${user}/${meeting}`);
+    await page.goto(`${base}/meeting/${user}/${meeting}?transport=${transport}`);
     await page.getByTestId('join-button').waitFor();
     await page.waitForFunction(() =>
       !document.getElementById('join-button').disabled);
@@ -277,20 +278,25 @@ try {
     args: ['--use-fake-ui-for-media-stream', '--autoplay-policy=no-user-gesture-required',
       '--disable-background-networking', '--disable-component-update'],
   });
-  const o = await ours(browser);
+  // A fixed order, so that runs compare with each other.
+  const ws = await ours(browser, 'websocket');
+  const wt = await ours(browser, 'webtransport');
   const r = await webrtc(browser);
   await browser.close();
-  const show = (what, unit, a, w) => {
+  const show = (what, unit, key) => {
+    const w = stats(r[key]);
     console.log(`${what}, clean loopback, ${seconds} s each, ms:`);
-    console.log(`  ours    (WebSocket, WASM core):            ` +
-      `p50 ${a.p50} p95 ${a.p95} (${a.n} ${unit})`);
-    console.log(`  WebRTC  (RTCPeerConnection, same contexts): ` +
-      `p50 ${w.p50} p95 ${w.p95} (${w.n} ${unit})`);
-    console.log(`  ratio ours / WebRTC: p50 ${(a.p50 / w.p50).toFixed(2)}x, ` +
-      `p95 ${(a.p95 / w.p95).toFixed(2)}x`);
+    for (const [name, o] of [['ours, WebTransport', wt], ['ours, WebSocket', ws]]) {
+      const a = stats(o[key]);
+      console.log(`  ${name.padEnd(19)} p50 ${a.p50} p95 ${a.p95} ` +
+        `(${a.n} ${unit}); / WebRTC: p50 ${(a.p50 / w.p50).toFixed(2)}x, ` +
+        `p95 ${(a.p95 / w.p95).toFixed(2)}x`);
+    }
+    console.log(`  WebRTC             p50 ${w.p50} p95 ${w.p95} (${w.n} ${unit}; ` +
+      `RTCPeerConnection, same contexts)`);
   };
-  show('glass-to-glass (video)', 'frames', stats(o.video), stats(r.video));
-  show('mouth-to-ear (audio)', 'clicks', stats(o.ear), stats(r.ear));
+  show('glass-to-glass (video)', 'frames', 'video');
+  show('mouth-to-ear (audio)', 'clicks', 'ear');
 } finally {
   server.kill('SIGTERM');
 }

@@ -92,6 +92,9 @@ struct vc_wt_session {
   void *user_data;
   int closing;  /* we closed it; session_closed is still owed */
   int notified; /* session_closed was called */
+  int close_when_flushed;
+  uint32_t close_code;
+  char close_reason[128];
   struct vc_wt_session *next;
 };
 
@@ -1032,6 +1035,7 @@ static int tls_setup(quic_conn *qc) {
 
 static void on_conn_timer(struct ev_loop *loop, ev_timer *w, int revents);
 static void on_close_timer(struct ev_loop *loop, ev_timer *w, int revents);
+static int close_flushed_sessions(quic_conn *qc, int force);
 static void flush_dirty(vc_quic_server *srv);
 
 static void peer_string(const struct sockaddr_storage *ss, char *out,
@@ -1160,6 +1164,10 @@ static quic_conn *conn_new(listener *lst, const struct sockaddr_storage *sa,
   settings.initial_ts = now_ts();
   settings.max_tx_udp_payload_size = MAX_UDP_PAYLOAD;
   settings.handshake_timeout = 10 * NGTCP2_SECONDS;
+  /* BBR paces by the measured rate instead of waiting on a window that
+   * grows once per round trip: a keyframe forwarded after quiet talk
+   * goes out at once, not over several of the browser's delayed ACKs. */
+  settings.cc_algo = NGTCP2_CC_ALGO_BBR;
 
   ngtcp2_transport_params_default(&params);
   params.initial_max_stream_data_bidi_local = 1024 * 1024;
@@ -1168,6 +1176,9 @@ static quic_conn *conn_new(listener *lst, const struct sockaddr_storage *sa,
   params.initial_max_data = 8 * 1024 * 1024;
   params.initial_max_streams_bidi = 100;
   params.initial_max_streams_uni = 100;
+  /* Acknowledge within 5 ms (25 by default), so the browser's sender
+   * learns quickly that the path is free. */
+  params.max_ack_delay = 5 * NGTCP2_MILLISECONDS;
   params.max_idle_timeout =
       (ngtcp2_duration)(srv->cfg.idle_timeout_s * (double)NGTCP2_SECONDS);
   /* Without it Chromium opens the session but drops every datagram. */
@@ -1262,13 +1273,46 @@ static void on_close_timer(struct ev_loop *loop, ev_timer *w, int revents) {
 
   (void)loop;
   (void)revents;
-  if (qc->closing || qc->draining) {
+  if (close_flushed_sessions(qc, 1) > 0) {
+    /* Waited long enough for the acknowledgements; the close capsule
+     * now gets its own moment (the timer was set again). */
+  } else if (qc->closing || qc->draining) {
     mark_dead(qc, "closed");
   } else if (!conn_has_open_session(qc)) {
     conn_close_app(qc, VC_H3_NO_ERROR); /* the session we closed is sent */
   }
   flush_dirty(srv);
   reap(srv);
+}
+
+/* Everything written on the bidirectional streams is acknowledged. */
+static int conn_flushed(const quic_conn *qc) {
+  const tx_stream *t;
+
+  for (t = qc->streams; t; t = t->next) {
+    if (ngtcp2_is_bidi_stream(t->id) && t->acked < t->end) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/* Returns how many sessions it closed. */
+static int close_flushed_sessions(quic_conn *qc, int force) {
+  vc_wt_session *s;
+  int n = 0;
+
+  if (!force && !conn_flushed(qc)) {
+    return 0;
+  }
+  for (s = qc->sessions; s; s = s->next) {
+    if (s->close_when_flushed) {
+      s->close_when_flushed = 0;
+      vc_wt_session_close(s, s->close_code, s->close_reason);
+      n++;
+    }
+  }
+  return n;
 }
 
 /* Carries out what was queued: sessions the application closed are
@@ -1283,6 +1327,7 @@ static void flush_dirty(vc_quic_server *srv) {
     if (qc->dead) {
       continue;
     }
+    close_flushed_sessions(qc, 0);
     for (s = qc->sessions; s; s = next) {
       next = s->next;
       if (s->closing) {
@@ -1638,6 +1683,23 @@ int vc_wt_session_send_datagram(vc_wt_session *s, const uint8_t *data,
   qc->n_datagrams++;
   mark_dirty(qc);
   return 0;
+}
+
+void vc_wt_session_close_after_flush(vc_wt_session *s, uint32_t code,
+                                     const char *reason) {
+  quic_conn *qc = s->qc;
+
+  if (s->closing || s->close_when_flushed) {
+    return;
+  }
+  s->close_when_flushed = 1;
+  s->close_code = code;
+  snprintf(s->close_reason, sizeof(s->close_reason), "%s",
+           reason ? reason : "");
+  ev_timer_stop(qc->srv->loop, &qc->close_timer);
+  ev_timer_set(&qc->close_timer, VC_WT_FLUSH_TIMEOUT_S, 0.);
+  ev_timer_start(qc->srv->loop, &qc->close_timer);
+  mark_dirty(qc);
 }
 
 void vc_wt_session_close(vc_wt_session *s, uint32_t code, const char *reason) {

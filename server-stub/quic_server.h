@@ -129,7 +129,17 @@ int vc_wt_session_send_datagram(vc_wt_session *s, const uint8_t *data,
 
 /* Closes |s| with |code| and |reason| (CLOSE_WEBTRANSPORT_SESSION), then
  * its connection once that is sent. session_closed follows, from the
- * loop, not from inside this call. */
+ * loop, not from inside this call. What is still unacknowledged on the
+ * session's streams may be lost: the browser drops a closed session's
+ * streams. */
 void vc_wt_session_close(vc_wt_session *s, uint32_t code, const char *reason);
+
+/* The same, once everything written on the connection's bidirectional
+ * streams is acknowledged (or after VC_WT_FLUSH_TIMEOUT_S): a goodbye
+ * written just before reaches the page. */
+void vc_wt_session_close_after_flush(vc_wt_session *s, uint32_t code,
+                                     const char *reason);
+
+#define VC_WT_FLUSH_TIMEOUT_S 2.0
 
 #endif /* VC_SERVER_QUIC_SERVER_H */

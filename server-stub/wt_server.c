@@ -91,12 +91,17 @@ static int port_send(void *conn, const uint8_t *frame, size_t len,
   return 0;
 }
 
+/* The room's last words (a Leave, an Error) are on the stream: finish
+ * it, and close the session only once they have arrived. */
 static void port_close(void *conn) {
   wt_conn *c = conn;
 
   if (!c->closing) {
     c->closing = 1;
-    vc_wt_session_close(c->s, 0, "");
+    if (c->stream_id >= 0) {
+      (void)vc_wt_session_write(c->s, c->stream_id, NULL, 0, 1);
+    }
+    vc_wt_session_close_after_flush(c->s, 0, "");
   }
 }
 

@@ -144,6 +144,10 @@ int vc_metrics_format(char *buf, size_t cap, const vc_ws_server_stats *st,
   emit(&o, "vc_keyframe_requests_coalesced_total", "counter",
        "Keyframe requests merged into one already on its way.",
        st->rooms.total.keyframe_requests_coalesced);
+  emit(&o, "vc_drops_video_until_keyframe_total", "counter",
+       "Video frames not sent after a receiver's queue dropped one: they "
+       "could not be decoded before the next keyframe.",
+       st->rooms.total.video_skipped_until_keyframe);
   emit(&o, "vc_resumes_total", "counter", "Sessions resumed after a reconnect.",
        st->rooms.total.resumes);
   emit(&o, "vc_chats_total", "counter", "Chat messages numbered and sent.",

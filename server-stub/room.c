@@ -646,13 +646,16 @@ static int on_control(vc_room *r, vc__room_session *s,
 
 /* ---- media ------------------------------------------------------------- */
 
-static int wants(const vc__room_session *s, const vc_route *route) {
+static int is_video(const vc_route *route) {
+  return route->kind == VC_STREAM_KIND_VIDEO ||
+         route->kind == VC_STREAM_KIND_SCREEN;
+}
+
+/* The subscription of |s| that a video |route| falls under, or NULL. */
+static vc__room_sub *sub_for(const vc__room_session *s,
+                             const vc_route *route) {
   size_t lo = 0, hi = s->n_subs;
 
-  if (route->kind != VC_STREAM_KIND_VIDEO &&
-      route->kind != VC_STREAM_KIND_SCREEN) {
-    return 1; /* audio and data go to everyone */
-  }
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
     const vc__room_sub *x = &s->subs[mid];
@@ -663,9 +666,12 @@ static int wants(const vc__room_session *s, const vc_route *route) {
       hi = mid;
     }
   }
-  return lo < s->n_subs && s->subs[lo].session == route->sender_session &&
-         s->subs[lo].kind == route->kind &&
-         route->layer <= s->subs[lo].max_layer;
+  if (lo < s->n_subs && s->subs[lo].session == route->sender_session &&
+      s->subs[lo].kind == route->kind &&
+      route->layer <= s->subs[lo].max_layer) {
+    return &s->subs[lo];
+  }
+  return NULL;
 }
 
 /* One sender's media budget: refilled continuously, capped at a second's
@@ -694,18 +700,44 @@ static int within_media_rate(vc_room *r, vc__room_session *s, size_t len,
   return 1;
 }
 
-static void forward_media(vc_room *r, const vc__room_session *from,
+/*
+ * Audio and data go to everyone, video to its subscribers. A full queue
+ * drops the packet, not the receiver. For video the frames after a
+ * dropped one cannot be decoded: they are not sent either (they would
+ * only fill the queue that is already too full) until the next keyframe,
+ * which the room asks the sender for.
+ */
+static void forward_media(vc_room *r, vc__room_session *from,
                           const vc_route *route, const uint8_t *frame,
-                          size_t len) {
+                          size_t len, vc_tstamp ts) {
+  int video = is_video(route);
   size_t i;
 
   for (i = 0; i < r->n_sessions; i++) {
     vc__room_session *s = &r->sessions[i];
-    if (s != from && s->conn && wants(s, route)) {
-      /* Datagrams: a full queue drops this packet, not the receiver. */
-      (void)r->cb.send(r->cb.user_data, s->conn, frame, len, 0);
-      r->stats.media_forwarded++;
+    vc__room_sub *sub = NULL;
+    if (s == from || !s->conn) {
+      continue;
     }
+    if (video) {
+      sub = sub_for(s, route);
+      if (!sub) {
+        continue;
+      }
+      if (sub->skip_deltas && !route->keyframe) {
+        r->stats.video_skipped_until_keyframe++;
+        continue;
+      }
+      sub->skip_deltas = 0;
+    }
+    if (r->cb.send(r->cb.user_data, s->conn, frame, len, 0) != 0) {
+      if (video) {
+        sub->skip_deltas = 1;
+        (void)vc__room_ask_keyframe(r, from, route->kind, ts);
+      }
+      continue;
+    }
+    r->stats.media_forwarded++;
   }
 }
 
@@ -754,7 +786,7 @@ int vc_room_receive(vc_room *r, vc_conn_id conn, const uint8_t *frame,
       r->stats.audio_not_selected++;
       return 0; /* a quieter voice in a large room: not forwarded */
     }
-    forward_media(r, s, &route, frame, len);
+    forward_media(r, s, &route, frame, len, ts);
     return 0;
   }
   rv = vc_control_decode(r->dec, &c, r->payload, (size_t)n);

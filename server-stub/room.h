@@ -84,6 +84,9 @@ typedef struct vc_room_stats {
   uint64_t keys_relayed;       /* key announcements and deliveries passed on */
   uint64_t keyframe_requests_forwarded;
   uint64_t keyframe_requests_coalesced; /* within 250 ms of the last one */
+  /* Video deltas not sent to a receiver whose queue dropped a frame of
+   * that stream: useless until the next keyframe. */
+  uint64_t video_skipped_until_keyframe;
   uint64_t resumes;
   uint64_t chats;
   uint64_t chats_deduplicated;

@@ -20,6 +20,10 @@ typedef struct vc__room_sub {
   uint32_t session;
   uint32_t kind;
   uint32_t max_layer;
+  /* A frame of this stream could not be queued for the subscriber: the
+   * deltas after it cannot be decoded, so none is sent until the next
+   * keyframe (which the room asked the sender for). */
+  int skip_deltas;
 } vc__room_sub;
 
 typedef struct vc__room_session {
@@ -104,6 +108,11 @@ int vc__room_relay(vc_room *r, vc__room_session *s, const Vc__Wire__Control *c,
                    vc_tstamp ts);
 void vc__room_replay_announcements(vc_room *r, vc__room_session *to,
                                    vc_tstamp ts);
+/* Asks |sender| for a keyframe of |kind|, unless one was asked for in the
+ * last KEYFRAME_GAP_MS (a keyframe answers every receiver). Returns 1
+ * when a request went out. */
+int vc__room_ask_keyframe(vc_room *r, vc__room_session *sender, uint32_t kind,
+                          vc_tstamp ts);
 
 int vc__room_chat_init(vc_room *r);
 void vc__room_chat_free(vc_room *r);

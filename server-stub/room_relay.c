@@ -7,6 +7,8 @@
  *   KeyframeRequest  to the sender whose keyframe is wanted, at most one
  *                    per KEYFRAME_GAP_MS per sender: a keyframe answers
  *                    every receiver, so requests in between are merged.
+ *                    The room asks too, for a receiver whose queue
+ *                    dropped a frame (room.c, forward_media).
  *
  * The sender fields are overwritten with the session the message came
  * from: nobody can announce or deliver keys in another's name.
@@ -44,6 +46,28 @@ static void announce(vc_room *r, const vc__room_session *from,
   } else {
     vc__room_broadcast(r, &ctl, from, ts);
   }
+}
+
+int vc__room_ask_keyframe(vc_room *r, vc__room_session *sender, uint32_t kind,
+                          vc_tstamp ts) {
+  Vc__Wire__Control ctl;
+  Vc__Wire__KeyframeRequest kr;
+
+  if (sender->keyframe_asked_at &&
+      ts - sender->keyframe_asked_at < (vc_tstamp)KEYFRAME_GAP_MS * MS) {
+    r->stats.keyframe_requests_coalesced++;
+    return 0; /* the keyframe already asked for answers this one too */
+  }
+  sender->keyframe_asked_at = ts;
+  r->stats.keyframe_requests_forwarded++;
+  vc__wire__control__init(&ctl);
+  vc__wire__keyframe_request__init(&kr);
+  kr.session_id = sender->id;
+  kr.kind = (Vc__Wire__StreamKind)kind;
+  ctl.msg_case = VC__WIRE__CONTROL__MSG_KEYFRAME_REQUEST;
+  ctl.keyframe_request = &kr;
+  (void)vc__room_send(r, sender, &ctl, ts);
+  return 1;
 }
 
 void vc__room_replay_announcements(vc_room *r, vc__room_session *to,
@@ -86,21 +110,13 @@ int vc__room_relay(vc_room *r, vc__room_session *s, const Vc__Wire__Control *c,
     r->stats.keys_relayed++;
     return vc__room_send(r, t, &ctl, ts);
   }
-  case VC__WIRE__CONTROL__MSG_KEYFRAME_REQUEST: {
-    Vc__Wire__Control ctl = *c;
+  case VC__WIRE__CONTROL__MSG_KEYFRAME_REQUEST:
     t = vc__room_find(r, c->keyframe_request->session_id);
     if (!t || t == s) {
       return unknown_target(r, s);
     }
-    if (t->keyframe_asked_at &&
-        ts - t->keyframe_asked_at < (vc_tstamp)KEYFRAME_GAP_MS * MS) {
-      r->stats.keyframe_requests_coalesced++;
-      return 0; /* the keyframe already asked for answers this one too */
-    }
-    t->keyframe_asked_at = ts;
-    r->stats.keyframe_requests_forwarded++;
-    return vc__room_send(r, t, &ctl, ts);
-  }
+    (void)vc__room_ask_keyframe(r, t, (uint32_t)c->keyframe_request->kind, ts);
+    return 0;
   default:
     return VC_ERR_INVALID_ARGUMENT;
   }

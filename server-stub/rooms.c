@@ -208,6 +208,7 @@ static void add_stats(vc_room_stats *sum, const vc_room_stats *s) {
   sum->keys_relayed += s->keys_relayed;
   sum->keyframe_requests_forwarded += s->keyframe_requests_forwarded;
   sum->keyframe_requests_coalesced += s->keyframe_requests_coalesced;
+  sum->video_skipped_until_keyframe += s->video_skipped_until_keyframe;
   sum->resumes += s->resumes;
   sum->chats += s->chats;
   sum->chats_deduplicated += s->chats_deduplicated;

@@ -16,6 +16,8 @@
 
 typedef struct wire_log {
   int frames[16]; /* frames sent, per connection 1..15 */
+  int full[16];   /* 1: media to this connection finds its queue full */
+  int keyframe_requests[16]; /* KeyframeRequests sent, per connection */
   int closed[16]; /* close callbacks, per connection */
   int errors[16]; /* Error messages, per connection */
   int last_error; /* its code */
@@ -36,6 +38,9 @@ static int on_send(void *user_data, vc_conn_id conn, const uint8_t *frame,
   if (conn >= 16) {
     return VC_ERR_INVALID_ARGUMENT;
   }
+  if (!reliable && w->full[conn]) {
+    return VC_ERR_QUEUE_FULL;
+  }
   w->frames[conn]++;
   if (!reliable) {
     w->datagrams++;
@@ -50,6 +55,8 @@ static int on_send(void *user_data, vc_conn_id conn, const uint8_t *frame,
       w->announced_as = c->key_announce->session_id;
     } else if (c->msg_case == VC__WIRE__CONTROL__MSG_KEY_DELIVERY) {
       w->delivered_from = c->key_delivery->from_session;
+    } else if (c->msg_case == VC__WIRE__CONTROL__MSG_KEYFRAME_REQUEST) {
+      w->keyframe_requests[conn]++;
     }
   }
   return 0;
@@ -324,8 +331,8 @@ void test_vc_room_only_the_host_acts(void) {
   del_room(r, &w);
 }
 
-static void send_video(vc_room *r, vc_conn_id conn, uint32_t sender,
-                       uint32_t layer) {
+static void send_video_frame(vc_room *r, vc_conn_id conn, uint32_t sender,
+                             uint32_t layer, uint32_t keyframe) {
   uint8_t frame[128];
   vc_route route;
   vc_ssize n;
@@ -334,10 +341,20 @@ static void send_video(vc_room *r, vc_conn_id conn, uint32_t sender,
   route.kind = VC_STREAM_KIND_VIDEO;
   route.sender_session = sender;
   route.layer = layer;
+  route.keyframe = keyframe;
   n = vc_envelope_encode(frame, sizeof(frame), &route, (const uint8_t *)"v", 1);
   if (n > 0) {
     vc_room_receive(r, conn, frame, (size_t)n, MS);
   }
+}
+
+static void send_video(vc_room *r, vc_conn_id conn, uint32_t sender,
+                       uint32_t layer) {
+  send_video_frame(r, conn, sender, layer, 0);
+}
+
+static void send_keyframe(vc_room *r, vc_conn_id conn, uint32_t sender) {
+  send_video_frame(r, conn, sender, 0, 1);
 }
 
 void test_vc_room_video_follows_subscriptions(void) {
@@ -499,6 +516,55 @@ void test_vc_room_keys_are_relayed_in_the_senders_name_only(void) {
                VC__WIRE__ERROR_CODE__ERROR_CODE_UNKNOWN_PARTICIPANT);
   vc_room_get_stats(r, &st);
   CHECK_INT_EQ(st.keys_relayed, 2);
+  del_room(r, &w);
+}
+
+/* bob's queue drops one of alice's video frames: the deltas after it
+ * are not sent to him (he could not decode them), alice is asked for a
+ * keyframe once, and from that keyframe on bob gets everything again. */
+void test_vc_room_a_full_queue_skips_video_until_the_keyframe(void) {
+  wire_log w;
+  vc_room *r = new_room(&w, 10);
+  Vc__Wire__Control ctl;
+  Vc__Wire__Subscribe sub;
+  Vc__Wire__Subscription one, *ones[1];
+  vc_room_stats st;
+  uint8_t frame[128];
+  int got;
+
+  CHECK(r != NULL);
+  CHECK_INT_EQ(join(r, 1, "alice", NULL, MS), 0);
+  CHECK_INT_EQ(join(r, 2, "bob", NULL, MS), 0);
+  vc__wire__control__init(&ctl);
+  vc__wire__subscribe__init(&sub);
+  vc__wire__subscription__init(&one);
+  one.session_id = 1;
+  one.kind = VC__WIRE__STREAM_KIND__STREAM_KIND_VIDEO;
+  ones[0] = &one;
+  sub.subscriptions = ones;
+  sub.n_subscriptions = 1;
+  ctl.msg_case = VC__WIRE__CONTROL__MSG_SUBSCRIBE;
+  ctl.subscribe = &sub;
+  CHECK_INT_EQ(vc_room_receive(r, 2, frame,
+                               control_frame(frame, sizeof(frame), 2, &ctl),
+                               MS),
+               0);
+  send_video(r, 1, 1, 0);
+  CHECK_INT_EQ(w.datagrams, 1);
+  w.full[2] = 1; /* bob's queue is full for one frame */
+  send_video(r, 1, 1, 0);
+  w.full[2] = 0;
+  CHECK_INT_EQ(w.keyframe_requests[1], 1);
+  got = w.datagrams;
+  send_video(r, 1, 1, 0); /* deltas: skipped */
+  send_video(r, 1, 1, 0);
+  CHECK_INT_EQ(w.datagrams, got);
+  send_keyframe(r, 1, 1); /* the keyframe, and what follows it */
+  send_video(r, 1, 1, 0);
+  CHECK_INT_EQ(w.datagrams, got + 2);
+  CHECK_INT_EQ(w.keyframe_requests[1], 1);
+  vc_room_get_stats(r, &st);
+  CHECK_INT_EQ(st.video_skipped_until_keyframe, 2);
   del_room(r, &w);
 }
 

@@ -46,6 +46,7 @@
   X(room, chat_history_cap_is_reached)                                         \
   X(room, media_flood_is_cut_to_the_rate)                                      \
   X(room, keys_are_relayed_in_the_senders_name_only)                           \
+  X(room, a_full_queue_skips_video_until_the_keyframe)                         \
   X(room, keyframe_requests_are_coalesced)                                     \
   X(room, large_rooms_forward_the_loudest_three)                               \
   X(rooms, joins_pick_rooms_up_to_the_cap)                                     \
@@ -90,6 +91,7 @@
   X(h3wt, close_session_writes_the_capsule_and_fin)                            \
   X(h3wt, close_from_a_callback_stops_the_handover)                            \
   X(h3wt, bound_server_streams_follow_their_session)                           \
+  X(h3wt, reset_before_any_byte_ends_our_side_too)                             \
   X(h3wt, control_settings_with_grease_are_accepted)                           \
   X(h3wt, control_without_settings_first_is_missing_settings)                  \
   X(h3wt, oversized_settings_fail_the_connection)                              \

@@ -1079,8 +1079,8 @@ static int stream_fin(vc_h3wt *h, h3_stream *s) {
     if (mid_frame) {
       return conn_error(h, VC_H3_FRAME_ERROR, "truncated frame");
     }
-    /* Draft-07 §5: a clean end is a CLOSE with code 0 and no reason. A
-     * capsule cut by the end is dropped with it. */
+    /* Draft-07 "Session Termination": a clean end is a CLOSE with code 0 and no
+     * reason. A capsule cut by the end is dropped with it. */
     buf_free(s);
     session_end(h, s, 0, NULL, 0, END_FIN, SK_DISCARD);
     return 0;
@@ -1140,7 +1140,7 @@ static int stream_input(vc_h3wt *h, h3_stream *s, const uint8_t *p,
       rv = frames(h, s, &p, end);
       break;
     case SK_CLOSING:
-      /* Draft-07 §5: nothing may follow a CLOSE capsule. */
+      /* Draft-07 "Session Termination": nothing may follow a CLOSE. */
       s->kind = SK_DISCARD;
       reset(h, s->id, VC_H3_MESSAGE_ERROR);
       p = end;
@@ -1304,7 +1304,15 @@ int vc_h3wt_on_stream_data(vc_h3wt *h, int64_t stream_id, const uint8_t *data,
 void vc_h3wt_on_stream_reset(vc_h3wt *h, int64_t stream_id) {
   h3_stream *s = find(h, stream_id);
 
-  if (h->failed || !s) {
+  if (h->failed) {
+    return;
+  }
+  if (!s) {
+    /* Reset before its first byte: end our side too, or the stream
+     * never closes and its credit never comes back. */
+    if (is_client(stream_id) && !is_uni(stream_id)) {
+      reset(h, stream_id, VC_H3_REQUEST_CANCELLED);
+    }
     return;
   }
   switch (s->kind) {

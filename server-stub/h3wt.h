@@ -48,8 +48,9 @@
 #define VC_QPACK_DECOMPRESSION_FAILED 0x200
 /* WebTransport: the application's stream error 0 maps to this. */
 #define VC_WT_SESSION_GONE 0x170d7b68
-/* WebTransport (draft-07 §4.6): a stream that came before its session was
- * dropped (the early-stream cap, or the session was refused). */
+/* WebTransport (draft-07, "Buffering Incoming Streams"): a stream that came
+ * before its session was dropped (the early-stream cap, or the session was
+ * refused). */
 #define VC_WT_BUFFERED_STREAM_REJECTED 0x3994bd84
 
 typedef struct vc_h3wt vc_h3wt;
@@ -108,7 +109,8 @@ typedef struct vc_h3wt_callbacks {
    * straight to write_stream, with no header. */
   void (*stream_data)(void *user_data, int64_t session_id, int64_t stream_id,
                       const uint8_t *data, size_t len, int fin);
-  /* The peer reset a WebTransport stream of a session. May be NULL. */
+  /* The peer reset a WebTransport stream of a session; the application
+   * still owns the sending side of a bidirectional one. May be NULL. */
   void (*stream_reset)(void *user_data, int64_t session_id, int64_t stream_id);
   /* A datagram of an accepted session, its quarter-stream-id removed.
    * May be NULL (datagrams are then dropped). */

@@ -787,11 +787,25 @@ static void h3_stream_data(void *user_data, int64_t session_id,
   }
 }
 
+/* The client gave up a stream: give up ours too, so it closes and its
+ * credit comes back, and tell the application. */
 static void h3_stream_reset(void *user_data, int64_t session_id,
                             int64_t stream_id) {
-  (void)user_data;
-  (void)session_id;
-  (void)stream_id;
+  quic_conn *qc = user_data;
+  vc_wt_session *s = session_find(qc, session_id);
+  tx_stream *t = stream_find(qc, stream_id);
+  vc_quic_server *srv = qc->srv;
+
+  if (ngtcp2_is_bidi_stream(stream_id)) {
+    if (t) {
+      pending_remove(t);
+    }
+    ngtcp2_conn_shutdown_stream_write(qc->conn, stream_id, 0);
+    mark_dirty(qc);
+  }
+  if (s && !s->closing && srv->app.stream_reset) {
+    srv->app.stream_reset(srv->app.app, s, stream_id);
+  }
 }
 
 static void h3_datagram(void *user_data, int64_t session_id,

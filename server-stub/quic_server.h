@@ -44,6 +44,9 @@ typedef struct vc_wt_app {
   /* A datagram of |s|. */
   void (*datagram)(void *app, vc_wt_session *s, const uint8_t *data,
                    size_t len);
+  /* The client reset one of its streams in |s|; our side of it is
+   * reset too (nothing more can be written on it). May be NULL. */
+  void (*stream_reset)(void *app, vc_wt_session *s, int64_t stream_id);
   void *app;
 } vc_wt_app;
 

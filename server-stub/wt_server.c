@@ -268,6 +268,18 @@ static void on_datagram(void *app, vc_wt_session *s, const uint8_t *data,
   vc_meetings_receive(w->meetings, &c->rc, frame, (size_t)n);
 }
 
+/* The meeting stream reset: the participant's connection is gone (the
+ * core resumes on a new one). */
+static void on_stream_reset(void *app, vc_wt_session *s, int64_t stream_id) {
+  wt_conn *c = vc_wt_session_get_user_data(s);
+
+  (void)app;
+  if (c && !c->closing && stream_id == c->stream_id) {
+    c->closing = 1;
+    vc_wt_session_close(c->s, 0, "");
+  }
+}
+
 int vc_wt_server_new(vc_wt_server **pw, vc_meetings *meetings,
                      const vc_wt_server_config *cfg) {
   vc_wt_server *w = calloc(1, sizeof(*w));
@@ -294,6 +306,7 @@ void vc_wt_server_app(vc_wt_server *w, vc_wt_app *app) {
   app->session_closed = on_session_closed;
   app->stream_data = on_stream_data;
   app->datagram = on_datagram;
+  app->stream_reset = on_stream_reset;
   app->app = w;
 }
 

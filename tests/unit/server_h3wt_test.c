@@ -976,7 +976,7 @@ void test_vc_h3wt_grease_then_close_capsule_ends_the_session(void) {
   CHECK_INT_EQ(fake_stream(4)->n_resets, 1);
   CHECK_INT_EQ(fake_stream(4)->reset_code, VC_WT_SESSION_GONE);
   CHECK_INT_EQ(fake_stream(6)->n_resets, 0);
-  /* Nothing may follow a CLOSE (draft-07 §5). */
+  /* Nothing may follow a CLOSE (draft-07 "Session Termination"). */
   CHECK_INT_EQ(
       vc_h3wt_on_stream_data(F.h, 0, (const uint8_t *)"\x21\x00", 2, 0), 0);
   CHECK_INT_EQ(fake_stream(0)->reset_code, VC_H3_MESSAGE_ERROR);
@@ -1108,6 +1108,23 @@ void test_vc_h3wt_bound_server_streams_follow_their_session(void) {
   CHECK_INT_EQ(vc_h3wt_on_stream_data(F.h, 0, NULL, 0, 1), 0);
   CHECK_INT_EQ(fake_stream(5)->reset_code, VC_WT_SESSION_GONE);
   CHECK_INT_EQ(fake_stream(15)->reset_code, VC_WT_SESSION_GONE);
+  vc_h3wt_del(F.h);
+}
+
+void test_vc_h3wt_reset_before_any_byte_ends_our_side_too(void) {
+  CHECK(setup(NULL) != NULL);
+  vc_h3wt_on_stream_reset(F.h, 40);
+  CHECK_INT_EQ(fake_stream(40)->n_resets, 1);
+  CHECK_INT_EQ(fake_stream(40)->reset_code, VC_H3_REQUEST_CANCELLED);
+  /* A client uni stream has no side of ours to end. */
+  vc_h3wt_on_stream_reset(F.h, 42);
+  CHECK_INT_EQ(fake_stream(42)->n_resets, 0);
+  /* Nor does a request whose headers are half read keep its side. */
+  CHECK_INT_EQ(
+      vc_h3wt_on_stream_data(F.h, 44, (const uint8_t *)"\x01\x10", 2, 0), 0);
+  vc_h3wt_on_stream_reset(F.h, 44);
+  CHECK_INT_EQ(fake_stream(44)->reset_code, VC_H3_REQUEST_CANCELLED);
+  CHECK_INT_EQ(F.n_conn_closes, 0);
   vc_h3wt_del(F.h);
 }
 

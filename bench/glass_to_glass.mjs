@@ -93,25 +93,25 @@ function timecode() {
     return dest.stream;
   };
   // The ear: whatever a page plays is tapped where it meets the
-  // loudspeaker, and the start of each burst noted (page clock).
-  window.vcOnsets = [];
+  // loudspeaker. Each 256-sample block is summed up as [when it plays
+  // (page clock), its loudest sample, the offset of its first sample
+  // over 0.3 or -1]; onsets() finds the bursts in that afterwards.
+  window.vcBlocks = [];
   window.vcTap = (node) => {
     const ctx = node.context;
     const sp = ctx.createScriptProcessor(256, 1, 1);
     sp.vcTapped = true;
-    let quiet = 0;
     sp.onaudioprocess = (e) => {
       const x = e.inputBuffer.getChannelData(0);
-      const now = window.vcClock(), t = ctx.currentTime;
+      const at = window.vcClock() + (e.playbackTime - ctx.currentTime) * 1000;
+      let max = 0, first = -1;
       for (let i = 0; i < x.length; i++) {
         const a = Math.abs(x[i]);
-        // A burst starts: loud after 50 ms without (codec tails and
-        // comfort noise stay well under a tenth of full scale).
-        if (a > 0.3 && quiet > 2400) {
-          window.vcOnsets.push(now +
-            (e.playbackTime + i / ctx.sampleRate - t) * 1000);
-        }
-        quiet = a < 0.1 ? quiet + 1 : 0;
+        if (a > max) max = a;
+        if (first < 0 && a > 0.3) first = i;
+      }
+      if (window.vcBlocks.length < 100_000) {
+        window.vcBlocks.push([at + first * 1000 / ctx.sampleRate, max, first]);
       }
     };
     node.connect(sp);
@@ -130,6 +130,19 @@ function timecode() {
     navigator.mediaDevices.getUserMedia = async () => new MediaStream([
       ...window.vcCamera().getTracks(), ...window.vcMic().getTracks()]);
   }
+}
+
+// A burst starts where a block has a sample over 0.3 after at least 50 ms
+// of blocks without one over 0.1 (codec tails and comfort noise stay well
+// under a tenth of full scale): its page-clock time.
+function onsets(blocks) {
+  const out = [];
+  let quiet = 0;
+  for (const [at, max, first] of blocks) {
+    if (first >= 0 && quiet >= 10) out.push(at);
+    quiet = max < 0.1 ? quiet + 1 : 0;
+  }
+  return out;
 }
 
 // Mouth to ear: each onset heard, less the latest click made before it.
@@ -188,9 +201,14 @@ async function ours(browser, transport) {
     requestAnimationFrame(look);
   }), seconds * 1000);
   const ear = earLatencies(await pages[0].evaluate(() => window.vcClicks),
-    await bob.evaluate(() => window.vcOnsets));
+    onsets(await bob.evaluate(() => window.vcBlocks)));
+  // What bob's stats overlay says about alice's audio at the end.
+  await bob.getByTestId('stats-button').click();
+  await bob.waitForTimeout(700);
+  const overlay = await bob.locator('[data-testid="stats-row"]').first()
+    .textContent();
   for (const p of pages) await p.context().close();
-  return { video: samples.filter((v) => v < 5000), ear };
+  return { video: samples.filter((v) => v < 5000), ear, overlay };
 }
 
 async function webrtc(browser) {
@@ -263,7 +281,7 @@ async function webrtc(browser) {
     v.requestVideoFrameCallback(look);
   }), seconds * 1000);
   const ear = earLatencies(await tx.evaluate(() => window.vcClicks),
-    await rx.evaluate(() => window.vcOnsets));
+    onsets(await rx.evaluate(() => window.vcBlocks)));
   for (const p of pages) await p.context().close();
   return { video: samples.filter((v) => v < 5000), ear };
 }
@@ -297,6 +315,10 @@ try {
   };
   show('glass-to-glass (video)', 'frames', 'video');
   show('mouth-to-ear (audio)', 'clicks', 'ear');
+  for (const [name, o] of [['WebTransport', wt], ['WebSocket', ws]]) {
+    console.log(`  ${name} receiver's overlay: ${
+      o.overlay.replace(/ · video.*/, '')}`);
+  }
 } finally {
   server.kill('SIGTERM');
 }

@@ -62,6 +62,22 @@ for (const transport of TRANSPORTS) {
     await bob.page.getByTestId('hand-button').click();
     await expect(tileOf(alice.page, 'bob').getByTestId('hand')).toBeVisible();
 
+    // bob pins alice: her tile comes first, across the whole row; unpinned,
+    // it goes back into the grid.
+    const aliceTile = tileOf(bob.page, 'alice');
+    await aliceTile.hover();
+    await aliceTile.getByTestId('pin').click();
+    await expect(tileOf(bob.page, 'alice')).toHaveAttribute('data-pinned',
+      'true');
+    await expect(bob.page.getByTestId('tile').first())
+      .toHaveAttribute('data-user', 'alice');
+    const widths = await bob.page.getByTestId('tile').evaluateAll(
+      (ts) => ts.map((t) => t.getBoundingClientRect().width));
+    expect(widths[0]).toBeGreaterThan(widths[1] * 1.5);
+    await tileOf(bob.page, 'alice').getByTestId('pin').click();
+    await expect(tileOf(bob.page, 'alice')).toHaveAttribute('data-pinned',
+      'false');
+
     // alice leaves: her tile goes from bob's screen within a second, and bob
     // becomes the host.
     await alice.page.getByTestId('leave-button').click();

@@ -109,11 +109,13 @@ function joinCall(core, link, displayName) {
     remove: (id) => session.remove(id),
   };
   const quality = new Map(); // session id -> 'good' | 'fair' | 'poor'
+  // Whose tile is pinned (a session id, or null); it goes when they do.
+  const pin = { id: null, set: (id) => { pin.id = id; redraw(); } };
   const redraw = () => lastView && call.showRoster(lastView, own, localStream,
     (id) => receiver.canvasOf(id, StreamKind.VIDEO), host,
     { of: (id) => receiver.canvasOf(id, StreamKind.SCREEN),
       own: screenStream },
-    (id) => quality.get(id) ?? null);
+    (id) => quality.get(id) ?? null, pin);
   session = new MeetingSession(core, link, displayName, {
     connection: (state, transport) => call.showConnection(state, transport),
     roster: (view) => {

@@ -79,12 +79,36 @@ function qualityBadge(level) {
   return badge;
 }
 
-function tile(p, { isSelf, isSpeaker, localStream, remoteVideo, quality }) {
-  const t = el('div', 'relative flex aspect-video items-center justify-center ' +
-    'overflow-hidden rounded-2xl bg-slate-900 ring-1 ring-slate-800');
+// A pinned tile takes a whole row, as tall as most of the window; the
+// others keep the grid below it.
+const TILE_CLASS = 'group relative flex aspect-video items-center ' +
+  'justify-center overflow-hidden rounded-2xl bg-slate-900 ring-1 ' +
+  'ring-slate-800';
+const PINNED_TILE_CLASS = 'group relative col-span-full flex h-[65vh] ' +
+  'items-center justify-center overflow-hidden rounded-2xl bg-slate-900 ' +
+  'ring-1 ring-slate-800';
+
+function pinButton(p, pinned, onPin) {
+  const b = el('button', 'absolute right-2 top-2 rounded-md ' +
+    'bg-slate-950/70 px-2 py-1 text-xs font-medium text-slate-100 ' +
+    'opacity-0 transition group-hover:opacity-100 focus:opacity-100 ' +
+    'aria-pressed:opacity-100', pinned ? 'Unpin' : 'Pin');
+  b.type = 'button';
+  b.dataset.testid = 'pin';
+  b.setAttribute('aria-pressed', String(pinned));
+  b.setAttribute('aria-label', pinned ? `Unpin ${p.displayName}` :
+    `Pin ${p.displayName}`);
+  b.addEventListener('click', () => onPin(pinned ? null : p.sessionId));
+  return b;
+}
+
+function tile(p, { isSelf, isSpeaker, localStream, remoteVideo, quality,
+  pinned = false, onPin = null }) {
+  const t = el('div', pinned ? PINNED_TILE_CLASS : TILE_CLASS);
   t.dataset.testid = 'tile';
   t.dataset.user = p.user ?? 'self';
   t.dataset.session = String(p.sessionId);
+  t.dataset.pinned = String(pinned);
   if (isSpeaker) {
     t.classList.remove('ring-1', 'ring-slate-800');
     t.classList.add('ring-2', 'ring-emerald-400');
@@ -118,6 +142,7 @@ function tile(p, { isSelf, isSpeaker, localStream, remoteVideo, quality }) {
     label.append(h);
   }
   t.append(label);
+  if (onPin) t.append(pinButton(p, pinned, onPin));
   return t;
 }
 
@@ -153,9 +178,11 @@ function screenTile(label, user, picture) {
 // view: {self, others, speaker} from MeetingSession.view(); own: the
 // local media state {audioMuted, videoOff, handRaised}; videoOf(id): the
 // canvas showing that person's video, or null (their avatar shows).
+// pin: {id, set(id)}: the pinned person's session id (null: none) and how
+// to change it.
 export function showRoster(view, own, localStream, videoOf = () => null,
   host = null, screens = { of: () => null, own: null },
-  qualityOf = () => null) {
+  qualityOf = () => null, pin = { id: null, set: () => {} }) {
   const me = { ...view.self, ...own };
   const tiles = [];
   // Shared screens first: they are what people look at.
@@ -169,10 +196,19 @@ export function showRoster(view, own, localStream, videoOf = () => null,
         screens.of(p.sessionId)));
     }
   }
+  // The pinned person (anyone but oneself) comes first, large.
+  const pinned = view.others.find((p) => p.sessionId === pin.id);
+  if (pinned) {
+    tiles.push(tile(pinned, { isSpeaker: pinned.sessionId === view.speaker,
+      remoteVideo: videoOf(pinned.sessionId),
+      quality: qualityOf(pinned.sessionId), pinned: true, onPin: pin.set }));
+  }
   tiles.push(tile(me, { isSelf: true, localStream }));
   for (const p of view.others) {
+    if (p === pinned) continue;
     tiles.push(tile(p, { isSpeaker: p.sessionId === view.speaker,
-      remoteVideo: videoOf(p.sessionId), quality: qualityOf(p.sessionId) }));
+      remoteVideo: videoOf(p.sessionId), quality: qualityOf(p.sessionId),
+      onPin: pin.set }));
   }
   const grid = $('tiles');
   grid.replaceChildren(...tiles);

@@ -41,8 +41,12 @@ static void emit_wt(out *o, const vc_metrics_wt *wt) {
        wt->bytes_in);
   emit(o, "vc_wt_bytes_out_total", "counter", "UDP bytes sent.", wt->bytes_out);
   emit(o, "vc_wt_packets_dropped_total", "counter",
-       "UDP packets dropped: unknown connection, or the socket was full.",
+       "UDP packets received and dropped: empty, malformed, or for no "
+       "connection.",
        wt->packets_dropped);
+  emit(o, "vc_wt_send_failed_total", "counter",
+       "UDP packets not sent: the socket's buffer was full (QUIC resends).",
+       wt->send_failed);
   emit(o, "vc_wt_refused_too_many_total", "counter",
        "QUIC connections refused over the connection limit.",
        wt->refused_too_many);
@@ -68,7 +72,8 @@ static void emit_wt(out *o, const vc_metrics_wt *wt) {
   emit(o, "vc_wt_stream_queue_full_total", "counter",
        "Writes refused by a stream's send cap.", wt->stream_queue_full);
   emit(o, "vc_wt_datagrams_dropped_total", "counter",
-       "Datagrams dropped: queue full, too large or too late.",
+       "Datagrams dropped by the QUIC layer: its queue full, too large for "
+       "the path, or older than 200 ms (includes the slow-reader drops).",
        wt->datagrams_dropped);
   emit(o, "vc_wt_datagrams_in_total", "counter",
        "Envelopes received as datagrams (media).", wt->datagrams_in);

@@ -454,7 +454,7 @@ static void send_packet(quic_conn *qc, const uint8_t *data, size_t len) {
   } while (n < 0 && errno == EINTR);
   if (n < 0) {
     /* A full socket buffer loses the packet; QUIC's recovery resends. */
-    srv->stats.packets_dropped++;
+    srv->stats.send_failed++;
     return;
   }
   srv->stats.packets_out++;
@@ -1379,6 +1379,11 @@ static void handle_packet(listener *lst, struct sockaddr_storage *sa,
 
   srv->stats.packets_in++;
   srv->stats.bytes_in += len;
+  if (len == 0) {
+    /* ngtcp2 0.12.1 asserts on an empty packet: never hand it one. */
+    srv->stats.packets_dropped++;
+    return;
+  }
   rv = ngtcp2_pkt_decode_version_cid(&vcid, data, len, SCID_LEN);
   if (rv == NGTCP2_ERR_VERSION_NEGOTIATION) {
     uint8_t buf[256];

@@ -93,7 +93,8 @@ typedef struct vc_quic_server_stats {
   uint64_t handshakes;
   uint64_t packets_in, packets_out;
   uint64_t bytes_in, bytes_out;
-  uint64_t packets_dropped;   /* unknown connection, not an Initial */
+  uint64_t packets_dropped;   /* empty, unknown connection, not an Initial */
+  uint64_t send_failed;       /* the socket's buffer was full: resent */
   uint64_t refused_too_many;  /* Initials over max_connections */
   uint64_t conn_errors;       /* connections closed on an error */
   uint64_t stream_queue_full; /* writes refused: a stream's cap */

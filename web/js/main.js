@@ -275,6 +275,9 @@ function joinCall(core, link, displayName) {
   document.getElementById('hand-button').onclick =
     toggle('handRaised', 'hand-button', 'Lower hand', 'Raise hand');
   document.getElementById('leave-button').onclick = () => session.leave();
+  // Closing the tab says goodbye at once, so the others do not wait out
+  // the server's liveness timeout and resume grace (15 s) to see it.
+  window.addEventListener('pagehide', () => session.leave(), { once: true });
   const stopSharing = () => {
     if (!own.screenSharing) return;
     screenSender?.stop();

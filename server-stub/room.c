@@ -652,8 +652,7 @@ static int is_video(const vc_route *route) {
 }
 
 /* The subscription of |s| that a video |route| falls under, or NULL. */
-static vc__room_sub *sub_for(const vc__room_session *s,
-                             const vc_route *route) {
+static vc__room_sub *sub_for(const vc__room_session *s, const vc_route *route) {
   size_t lo = 0, hi = s->n_subs;
 
   while (lo < hi) {

@@ -18,9 +18,9 @@ typedef struct wire_log {
   int frames[16]; /* frames sent, per connection 1..15 */
   int full[16];   /* 1: media to this connection finds its queue full */
   int keyframe_requests[16]; /* KeyframeRequests sent, per connection */
-  int closed[16]; /* close callbacks, per connection */
-  int errors[16]; /* Error messages, per connection */
-  int last_error; /* its code */
+  int closed[16];            /* close callbacks, per connection */
+  int errors[16];            /* Error messages, per connection */
+  int last_error;            /* its code */
   int datagrams;
   uint32_t announced_as;   /* session id of the last KeyAnnounce sent */
   uint32_t delivered_from; /* from_session of the last KeyDelivery sent */

@@ -68,6 +68,7 @@ vc_tstamp vcw__to_ts(double ms);
 /* meeting_glue.c hands these over instead of queueing them for JS. */
 void vcw__audio_on_media(vcw_meeting *w, const vc_meeting_event *ev);
 void vcw__audio_on_left(vcw_meeting *w, uint32_t session_id);
+void vcw__audio_on_updated(vcw_meeting *w, uint32_t session_id);
 void vcw__audio_free(vcw_meeting *w);
 void vcw__video_on_media(vcw_meeting *w, const vc_meeting_event *ev);
 void vcw__video_on_left(vcw_meeting *w, uint32_t session_id);

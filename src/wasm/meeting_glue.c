@@ -84,6 +84,9 @@ static void on_event(void *user_data, const vc_meeting_event *ev) {
     vcw__audio_on_left(w, ev->session_id);
     vcw__video_on_left(w, ev->session_id);
   }
+  if (ev->type == VC_MEETING_EVENT_PARTICIPANT_UPDATED) {
+    vcw__audio_on_updated(w, ev->session_id);
+  }
   if (ev->type == VC_MEETING_EVENT_PARTICIPANT_JOINED ||
       ev->type == VC_MEETING_EVENT_PARTICIPANT_LEFT ||
       ev->type == VC_MEETING_EVENT_JOINED ||

@@ -15,15 +15,15 @@ const REQUIRED_EXPORTS = [
   '_vcw_leave', '_vcw_phase', '_vcw_session_id', '_vcw_host',
   '_vcw_speaker', '_vcw_roster_size', '_vcw_roster_at', '_vcw_event_size',
   '_vcw_participant_size', '_vcw_safety_code', '_vcw_out_is_media',
-  '_vcw_audio_start', '_vcw_audio_in', '_vcw_audio_send', '_vcw_audio_pull',
+  '_vcw_audio_start', '_vcw_audio_frame_samples', '_vcw_audio_in', '_vcw_audio_send', '_vcw_audio_pull',
   '_vcw_audio_stats', '_vcw_video_send', '_vcw_video_next', '_vcw_video_out',
   '_vcw_video_out_sender', '_vcw_video_out_keyframe',
   '_vcw_video_decoder_failed', '_vcw_video_stats',
   '_vcw_host_action', '_vcw_video_out_kind',
 ];
 
-// Audio frames as the core takes and gives them (src/wasm/audio_glue.c).
-const AUDIO_FRAME = 960;
+// Audio the core gives per pull (src/wasm/audio_glue.c); what it takes
+// per send is vcw_audio_frame_samples().
 const AUDIO_PULL = 480;
 // Room for the doubles vcw_audio_stats and vcw_video_stats write.
 const STATS_LEN = 16 * 8;
@@ -289,11 +289,17 @@ class MeetingCore {
     if (rv < 0) throw new CoreError(this.#strerror(rv), rv);
   }
 
-  // 20 ms of microphone (Int16Array(960)); true when a packet was queued.
+  // Samples of microphone per audioSend (one Opus frame).
+  get audioFrameSamples() {
+    return this.#m._vcw_audio_frame_samples();
+  }
+
+  // One frame of microphone (Int16Array(audioFrameSamples)); true when a
+  // packet was queued.
   audioSend(pcm, muted, now) {
     const m = this.#m;
     const p = m._vcw_audio_in(this.#w);
-    new Int16Array(m.HEAPU8.buffer, p, AUDIO_FRAME).set(pcm);
+    new Int16Array(m.HEAPU8.buffer, p, this.audioFrameSamples).set(pcm);
     return m._vcw_audio_send(this.#w, muted ? 1 : 0, now) > 0;
   }
 

@@ -148,6 +148,7 @@ function joinCall(core, link, displayName) {
   const audio = new MeetingAudio({
     send: (pcm, muted) => session.sendAudio(pcm, muted),
     pull: () => session.pullAudio(),
+    frameSamples: () => session.audioFrameSamples,
   });
   try {
     audio.createContext();

@@ -1,13 +1,19 @@
 // audio/capture-worklet.js: the microphone side of the audio thread. Cuts
-// the input into 20 ms frames of 16-bit samples (960 at 48 kHz) and posts
-// each to the main thread, transferring its buffer. Nothing else: Opus and
-// everything after it run in the core.
-
-const FRAME = 960;
+// the input into frames of 16-bit samples (as many as the core's Opus
+// frame: 480, 10 ms at 48 kHz) and posts each to the main thread,
+// transferring its buffer. Nothing else: Opus and everything after it run
+// in the core.
 
 class CaptureProcessor extends AudioWorkletProcessor {
-  #frame = new Int16Array(FRAME);
+  #size;
+  #frame;
   #fill = 0;
+
+  constructor(options) {
+    super();
+    this.#size = options.processorOptions?.frame ?? 480;
+    this.#frame = new Int16Array(this.#size);
+  }
 
   process(inputs) {
     const input = inputs[0]?.[0];
@@ -15,10 +21,10 @@ class CaptureProcessor extends AudioWorkletProcessor {
     for (let i = 0; i < input.length; i++) {
       const s = Math.max(-1, Math.min(1, input[i]));
       this.#frame[this.#fill++] = s < 0 ? s * 0x8000 : s * 0x7fff;
-      if (this.#fill === FRAME) {
+      if (this.#fill === this.#size) {
         this.port.postMessage({ type: 'frame', pcm: this.#frame },
           [this.#frame.buffer]);
-        this.#frame = new Int16Array(FRAME);
+        this.#frame = new Int16Array(this.#size);
         this.#fill = 0;
       }
     }

@@ -1,6 +1,7 @@
 // audio/meeting-audio.js: binds the Web Audio API to the meeting. One
 // AudioContext at 48 kHz: the microphone goes through the capture worklet
-// to the core 20 ms at a time; the playout worklet asks the core for 10 ms
+// to the core one Opus frame (10 ms) at a time; the playout worklet asks
+// the core for 10 ms
 // at a time and plays it. This file only moves PCM between them.
 
 const SAMPLE_RATE = 48000;
@@ -17,7 +18,8 @@ export class MeetingAudio {
   #health = { underruns: 0, dropped: 0, peak: 0 };
   #pulled = 0; // samples pulled from the core since the start
 
-  // sink: {send(pcm Int16Array(960), muted), pull() -> Int16Array(480)}
+  // sink: {send(pcm Int16Array(frame), muted), pull() -> Int16Array(480),
+  //        frameSamples() -> frame}
   constructor(sink) {
     this.#sink = sink;
   }
@@ -51,7 +53,8 @@ export class MeetingAudio {
     };
     this.#playout.connect(ctx.destination);
     this.#capture = new AudioWorkletNode(ctx, 'vc-capture',
-      { numberOfOutputs: 0 });
+      { numberOfOutputs: 0,
+        processorOptions: { frame: this.#sink.frameSamples() } });
     this.#capture.port.onmessage = ({ data }) => {
       if (data.type === 'frame') this.#sink.send(data.pcm, this.#muted);
     };

@@ -117,9 +117,13 @@ export class MeetingSession {
   }
 
   // Audio (audio/meeting-audio.js calls these on the audio clock's
-  // schedule): 20 ms of microphone in, 10 ms of everyone out.
+  // schedule): a frame of microphone in, 10 ms of everyone out.
   startAudio() {
     this.#mc.audioStart();
+  }
+
+  get audioFrameSamples() {
+    return this.#mc.audioFrameSamples;
   }
 
   sendAudio(pcm, muted) {

@@ -6,7 +6,7 @@
 
 const SAMPLE_RATE = 48000;
 const CHUNK = 480; // one pull: 10 ms
-const AHEAD = 3; // chunks pulled ahead of what has been played
+const AHEAD = 2; // chunks pulled ahead of what has been played: 20 ms
 
 export class MeetingAudio {
   #ctx = null;

@@ -8,7 +8,7 @@
 // plays silence and counts an underrun.
 
 const CHUNK = 480;
-const WANT = 3; // chunks queued or asked for: 30 ms covers main-thread lag
+const WANT = 2; // chunks queued or asked for: 20 ms covers main-thread lag
 const CAP = 8; // 80 ms: anything beyond is dropped
 
 class PlayoutProcessor extends AudioWorkletProcessor {

@@ -152,6 +152,7 @@ static int webtransport_stats(void *user_data, vc_metrics_wt *out) {
   out->datagrams_in = w.datagrams_in;
   out->datagrams_out = w.datagrams_out;
   out->datagrams_malformed = w.datagrams_malformed;
+  out->join_timeouts = w.join_timeouts;
   return 1;
 }
 
@@ -170,7 +171,7 @@ static void start_webtransport(struct ev_loop *loop,
     vc_log(VC_LOG_ERROR, "WebTransport off: %s", why);
     return;
   }
-  if (vc_wt_server_new(&wt_meetings, meetings, NULL) != 0) {
+  if (vc_wt_server_new(&wt_meetings, loop, meetings, NULL) != 0) {
     vc_log(VC_LOG_ERROR, "WebTransport off: out of memory");
     return;
   }

@@ -75,6 +75,9 @@ static void emit_wt(out *o, const vc_metrics_wt *wt) {
        "Datagrams dropped by the QUIC layer: its queue full, too large for "
        "the path, or older than 200 ms (includes the slow-reader drops).",
        wt->datagrams_dropped);
+  emit(o, "vc_wt_join_timeouts_total", "counter",
+       "WebTransport sessions closed for not joining within 10 s.",
+       wt->join_timeouts);
   emit(o, "vc_wt_datagrams_in_total", "counter",
        "Envelopes received as datagrams (media).", wt->datagrams_in);
   emit(o, "vc_wt_datagrams_out_total", "counter",

@@ -21,6 +21,7 @@ typedef struct vc_metrics_wt {
   uint64_t media_dropped, control_refused, protocol_errors;
   uint64_t stream_queue_full, datagrams_dropped;
   uint64_t datagrams_in, datagrams_out, datagrams_malformed;
+  uint64_t join_timeouts;
 } vc_metrics_wt;
 
 /* Returns the length written, or -1 when |cap| is too small. |wt| is

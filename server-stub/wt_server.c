@@ -28,6 +28,8 @@
 typedef struct wt_conn {
   vc_wt_server *srv;
   vc_wt_session *s;
+  struct wt_conn *prev, *next; /* sessions not joined yet */
+  ev_tstamp accepted_at;
   vc_rooms_conn rc;
   int64_t stream_id; /* the meeting stream; -1 until the client opens it */
   vc_frame_reader frames;
@@ -36,6 +38,9 @@ typedef struct wt_conn {
 } wt_conn;
 
 struct vc_wt_server {
+  struct ev_loop *loop;
+  ev_timer join_sweep;
+  wt_conn *unjoined; /* newest first */
   vc_meetings *meetings;
   vc_wt_server_config cfg;
   vc_wt_server_stats stats;
@@ -44,6 +49,42 @@ struct vc_wt_server {
 
 void vc_wt_server_default_config(vc_wt_server_config *cfg) {
   cfg->media_drop_bytes = (size_t)256 * 1024;
+  cfg->join_timeout_s = 10;
+}
+
+static void unjoined_remove(wt_conn *c) {
+  vc_wt_server *w = c->srv;
+
+  if (c->prev) {
+    c->prev->next = c->next;
+  } else if (w->unjoined == c) {
+    w->unjoined = c->next;
+  }
+  if (c->next) {
+    c->next->prev = c->prev;
+  }
+  c->prev = c->next = NULL;
+}
+
+/* Once a second: sessions that were accepted but never joined a meeting
+ * within join_timeout_s are closed (they hold a connection slot). */
+static void on_join_sweep(struct ev_loop *loop, ev_timer *t, int revents) {
+  vc_wt_server *w = t->data;
+  ev_tstamp now = ev_now(loop);
+  wt_conn *c = w->unjoined, *next;
+
+  (void)revents;
+  for (; c; c = next) {
+    next = c->next;
+    if (c->rc.slot) {
+      unjoined_remove(c); /* joined since */
+    } else if (!c->closing && now - c->accepted_at > w->cfg.join_timeout_s) {
+      unjoined_remove(c);
+      w->stats.join_timeouts++;
+      c->closing = 1;
+      vc_wt_session_close(c->s, 1, "no Join in time");
+    }
+  }
 }
 
 /* ---- the rooms' way to a session (meetings.h) --------------------------- */
@@ -183,6 +224,12 @@ static int on_session_request(void *app, vc_wt_session *s,
   c->srv = w;
   c->s = s;
   c->stream_id = -1;
+  c->accepted_at = ev_now(w->loop);
+  c->next = w->unjoined;
+  if (w->unjoined) {
+    w->unjoined->prev = c;
+  }
+  w->unjoined = c;
   vc_wt_session_set_user_data(s, c);
   w->stats.accepted++;
   w->stats.sessions++;
@@ -197,6 +244,7 @@ static void on_session_closed(void *app, vc_wt_session *s) {
     return;
   }
   c->closing = 1; /* the rooms may not write to it any more */
+  unjoined_remove(c);
   vc_meetings_detach(w->meetings, &c->rc);
   w->stats.sessions--;
   free(c->frame_buf);
@@ -280,25 +328,32 @@ static void on_stream_reset(void *app, vc_wt_session *s, int64_t stream_id) {
   }
 }
 
-int vc_wt_server_new(vc_wt_server **pw, vc_meetings *meetings,
-                     const vc_wt_server_config *cfg) {
+int vc_wt_server_new(vc_wt_server **pw, struct ev_loop *loop,
+                     vc_meetings *meetings, const vc_wt_server_config *cfg) {
   vc_wt_server *w = calloc(1, sizeof(*w));
 
   if (!w) {
     return VC_ERR_NOMEM;
   }
+  w->loop = loop;
   w->meetings = meetings;
   if (cfg) {
     w->cfg = *cfg;
   } else {
     vc_wt_server_default_config(&w->cfg);
   }
+  ev_timer_init(&w->join_sweep, on_join_sweep, 1., 1.);
+  w->join_sweep.data = w;
+  ev_timer_start(loop, &w->join_sweep);
   *pw = w;
   return 0;
 }
 
 void vc_wt_server_del(vc_wt_server *w) {
-  free(w);
+  if (w) {
+    ev_timer_stop(w->loop, &w->join_sweep);
+    free(w);
+  }
 }
 
 void vc_wt_server_app(vc_wt_server *w, vc_wt_app *app) {

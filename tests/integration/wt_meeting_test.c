@@ -850,6 +850,8 @@ int main(int argc, char **argv) {
   const vc_participant *who;
   wt_client *c;
   vc_tstamp t_start = now_ts(), t_vanish;
+  long long join_timeouts;
+  wt_client *idle;
   long long before, before2, after, after2;
   uint32_t dave_session, alice_session;
   long peak_rss = 0, rss_before;
@@ -942,6 +944,11 @@ int main(int argc, char **argv) {
   wt_client_vanish(dave->wt);
   dave->active = 0;
   t_vanish = now_ts();
+  /* A session that is accepted and never joins: closed after 10 s. */
+  join_timeouts = metric("vc_wt_join_timeouts_total");
+  idle = extra_session("/meeting", NULL, cert_hash);
+  EXPECT(idle && wt_client_status_get(idle)->session_status == 200,
+         "a session that will never join is accepted");
   printf("     dave vanished at %.1f s\n", secs_since(t_start));
 
   /* Garbage UDP packets and a truncated Initial. */
@@ -1195,6 +1202,9 @@ int main(int argc, char **argv) {
          (double)(alice->left_at - t_vanish) / 1e9);
   EXPECT(!roster_has(alice, "dave") && !roster_has(carol, "dave"),
          "dave is off the rosters");
+  EXPECT(metric("vc_wt_join_timeouts_total") == join_timeouts + 1,
+         "the session that never joined was closed (join timeout)");
+  extra_del(idle);
 
   /* The honest ones noticed nothing of all that. */
   chat(alice, "still here");

@@ -25,6 +25,7 @@
 
 struct vc_cert_rotation {
   struct ev_loop *loop;
+  vc_cert_rotation_settings s;
   vc_cert_rotation_switch_cb on_switch;
   void *user_data;
   vc_tls_cert *current, *next, *retired;
@@ -49,7 +50,8 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents) {
   (void)revents;
   if (!r->next) {
     /* Renewal time: make the next one and announce it. */
-    if (vc_tls_cert_generate(&r->next, (uint64_t)time(NULL), VALID_S) != 0) {
+    if (vc_tls_cert_generate(&r->next, (uint64_t)time(NULL), r->s.valid_s) !=
+        0) {
       vc_log(VC_LOG_ERROR, "certificate: could not make the next one; "
                            "trying again in a minute");
       r->next = NULL;
@@ -59,7 +61,7 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents) {
     }
     vc_log(VC_LOG_INFO, "certificate: next one announced (sha-256 %s)",
            vc_tls_cert_sha256_base64(r->next));
-    ev_timer_set(&r->timer, ROTATION_OVERLAP_S, 0.);
+    ev_timer_set(&r->timer, r->s.overlap_s, 0.);
     ev_timer_start(r->loop, &r->timer);
     return;
   }
@@ -74,7 +76,13 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents) {
   schedule_renewal(r);
 }
 
+void vc_cert_rotation_settings_default(vc_cert_rotation_settings *s) {
+  s->valid_s = VALID_S;
+  s->overlap_s = ROTATION_OVERLAP_S;
+}
+
 int vc_cert_rotation_start(vc_cert_rotation **pr, struct ev_loop *loop,
+                           const vc_cert_rotation_settings *settings,
                            const char *cert_path, const char *key_path,
                            vc_cert_rotation_switch_cb on_switch,
                            void *user_data, char *why, size_t why_len) {
@@ -85,10 +93,15 @@ int vc_cert_rotation_start(vc_cert_rotation **pr, struct ev_loop *loop,
     snprintf(why, why_len, "out of memory");
     return VC_ERR_NOMEM;
   }
+  if (settings) {
+    r->s = *settings;
+  } else {
+    vc_cert_rotation_settings_default(&r->s);
+  }
   if (cert_path || key_path) {
     rv = vc_tls_cert_load(&r->current, cert_path, key_path, why, why_len);
   } else {
-    rv = vc_tls_cert_generate(&r->current, (uint64_t)time(NULL), VALID_S);
+    rv = vc_tls_cert_generate(&r->current, (uint64_t)time(NULL), r->s.valid_s);
     if (rv != 0) {
       snprintf(why, why_len, "could not make a certificate: %s",
                vc_strerror(rv));

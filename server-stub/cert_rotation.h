@@ -17,6 +17,7 @@
 #include <ev.h>
 #include <gnutls/gnutls.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct vc_cert_rotation vc_cert_rotation;
 
@@ -24,11 +25,20 @@ typedef struct vc_cert_rotation vc_cert_rotation;
 typedef void (*vc_cert_rotation_switch_cb)(
     void *user_data, gnutls_certificate_credentials_t cred);
 
+typedef struct vc_cert_rotation_settings {
+  uint32_t valid_s; /* a generated certificate's life (13 days) */
+  double overlap_s; /* both hashes announced before the switch (600) */
+} vc_cert_rotation_settings;
+
+void vc_cert_rotation_settings_default(vc_cert_rotation_settings *s);
+
 /*
  * Loads |cert_path| and |key_path|, or generates a certificate when both
- * are NULL. Returns 0, or a negative code with a sentence in |why|.
+ * are NULL. |settings| may be NULL for the defaults (tests shorten them).
+ * Returns 0, or a negative code with a sentence in |why|.
  */
 int vc_cert_rotation_start(vc_cert_rotation **pr, struct ev_loop *loop,
+                           const vc_cert_rotation_settings *settings,
                            const char *cert_path, const char *key_path,
                            vc_cert_rotation_switch_cb on_switch,
                            void *user_data, char *why, size_t why_len);

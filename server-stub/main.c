@@ -166,8 +166,8 @@ static void start_webtransport(struct ev_loop *loop,
   vc_wt_app app;
   char why[512];
 
-  if (vc_cert_rotation_start(&certs, loop, cert, key, on_cert_switch, NULL, why,
-                             sizeof(why)) != 0) {
+  if (vc_cert_rotation_start(&certs, loop, NULL, cert, key, on_cert_switch,
+                             NULL, why, sizeof(why)) != 0) {
     vc_log(VC_LOG_ERROR, "WebTransport off: %s", why);
     return;
   }

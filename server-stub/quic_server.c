@@ -1067,20 +1067,27 @@ static void peer_string(const struct sockaddr_storage *ss, char *out,
   }
 }
 
+/* Adds |h|'s HTTP/3 counters to |sum|: a closed connection's go into the
+ * server's totals, an open one's are added when stats are read. */
+static void add_h3_stats(vc_h3wt_stats *sum, const vc_h3wt *h) {
+  vc_h3wt_stats hs;
+
+  vc_h3wt_get_stats(h, &hs);
+  sum->sessions_accepted += hs.sessions_accepted;
+  sum->sessions_refused += hs.sessions_refused;
+  sum->streams_unknown += hs.streams_unknown;
+  sum->early_dropped += hs.early_dropped;
+  sum->datagrams_dropped += hs.datagrams_dropped;
+}
+
 static void conn_free(quic_conn *qc) {
   vc_quic_server *srv = qc->srv;
-  vc_h3wt_stats hs;
 
   while (qc->sessions) {
     session_end(qc, qc->sessions);
   }
   if (qc->h3) {
-    vc_h3wt_get_stats(qc->h3, &hs);
-    srv->stats.h3.sessions_accepted += hs.sessions_accepted;
-    srv->stats.h3.sessions_refused += hs.sessions_refused;
-    srv->stats.h3.streams_unknown += hs.streams_unknown;
-    srv->stats.h3.early_dropped += hs.early_dropped;
-    srv->stats.h3.datagrams_dropped += hs.datagrams_dropped;
+    add_h3_stats(&srv->stats.h3, qc->h3);
     vc_h3wt_del(qc->h3);
   }
   while (qc->streams) {
@@ -1612,16 +1619,10 @@ void vc_quic_server_get_stats(const vc_quic_server *srv,
   st->connections = srv->n_conns;
   st->sessions = srv->n_sessions;
   for (qc = srv->conns; qc; qc = qc->next) {
-    vc_h3wt_stats hs;
     if (!qc->h3) {
       continue;
     }
-    vc_h3wt_get_stats(qc->h3, &hs);
-    st->h3.sessions_accepted += hs.sessions_accepted;
-    st->h3.sessions_refused += hs.sessions_refused;
-    st->h3.streams_unknown += hs.streams_unknown;
-    st->h3.early_dropped += hs.early_dropped;
-    st->h3.datagrams_dropped += hs.datagrams_dropped;
+    add_h3_stats(&st->h3, qc->h3);
   }
 }
 

@@ -357,13 +357,33 @@ static void send_keyframe(vc_room *r, vc_conn_id conn, uint32_t sender) {
   send_video_frame(r, conn, sender, 0, 1);
 }
 
-void test_vc_room_video_follows_subscriptions(void) {
-  wire_log w;
-  vc_room *r = new_room(&w, 10);
+/* |conn| (session |who|) subscribes to |sender|'s camera up to
+ * |max_layer|. */
+static int subscribe_video(vc_room *r, vc_conn_id conn, uint32_t who,
+                           uint32_t sender, uint32_t max_layer) {
+  uint8_t frame[128];
   Vc__Wire__Control ctl;
   Vc__Wire__Subscribe sub;
   Vc__Wire__Subscription one, *ones[1];
-  uint8_t frame[128];
+
+  vc__wire__control__init(&ctl);
+  vc__wire__subscribe__init(&sub);
+  vc__wire__subscription__init(&one);
+  one.session_id = sender;
+  one.kind = VC__WIRE__STREAM_KIND__STREAM_KIND_VIDEO;
+  one.max_layer = max_layer;
+  ones[0] = &one;
+  sub.subscriptions = ones;
+  sub.n_subscriptions = 1;
+  ctl.msg_case = VC__WIRE__CONTROL__MSG_SUBSCRIBE;
+  ctl.subscribe = &sub;
+  return vc_room_receive(r, conn, frame,
+                         control_frame(frame, sizeof(frame), who, &ctl), MS);
+}
+
+void test_vc_room_video_follows_subscriptions(void) {
+  wire_log w;
+  vc_room *r = new_room(&w, 10);
 
   CHECK(r != NULL);
   CHECK_INT_EQ(join(r, 1, "alice", NULL, MS), 0);
@@ -373,21 +393,7 @@ void test_vc_room_video_follows_subscriptions(void) {
   send_video(r, 1, 1, 0);
   CHECK_INT_EQ(w.datagrams, 0);
   /* bob wants alice's video up to layer 1. */
-  vc__wire__control__init(&ctl);
-  vc__wire__subscribe__init(&sub);
-  vc__wire__subscription__init(&one);
-  one.session_id = 1;
-  one.kind = VC__WIRE__STREAM_KIND__STREAM_KIND_VIDEO;
-  one.max_layer = 1;
-  ones[0] = &one;
-  sub.subscriptions = ones;
-  sub.n_subscriptions = 1;
-  ctl.msg_case = VC__WIRE__CONTROL__MSG_SUBSCRIBE;
-  ctl.subscribe = &sub;
-  CHECK_INT_EQ(vc_room_receive(r, 2, frame,
-                               control_frame(frame, sizeof(frame), 2, &ctl),
-                               MS),
-               0);
+  CHECK_INT_EQ(subscribe_video(r, 2, 2, 1, 1), 0);
   send_video(r, 1, 1, 0);
   send_video(r, 1, 1, 1);
   send_video(r, 1, 1, 2); /* above bob's layer: not sent */
@@ -525,30 +531,13 @@ void test_vc_room_keys_are_relayed_in_the_senders_name_only(void) {
 void test_vc_room_a_full_queue_skips_video_until_the_keyframe(void) {
   wire_log w;
   vc_room *r = new_room(&w, 10);
-  Vc__Wire__Control ctl;
-  Vc__Wire__Subscribe sub;
-  Vc__Wire__Subscription one, *ones[1];
   vc_room_stats st;
-  uint8_t frame[128];
   int got;
 
   CHECK(r != NULL);
   CHECK_INT_EQ(join(r, 1, "alice", NULL, MS), 0);
   CHECK_INT_EQ(join(r, 2, "bob", NULL, MS), 0);
-  vc__wire__control__init(&ctl);
-  vc__wire__subscribe__init(&sub);
-  vc__wire__subscription__init(&one);
-  one.session_id = 1;
-  one.kind = VC__WIRE__STREAM_KIND__STREAM_KIND_VIDEO;
-  ones[0] = &one;
-  sub.subscriptions = ones;
-  sub.n_subscriptions = 1;
-  ctl.msg_case = VC__WIRE__CONTROL__MSG_SUBSCRIBE;
-  ctl.subscribe = &sub;
-  CHECK_INT_EQ(vc_room_receive(r, 2, frame,
-                               control_frame(frame, sizeof(frame), 2, &ctl),
-                               MS),
-               0);
+  CHECK_INT_EQ(subscribe_video(r, 2, 2, 1, 0), 0);
   send_video(r, 1, 1, 0);
   CHECK_INT_EQ(w.datagrams, 1);
   w.full[2] = 1; /* bob's queue is full for one frame */

@@ -8,9 +8,11 @@ import { expect } from '@playwright/test';
 // options: displayName (null keeps the page's suggestion), passphrase (put
 // in the link's fragment), baseURL (another server), stats (open the
 // stats overlay), transport ('webtransport' or 'websocket', forced with
-// the page's ?transport= parameter).
+// the page's ?transport= parameter; 'auto': the page chooses, as for
+// people, and WebTransport is expected), prepare (called with the new
+// browser context before the page opens, to route requests).
 export const TRANSPORT_NAMES = Object.freeze({
-  webtransport: 'WebTransport', websocket: 'WebSocket',
+  webtransport: 'WebTransport', websocket: 'WebSocket', auto: 'WebTransport',
 });
 
 // Both ways the page reaches the server; specs that must pass on each
@@ -19,9 +21,10 @@ export const TRANSPORTS = Object.freeze(['webtransport', 'websocket']);
 
 export async function joinMeeting(browser, user, meeting, {
   displayName = user, passphrase = '', baseURL = undefined, stats = false,
-  transport = 'webtransport',
+  transport = 'webtransport', prepare = null,
 } = {}) {
   const context = await browser.newContext(baseURL ? { baseURL } : {});
+  await prepare?.(context);
   const page = await context.newPage();
   const errors = [];
   const wire = [];
@@ -33,8 +36,8 @@ export async function joinMeeting(browser, user, meeting, {
   });
   const fragment = passphrase ?
     `#passphrase=${encodeURIComponent(passphrase)}` : '';
-  await page.goto(
-    `/meeting/${user}/${meeting}?transport=${transport}${fragment}`);
+  const query = transport === 'auto' ? '' : `?transport=${transport}`;
+  await page.goto(`/meeting/${user}/${meeting}${query}${fragment}`);
   await expect(page.getByTestId('join-button')).toBeEnabled();
   if (displayName !== null) {
     await page.getByTestId('display-name').fill(displayName);

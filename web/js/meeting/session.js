@@ -16,6 +16,7 @@ export class MeetingSession {
   #link;
   #displayName;
   #safetyCode = null;
+  #wasConnected = false; // a later connect is a reconnect: banner stays
 
   // ui: {connection(state, detail), roster(view), chat(message),
   //      ended(text), error(text), safety(code)}
@@ -77,7 +78,8 @@ export class MeetingSession {
   }
 
   #connect() {
-    this.#ui.connection('connecting', '');
+    this.#ui.connection(this.#wasConnected ? 'reconnecting' : 'connecting',
+      '');
     const t = new AutoTransport({
       open: () => {
         if (t !== this.#transport) return;
@@ -202,6 +204,7 @@ export class MeetingSession {
       }
       case MeetingEvent.JOINED:
       case MeetingEvent.RECONNECTED:
+        this.#wasConnected = true;
         this.#ui.connection('connected', this.transportName);
         break;
       case MeetingEvent.CHAT:

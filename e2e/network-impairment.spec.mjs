@@ -1,0 +1,95 @@
+// network-impairment.spec.mjs: a call over WebTransport on a bad network.
+// Both pages reach the server's UDP port through vc-netem-proxy (the
+// kernels here have no netem), which loses and delays packets as the
+// profiles of tests/netem say, or drops everything. The call carries on
+// through 2 % loss, comes back by itself after a two-second outage, and
+// when UDP stays dead both pages see "Reconnecting…" and resume over
+// WebSocket without a reload.
+import { test, expect } from '@playwright/test';
+import { joinMeeting, tileOf } from './join.mjs';
+import { startProxy, routeWebTransport } from './netem-proxy.mjs';
+
+// What bob's stats overlay says about alice: frames drawn, audio packets
+// received, share of audio concealed.
+async function fromAlice(bob) {
+  const row = bob.page.locator('[data-testid="stats-row"]').first();
+  return {
+    frames: Number(await row.getAttribute('data-frames-decoded')),
+    packets: Number(await row.getAttribute('data-packets')),
+    concealed: Number(await row.getAttribute('data-concealed')),
+  };
+}
+
+test('a call through loss, a short outage and dead UDP', async ({
+  browser, request,
+}) => {
+  test.setTimeout(120_000);
+  const info = await (await request.get('/webtransport.json')).json();
+  const proxy = await startProxy(info.port);
+  try {
+    const meeting = `impaired-${Date.now()}`;
+    const join = (user) => joinMeeting(browser, user, meeting, {
+      transport: 'auto', stats: true,
+      prepare: (context) => routeWebTransport(context, proxy),
+    });
+    const alice = await join('alice');
+    const bob = await join('bob');
+    await expect(tileOf(bob.page, 'alice')).toHaveCount(1);
+    await expect.poll(async () => (await fromAlice(bob)).frames,
+      { timeout: 15_000 }).toBeGreaterThan(10);
+    expect((await proxy.stats()).up_in).toBeGreaterThan(100);
+
+    // 2 % of packets lost each way, 20 ms late: sound and pictures go on.
+    await proxy.command('profile loss2');
+    let before = await fromAlice(bob);
+    await bob.page.waitForTimeout(6000);
+    let after = await fromAlice(bob);
+    expect(after.frames - before.frames).toBeGreaterThan(30);
+    expect(after.packets - before.packets).toBeGreaterThan(200);
+    expect(after.concealed).toBeLessThan(15); // share of the whole call
+    const lossy = await proxy.stats();
+    expect(lossy.up_lost + lossy.down_lost).toBeGreaterThan(10);
+
+    // Two seconds of nothing, then the path is clean again. QUIC's probe
+    // timer has backed off by then, so the stall lasts 1 to 3 s longer;
+    // if the silence passes the 5 s liveness limit the page reconnects
+    // (over WebTransport again). Either way media flows again within 10 s.
+    await proxy.command('blackout');
+    await bob.page.waitForTimeout(2000);
+    await proxy.command('profile none');
+    before = await fromAlice(bob);
+    await expect.poll(async () => (await fromAlice(bob)).frames - before.frames,
+      { timeout: 10_000 }).toBeGreaterThan(20);
+    for (const p of [alice.page, bob.page]) {
+      await expect(p.getByTestId('connection-detail'))
+        .toHaveText('Connected over WebTransport');
+    }
+
+    // UDP dies for good: both notice the silence ("Reconnecting…" stays up
+    // through the attempts), try WebTransport again, give up on it after
+    // 4 s and come back over WebSocket, in the same meeting.
+    await proxy.command('blackout');
+    for (const p of [alice.page, bob.page]) {
+      await expect(p.getByTestId('connection-banner'))
+        .toBeVisible({ timeout: 10_000 });
+    }
+    for (const [p, other] of [[alice.page, 'bob'], [bob.page, 'alice']]) {
+      await expect(p.getByTestId('connection-detail'))
+        .toHaveText('Connected over WebSocket', { timeout: 25_000 });
+      await expect(tileOf(p, other)).toHaveCount(1);
+    }
+    before = await fromAlice(bob);
+    await expect.poll(async () => (await fromAlice(bob)).frames - before.frames,
+      { timeout: 10_000 }).toBeGreaterThan(20);
+    await bob.page.getByTestId('chat-input').fill('still here');
+    await bob.page.keyboard.press('Enter');
+    await expect(alice.page.getByTestId('chat-message'))
+      .toContainText(['still here']);
+    expect(alice.errors).toEqual([]);
+    expect(bob.errors).toEqual([]);
+    await alice.context.close();
+    await bob.context.close();
+  } finally {
+    await proxy.stop();
+  }
+});

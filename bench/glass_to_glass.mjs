@@ -5,7 +5,17 @@
 // browser contexts on loopback, in one run (issue 9; docs/BENCHMARKS.md).
 // Ours runs twice: over WebTransport and over WebSocket.
 //
-//   node bench/glass_to_glass.mjs [seconds]     (after scripts/build.sh)
+//   node bench/glass_to_glass.mjs [seconds] [profiles]  (after scripts/build.sh)
+//
+// Then, for each netem profile named (default: jitter,loss2,burst10,
+// spikes,capacity; "" for none), ours over WebTransport and WebRTC run
+// again with their UDP through vc-netem-proxy (docs/TESTING.md "Network
+// impairment"). Ours: the sender's page is pointed at the proxy's port
+// instead of the server's (the receiver's leg stays clean). WebRTC: the answerer's candidates are replaced by one for
+// the proxy, which relays to the answerer's own host candidate; the offer
+// goes without candidates, so the answerer learns the offerer's address
+// from the checks that come through the proxy. Both directions of both
+// calls cross the proxy once.
 //
 // The "camera" is a canvas that paints the current time (ms, as 32 black
 // or white blocks) on every animation frame; getUserMedia is replaced by
@@ -18,8 +28,11 @@
 // it prints figures and never fails on them.
 import { spawn } from 'node:child_process';
 import { chromium } from '@playwright/test';
+import { startProxy, routeWebTransport } from '../e2e/netem-proxy.mjs';
 
 const seconds = Number(process.argv[2] ?? 15);
+const profiles = (process.argv[3] ?? 'jitter,loss2,burst10,spikes,capacity')
+  .split(',').filter(Boolean);
 const port = 18190;
 const base = `http://localhost:${port}`;
 const top = new URL('..', import.meta.url).pathname;
@@ -161,12 +174,16 @@ function stats(list) {
   return { n: s.length, p50: at(0.5), p95: at(0.95) };
 }
 
-async function ours(browser, transport) {
+// proxy: vc-netem-proxy in front of the server's UDP port, or null.
+async function ours(browser, transport, proxy = null) {
   const meeting = `g2g-${transport}-${Date.now()}`;
   const pages = [];
   for (const user of ['alice', 'bob']) {
     const ctx = await browser.newContext();
     await ctx.addInitScript(timecode);
+    // Only the sender's connection crosses the proxy: one impaired path
+    // each way between the two people, as for WebRTC.
+    if (proxy && user === 'alice') await routeWebTransport(ctx, proxy);
     const page = await ctx.newPage();
     await page.goto(`${base}/meeting/${user}/${meeting}?transport=${transport}`);
     await page.getByTestId('join-button').waitFor();
@@ -211,7 +228,37 @@ async function ours(browser, transport) {
   return { video: samples.filter((v) => v < 5000), ear, overlay };
 }
 
-async function webrtc(browser) {
+const stripCandidates = (d) => ({ type: d.type, sdp: d.sdp.split('\r\n')
+  .filter((l) => !l.startsWith('a=candidate')).join('\r\n') });
+
+// The answer's own IPv4 UDP host candidate, "HOST:PORT".
+function hostCandidate(d) {
+  for (const l of d.sdp.split('\r\n')) {
+    const f = l.split(' ');
+    if (l.startsWith('a=candidate') && f[2].toLowerCase() === 'udp' &&
+        f[7] === 'host' && /^\d+\.\d+\.\d+\.\d+$/.test(f[4])) {
+      return `${f[4]}:${f[5]}`;
+    }
+  }
+  throw new Error('WebRTC: the answer has no IPv4 UDP host candidate');
+}
+
+// The answer with its candidates replaced by one for 127.0.0.1:|port|.
+function viaProxy(d, port) {
+  const lines = stripCandidates(d).sdp.split('\r\n');
+  const out = [];
+  for (const l of lines) {
+    out.push(l);
+    if (l.startsWith('m=')) {
+      out.push(`a=candidate:1 1 udp 2122260223 127.0.0.1 ${port} typ host`);
+    }
+  }
+  return { type: d.type, sdp: out.join('\r\n') };
+}
+
+// profile: a netem profile to put between the two, or null.
+async function webrtc(browser, profile = null) {
+  let proxy = null;
   const pages = [];
   for (let i = 0; i < 2; i++) {
     const ctx = await browser.newContext();
@@ -257,8 +304,13 @@ async function webrtc(browser) {
     await pc.setLocalDescription(await pc.createAnswer());
     await window.vcGathered(pc);
     return pc.localDescription.toJSON();
-  }, offer);
-  await tx.evaluate((a) => window.pc.setRemoteDescription(a), answer);
+  }, profile ? stripCandidates(offer) : offer);
+  let remote = answer;
+  if (profile) {
+    proxy = await startProxy(hostCandidate(answer), { profile });
+    remote = viaProxy(answer, proxy.port);
+  }
+  await tx.evaluate((a) => window.pc.setRemoteDescription(a), remote);
   await rx.waitForFunction(() => window.vcVideo?.videoWidth > 0,
     null, { timeout: 20_000 });
   await rx.waitForTimeout(2000);
@@ -283,7 +335,9 @@ async function webrtc(browser) {
   const ear = earLatencies(await tx.evaluate(() => window.vcClicks),
     onsets(await rx.evaluate(() => window.vcBlocks)));
   for (const p of pages) await p.context().close();
-  return { video: samples.filter((v) => v < 5000), ear };
+  const through = proxy ? await proxy.stats() : null;
+  await proxy?.stop();
+  return { video: samples.filter((v) => v < 5000), ear, through };
 }
 
 const server = spawn(`${top}build/native/server-stub/vc-server`,
@@ -300,6 +354,15 @@ try {
   const ws = await ours(browser, 'websocket');
   const wt = await ours(browser, 'webtransport');
   const r = await webrtc(browser);
+  const impaired = [];
+  const wtPort = (await (await fetch(`${base}/webtransport.json`)).json()).port;
+  for (const profile of profiles) {
+    const proxy = await startProxy(wtPort, { profile });
+    const o = await ours(browser, 'webtransport', proxy);
+    o.through = await proxy.stats();
+    await proxy.stop();
+    impaired.push([profile, o, await webrtc(browser, profile)]);
+  }
   await browser.close();
   const show = (what, unit, key) => {
     const w = stats(r[key]);
@@ -318,6 +381,28 @@ try {
   for (const [name, o] of [['WebTransport', wt], ['WebSocket', ws]]) {
     console.log(`  ${name} receiver's overlay: ${
       o.overlay.replace(/ · video.*/, '')}`);
+  }
+  if (impaired.length) {
+    console.log(`Impaired (vc-netem-proxy on the sender's path, both ` +
+      `directions; ours over WebTransport), ${seconds} s each, ms, ` +
+      `p50/p95 (frames or clicks):`);
+    console.log('  profile   video: ours        WebRTC        ratio p50 ' +
+      '| audio: ours       WebRTC        ratio p50 | lost by proxy: ours, WebRTC');
+    const cell = (a) => `${a.p50}/${a.p95} (${a.n})`.padEnd(14);
+    const ratio = (a, w) => `${(a.p50 / w.p50).toFixed(2)}x`.padEnd(9);
+    const lost = (t) => t ? `${t.up_lost + t.down_lost + t.held_full}/` +
+      `${t.up_in + t.down_in}` : '-';
+    for (const [profile, o, w] of impaired) {
+      const [ov, wv, oa, wa] = [stats(o.video), stats(w.video),
+        stats(o.ear), stats(w.ear)];
+      console.log(`  ${profile.padEnd(9)} ${cell(ov)}     ${cell(wv)}${
+        ratio(ov, wv)} |        ${cell(oa)}    ${cell(wa)}${ratio(oa, wa)} | ${
+        lost(o.through)}, ${lost(w.through)}`);
+    }
+    for (const [profile, o] of impaired) {
+      console.log(`  ${profile} receiver's overlay: ${
+        o.overlay.replace(/ · video.*/, '')}`);
+    }
   }
 } finally {
   server.kill('SIGTERM');

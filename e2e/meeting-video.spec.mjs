@@ -54,6 +54,20 @@ for (const transport of TRANSPORTS) {
       expect(varied).toBeGreaterThan(20);
       await bob.page.screenshot({ path: SCREENS + 'call-video-stats.png' });
 
+      // No byte copied by JS more than the APIs force (docs/VIDEO.md
+      // "Copies"): out, video twice (encoder into the core, sealed frame
+      // out to the transport) and audio once; in, once into the core and
+      // video once more into its EncodedVideoChunk. Video is most of the
+      // bytes, so a third copy of each frame would show as 2.5 or more.
+      const copies = async (page, way) => Number(await page
+        .getByTestId('stats-transport').getAttribute(`data-copies-${way}`));
+      for (const page of [alice.page, bob.page]) {
+        expect(await copies(page, 'out')).toBeGreaterThan(1.5);
+        expect(await copies(page, 'out')).toBeLessThanOrEqual(2);
+        expect(await copies(page, 'in')).toBeGreaterThan(1.5);
+        expect(await copies(page, 'in')).toBeLessThanOrEqual(2);
+      }
+
       // Camera off: bob sees alice's avatar; on again: her video.
       await alice.page.getByTestId('camera-button').click();
       await expect(tileOf(bob.page, 'alice').getByTestId('remote-video'))

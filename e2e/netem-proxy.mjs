@@ -10,11 +10,12 @@ const PROXY = `${ROOT}build/native/tests/netem/vc-netem-proxy`;
 
 // Resolves { port, command(line), stats(), stop() } once it listens on
 // one port of both 127.0.0.1 and ::1 (whichever "localhost" is) and
-// relays to 127.0.0.1:|toPort|.
-export function startProxy(toPort, { profile = 'none' } = {}) {
+// relays to |to|: a port of 127.0.0.1, or "HOST:PORT".
+export function startProxy(to, { profile = 'none' } = {}) {
   return new Promise((resolve, reject) => {
+    const target = typeof to === 'number' ? `127.0.0.1:${to}` : to;
     const proc = spawn(PROXY, ['--listen', '127.0.0.1:0', '--listen',
-      '[::1]:0', '--to', `127.0.0.1:${toPort}`, '--profile', profile],
+      '[::1]:0', '--to', target, '--profile', profile],
     { stdio: ['pipe', 'pipe', 'inherit'] });
     const waiting = []; // resolvers of commands, in order
     let buffered = '';

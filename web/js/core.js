@@ -241,12 +241,26 @@ class MeetingCore {
   connected(now) { this.#m._vcw_connected(this.#w, now); }
   transportLost(now) { this.#m._vcw_transport_lost(this.#w, now); }
 
+  // Bytes JS copied of what crossed the wire, and bytes that crossed, per
+  // direction (the stats overlay shows the ratio; docs/VIDEO.md lists
+  // each copy and the API that forces it). Out: encoded video into the
+  // core, sealed media out of it (media messages only). In: everything
+  // received into the core, and each decodable video frame into the
+  // EncodedVideoChunk that the caller makes from videoNext's view.
+  #copies = { outWire: 0, outCopied: 0, inWire: 0, inCopied: 0 };
+
+  get mediaCopies() {
+    return { ...this.#copies };
+  }
+
   // Bytes of one WebSocket message (or a stream chunk). Throws when the
   // stream is broken beyond repair (the transport must be closed).
   receive(bytes, now) {
     const m = this.#m;
     const p = m._malloc(Math.max(bytes.length, 1));
     if (p === 0) throw new CoreError('out of memory', -501);
+    this.#copies.inWire += bytes.length;
+    this.#copies.inCopied += bytes.length;
     try {
       m.HEAPU8.set(bytes, p);
       const rv = m._vcw_receive(this.#w, p, bytes.length, now);
@@ -265,6 +279,8 @@ class MeetingCore {
     const m = this.#m;
     const p = m._malloc(Math.max(bytes.length, 1));
     if (p === 0) return;
+    this.#copies.inWire += bytes.length;
+    this.#copies.inCopied += bytes.length;
     m.HEAPU8.set(bytes, p);
     m._vcw_receive_datagram(this.#w, p, bytes.length, now);
     m._free(p);
@@ -277,8 +293,14 @@ class MeetingCore {
     const out = [];
     for (let n = m._vcw_pop(this.#w); n > 0; n = m._vcw_pop(this.#w)) {
       const p = m._vcw_out(this.#w);
-      out.push({ bytes: m.HEAPU8.slice(p, p + n),
-        media: m._vcw_out_is_media(this.#w) !== 0 });
+      const media = m._vcw_out_is_media(this.#w) !== 0;
+      if (media) {
+        this.#copies.outWire += n;
+        this.#copies.outCopied += n;
+      }
+      // A copy the transport forces: it keeps the bytes after this
+      // buffer is reused.
+      out.push({ bytes: m.HEAPU8.slice(p, p + n), media });
     }
     return out;
   }
@@ -310,25 +332,32 @@ class MeetingCore {
     return new Int16Array(m.HEAPU8.buffer.slice(p, p + 2 * AUDIO_PULL));
   }
 
-  // Video: one encoded frame from our encoder; true when queued.
-  videoSend(bytes, keyframe, timestampUs, now, kind = StreamKind.VIDEO) {
+  // Video: one encoded frame from our encoder (an EncodedVideoChunk,
+  // copied straight into the core, or a Uint8Array); true when queued.
+  videoSend(frame, keyframe, timestampUs, now, kind = StreamKind.VIDEO) {
     const m = this.#m;
-    if (bytes.length > this.#videoCap) {
+    const n = frame.byteLength;
+    if (n > this.#videoCap) {
       if (this.#videoPtr) m._free(this.#videoPtr);
-      this.#videoCap = Math.max(bytes.length, 64 * 1024);
+      this.#videoCap = Math.max(n, 64 * 1024);
       this.#videoPtr = m._malloc(this.#videoCap);
       if (this.#videoPtr === 0) {
         this.#videoCap = 0;
         throw new CoreError('out of memory', -501);
       }
     }
-    m.HEAPU8.set(bytes, this.#videoPtr);
-    return m._vcw_video_send(this.#w, this.#videoPtr, bytes.length,
+    const into = m.HEAPU8.subarray(this.#videoPtr, this.#videoPtr + n);
+    if (frame instanceof Uint8Array) into.set(frame);
+    else frame.copyTo(into);
+    this.#copies.outCopied += n;
+    return m._vcw_video_send(this.#w, this.#videoPtr, n,
       keyframe ? 1 : 0, timestampUs, kind, now) > 0;
   }
 
   // The next decodable frame of anyone, {sender, kind, keyframe, bytes}
-  // (kind: StreamKind.VIDEO or SCREEN), or null.
+  // (kind: StreamKind.VIDEO or SCREEN), or null. bytes is a view into the
+  // core's memory, valid until the next call into the core: make the
+  // EncodedVideoChunk (which copies it) before anything else.
   videoNext(now) {
     const m = this.#m;
     const n = m._vcw_video_next(this.#w, now);
@@ -337,7 +366,12 @@ class MeetingCore {
     return { sender: m._vcw_video_out_sender(this.#w) >>> 0,
       kind: m._vcw_video_out_kind(this.#w),
       keyframe: m._vcw_video_out_keyframe(this.#w) !== 0,
-      bytes: m.HEAPU8.slice(p, p + n) };
+      bytes: this.#countedView(p, n) };
+  }
+
+  #countedView(p, n) {
+    this.#copies.inCopied += n; // by the EncodedVideoChunk made from it
+    return this.#m.HEAPU8.subarray(p, p + n);
   }
 
   videoDecoderFailed(sender, kind, now) {

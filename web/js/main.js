@@ -102,8 +102,8 @@ function joinCall(core, link, displayName) {
   const receiver = new VideoReceiver(
     (id, kind) => session.videoDecoderFailed(id, kind),
     () => redraw());
-  const sender = new VideoSender((bytes, keyframe, timestampUs) =>
-    session.sendVideo(bytes, keyframe, timestampUs, StreamKind.VIDEO));
+  const sender = new VideoSender((chunk, keyframe, timestampUs) =>
+    session.sendVideo(chunk, keyframe, timestampUs, StreamKind.VIDEO));
   const host = {
     askToMute: (id) => session.askToMute(id),
     remove: (id) => session.remove(id),
@@ -306,8 +306,8 @@ function joinCall(core, link, displayName) {
     }
     const track = screenStream.getVideoTracks()[0];
     track.onended = stopSharing; // the browser's own "Stop sharing"
-    screenSender = new VideoSender((bytes, keyframe, timestampUs) =>
-      session.sendVideo(bytes, keyframe, timestampUs, StreamKind.SCREEN));
+    screenSender = new VideoSender((chunk, keyframe, timestampUs) =>
+      session.sendVideo(chunk, keyframe, timestampUs, StreamKind.SCREEN));
     screenSender.start(track).catch((e) =>
       ui.showError(`Your screen could not be sent: ${e.message}`));
     own.screenSharing = true;

@@ -71,10 +71,14 @@ export class MeetingSession {
     return this.#transport?.name ?? '';
   }
 
-  // Media frames the transport sent and dropped (a backed-up socket).
+  // Media frames the transport sent and dropped (a backed-up socket),
+  // and how many times JS copied each byte on the wire, out and in.
   get transportMedia() {
+    const c = this.#mc.mediaCopies;
     return { sent: this.#transport?.mediaSent ?? 0,
-      dropped: this.#transport?.mediaDropped ?? 0 };
+      dropped: this.#transport?.mediaDropped ?? 0,
+      copiesOut: c.outWire ? c.outCopied / c.outWire : 0,
+      copiesIn: c.inWire ? c.inCopied / c.inWire : 0 };
   }
 
   #connect() {
@@ -143,8 +147,8 @@ export class MeetingSession {
   // Video: our encoder's chunks in; others' decodable frames out to
   // ui.videoFrame({sender, keyframe, bytes}), checked after every receive
   // and on each animation frame (the frame buffers' timers run then too).
-  sendVideo(bytes, keyframe, timestampUs, kind) {
-    if (this.#mc.videoSend(bytes, keyframe, timestampUs, now(), kind)) {
+  sendVideo(chunk, keyframe, timestampUs, kind) {
+    if (this.#mc.videoSend(chunk, keyframe, timestampUs, now(), kind)) {
       this.#flush();
     }
   }

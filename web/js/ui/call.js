@@ -295,8 +295,12 @@ export function showStats(transport, media, health, rows) {
   out.textContent = `Transport: ${transport || 'none'} · output peak ` +
     `${health.peak > 0 ? (20 * Math.log10(health.peak)).toFixed(0) : '−∞'} ` +
     `dBFS · playout underruns ${health.underruns}, dropped ${health.dropped}` +
-    ` · media frames sent ${media.sent}, dropped ${media.dropped}`;
+    ` · media frames sent ${media.sent}, dropped ${media.dropped}` +
+    ` · JS copies per byte sent ${media.copiesOut.toFixed(2)}, received ` +
+    `${media.copiesIn.toFixed(2)}`;
   out.dataset.mediaDropped = String(media.dropped);
+  out.dataset.copiesOut = media.copiesOut.toFixed(3);
+  out.dataset.copiesIn = media.copiesIn.toFixed(3);
   $('stats-list').replaceChildren(...rows.map(({ sessionId, name, stats,
     video, framesShown }) => {
     const li = el('li', 'truncate');

@@ -72,6 +72,8 @@ export class VideoReceiver {
   }
 
   // One frame the core says is decodable now (kind: camera or screen).
+  // bytes is a view into the core's memory: the EncodedVideoChunk below
+  // copies it before anything else runs (the one copy WebCodecs forces).
   push(sender, kind, bytes, keyframe) {
     const r = this.#remote(sender, kind);
     if (r.needKey && !keyframe) return;

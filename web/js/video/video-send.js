@@ -62,9 +62,8 @@ export class VideoSender {
     this.#encoder?.close();
     this.#encoder = new VideoEncoder({
       output: (chunk) => {
-        const bytes = new Uint8Array(chunk.byteLength);
-        chunk.copyTo(bytes);
-        this.#send(bytes, chunk.type === 'key', chunk.timestamp);
+        // The chunk itself: the core copies it straight into WASM memory.
+        this.#send(chunk, chunk.type === 'key', chunk.timestamp);
       },
       error: () => {
         this.#size = ''; // configure again on the next frame

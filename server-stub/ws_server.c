@@ -5,6 +5,14 @@
  * (through meetings.h) only queue bytes or mark a connection to close,
  * and connections marked dead are reaped at the end of each event
  * handler.
+ *
+ * Queued bytes are written by an ev_prepare watcher, once per loop
+ * iteration, just before the loop waits: everything the iteration queued
+ * for a connection leaves in one send(), whichever transport's handler
+ * queued it, and the connection is watched for writability only when
+ * the kernel takes less than all of it (bench/relay.sh: arming and
+ * disarming EV_WRITE for each forwarded message cost two epoll_ctl calls
+ * and a loop iteration each).
  */
 #define _GNU_SOURCE
 #include "ws_server.h"
@@ -47,7 +55,9 @@ typedef struct ws_conn {
   size_t out_len, out_off, out_cap;
   int closing; /* send what is queued, then close */
   int dead;    /* close now, at the next reap */
+  int dirty;   /* on the server's list of connections with bytes to send */
   struct ws_conn *next_dead;
+  struct ws_conn *next_dirty;
   struct ws_conn *prev, *next; /* every connection, for shutdown */
 } ws_conn;
 
@@ -58,6 +68,8 @@ struct vc_ws_server {
   ws_conn *conns;
   unsigned n_conns;
   ws_conn *dead;
+  ws_conn *dirty;
+  ev_prepare prepare; /* writes the dirty connections */
   vc_ws_server_stats stats;
   uint8_t chunk[READ_CHUNK];
 };
@@ -151,8 +163,10 @@ static int queue_ws_message(ws_conn *c, vc_ws_opcode op, const uint8_t *a,
     c->out_len += blen;
   }
   c->srv->stats.bytes_out += (size_t)h + alen + blen;
-  if (!c->dead) {
-    conn_watch(c);
+  if (!c->dirty && !c->dead) {
+    c->dirty = 1;
+    c->next_dirty = c->srv->dirty;
+    c->srv->dirty = c;
   }
   return 0;
 }
@@ -220,7 +234,14 @@ static const vc_meetings_port ws_port = {port_send, port_close};
 
 static void conn_free(ws_conn *c) {
   vc_ws_server *ws = c->srv;
+  ws_conn **d;
 
+  for (d = &ws->dirty; c->dirty && *d; d = &(*d)->next_dirty) {
+    if (*d == c) {
+      *d = c->next_dirty;
+      break;
+    }
+  }
   vc_meetings_detach(ws->meetings, &c->rc);
   ev_io_stop(ws->loop, &c->io);
   ev_timer_stop(ws->loop, &c->timer);
@@ -381,6 +402,22 @@ static void on_conn_io(struct ev_loop *loop, ev_io *w, int revents) {
   reap(ws);
 }
 
+static void on_prepare(struct ev_loop *loop, ev_prepare *w, int revents) {
+  vc_ws_server *ws = w->data;
+
+  (void)loop;
+  (void)revents;
+  while (ws->dirty) {
+    ws_conn *c = ws->dirty;
+    ws->dirty = c->next_dirty;
+    c->dirty = 0;
+    if (!c->dead) {
+      conn_write(c);
+    }
+  }
+  reap(ws);
+}
+
 static void on_conn_timer(struct ev_loop *loop, ev_timer *w, int revents) {
   ws_conn *c = w->data;
 
@@ -407,6 +444,10 @@ int vc_ws_server_new(vc_ws_server **pws, struct ev_loop *loop,
   }
   ws->loop = loop;
   ws->meetings = meetings;
+  ev_prepare_init(&ws->prepare, on_prepare);
+  ws->prepare.data = ws;
+  ev_prepare_start(loop, &ws->prepare);
+  ev_unref(loop); /* the watcher alone must not keep the loop running */
   if (cfg) {
     ws->cfg = *cfg;
   } else {
@@ -428,6 +469,8 @@ void vc_ws_server_del(vc_ws_server *ws) {
     }
   }
   reap(ws);
+  ev_ref(ws->loop);
+  ev_prepare_stop(ws->loop, &ws->prepare);
   free(ws);
 }
 

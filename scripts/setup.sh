@@ -20,12 +20,12 @@ as_root() {
 
 # Packages, grouped by who needs them. Keep in sync with docs/SETUP.md.
 apt_build=(build-essential cmake ninja-build pkg-config clang clang-format
-  clang-tidy libclang-rt-14-dev curl)
+  clang-tidy libclang-rt-14-dev curl openssl)
 apt_core=(protobuf-c-compiler libprotobuf-c-dev libopus-dev libsodium-dev)
 apt_server=(libev-dev libgnutls28-dev libngtcp2-dev libngtcp2-crypto-gnutls-dev
   libnghttp3-dev libnats-dev nats-server)
 apt_wasm=(emscripten dpkg-dev autoconf automake libtool)
-apt_browser=(chromium)
+apt_browser=(chromium libnss3-tools)
 apt_packages=("${apt_build[@]}" "${apt_core[@]}" "${apt_server[@]}"
   "${apt_wasm[@]}" "${apt_browser[@]}")
 

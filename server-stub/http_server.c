@@ -4,7 +4,8 @@
  * Each connection owns fixed buffers (no growth, so memory per connection
  * is bounded) and answers one request at a time: while a response is
  * being written it stops reading, which is the backpressure for slow
- * readers and pipelining clients alike. Files go out with sendfile().
+ * readers and pipelining clients alike. Files go out with sendfile(), or
+ * through a bounce buffer when the connection is TLS (byte_stream.h).
  */
 #define _GNU_SOURCE
 #include "http_server.h"
@@ -21,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "byte_stream.h"
 #include "http_request.h"
 #include "http_response.h"
 #include "log.h"
@@ -49,6 +51,7 @@ struct conn {
   vc_http_server *srv;
   conn *prev, *next;
   int fd;
+  vc_byte_stream stream; /* over fd: in the clear or TLS */
   ev_io io;
   ev_timer timer;
   char peer[64];
@@ -64,6 +67,9 @@ struct conn {
   int file_fd;
   off_t file_off;
   uint64_t file_len;
+  /* TLS cannot sendfile(): file bytes read but not yet sent. */
+  char chunk[16384];
+  size_t chunk_len, chunk_off;
   /* For the log line. */
   char method[VC_HTTP_MAX_METHOD_LEN + 1];
   char target[128];
@@ -80,7 +86,7 @@ static void conn_release(conn *c, int keep_fd) {
     close(c->file_fd);
   }
   if (!keep_fd) {
-    close(c->fd);
+    vc_byte_stream_close(&c->stream);
   }
   if (c->prev) {
     c->prev->next = c->next;
@@ -113,25 +119,59 @@ static void conn_watch(conn *c, int events) {
   ev_io_start(c->srv->loop, &c->io);
 }
 
+/* Sends from |buf| at |*off| up to |len|: 1 all sent, 0 try later, -1
+ * failed. */
+static int send_all(conn *c, const char *buf, size_t *off, size_t len) {
+  while (*off < len) {
+    ssize_t n = vc_byte_stream_send(&c->stream, buf + *off, len - *off);
+    if (n < 0) {
+      return n == VC_STREAM_AGAIN ? 0 : -1;
+    }
+    *off += (size_t)n;
+  }
+  return 1;
+}
+
+/* A file over TLS: through the bounce buffer. */
+static int send_file_tls(conn *c) {
+  while ((uint64_t)c->file_off < c->file_len) {
+    int rv;
+    if (c->chunk_off == c->chunk_len) {
+      size_t want = sizeof(c->chunk);
+      ssize_t n;
+      if (want > c->file_len - (uint64_t)c->file_off) {
+        want = (size_t)(c->file_len - (uint64_t)c->file_off);
+      }
+      n = pread(c->file_fd, c->chunk, want, c->file_off);
+      if (n <= 0) {
+        return -1; /* unreadable, or the file shrank under us */
+      }
+      c->chunk_len = (size_t)n;
+      c->chunk_off = 0;
+    }
+    rv = send_all(c, c->chunk, &c->chunk_off, c->chunk_len);
+    if (rv != 1) {
+      return rv;
+    }
+    c->file_off += (off_t)c->chunk_len;
+    c->chunk_len = c->chunk_off = 0;
+  }
+  return 1;
+}
+
 /* Writes what the socket takes. 1: all sent; 0: try later; -1: failed. */
 static int conn_write_some(conn *c) {
-  while (c->head_off < c->head_len) {
-    ssize_t n = send(c->fd, c->head + c->head_off, c->head_len - c->head_off,
-                     MSG_NOSIGNAL);
-    if (n < 0) {
-      return errno == EAGAIN || errno == EINTR ? 0 : -1;
-    }
-    c->head_off += (size_t)n;
+  int rv = send_all(c, c->head, &c->head_off, c->head_len);
+  if (rv == 1) {
+    rv = send_all(c, c->body, &c->body_off, c->body_len);
   }
-  while (c->body_off < c->body_len) {
-    ssize_t n = send(c->fd, c->body + c->body_off, c->body_len - c->body_off,
-                     MSG_NOSIGNAL);
-    if (n < 0) {
-      return errno == EAGAIN || errno == EINTR ? 0 : -1;
-    }
-    c->body_off += (size_t)n;
+  if (rv != 1 || c->file_fd < 0) {
+    return rv;
   }
-  while (c->file_fd >= 0 && (uint64_t)c->file_off < c->file_len) {
+  if (c->stream.tls) {
+    return send_file_tls(c);
+  }
+  while ((uint64_t)c->file_off < c->file_len) {
     ssize_t n = sendfile(c->fd, c->file_fd, &c->file_off,
                          (size_t)(c->file_len - (uint64_t)c->file_off));
     if (n < 0) {
@@ -154,7 +194,7 @@ static void conn_finish_response(conn *c) {
   }
   if (c->close_after) {
     /* Half-close so the client reads the whole response before the FIN. */
-    shutdown(c->fd, SHUT_WR);
+    vc_byte_stream_shutdown_write(&c->stream);
     conn_close(c, "response sent, connection: close");
     return;
   }
@@ -167,7 +207,7 @@ static void conn_finish_response(conn *c) {
    * for it rather than recursing, so many pipelined requests cannot
    * deepen the stack.
    */
-  if (c->in_len > 0) {
+  if (c->in_len > 0 || vc_byte_stream_buffered(&c->stream) > 0) {
     ev_feed_event(c->srv->loop, &c->io, EV_READ);
   }
 }
@@ -209,6 +249,7 @@ static void conn_respond(conn *c, vc_http_head *head, int head_only,
   c->file_off = 0;
   c->file_fd = -1;
   c->file_len = 0;
+  c->chunk_len = c->chunk_off = 0;
   if (head_only) {
     c->body_len = 0;
     if (file_fd >= 0) {
@@ -274,7 +315,7 @@ static void conn_upgrade(conn *c, const vc_http_request *req) {
     if (n > 0) {
       /* The connection's buffers go with it: copy what the WebSocket
        * side needs (the 101 head, bytes already read) first. */
-      int fd = c->fd;
+      vc_byte_stream stream = c->stream;
       char peer[sizeof(c->peer)], head[sizeof(c->head)];
       uint8_t pending[sizeof(c->in)];
       size_t pending_len = c->in_len, head_len = (size_t)n;
@@ -283,7 +324,7 @@ static void conn_upgrade(conn *c, const vc_http_request *req) {
       memcpy(pending, c->in, pending_len);
       vc_log(VC_LOG_INFO, "http %s \"GET %s\" 101", c->peer, c->target);
       conn_release(c, 1);
-      vc_ws_server_adopt(srv->cfg.ws, fd, peer, head, head_len, pending,
+      vc_ws_server_adopt(srv->cfg.ws, &stream, peer, head, head_len, pending,
                          pending_len);
       return;
     }
@@ -452,18 +493,16 @@ static void conn_read(conn *c) {
     if (c->in_len == sizeof(c->in)) {
       break; /* full: the parser will reject or finish the head */
     }
-    n = recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len, 0);
+    n = vc_byte_stream_recv(&c->stream, c->in + c->in_len,
+                            sizeof(c->in) - c->in_len);
     if (n == 0) {
       conn_close(c, "peer closed");
       return;
     }
+    if (n == VC_STREAM_AGAIN) {
+      break;
+    }
     if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      if (errno == EAGAIN) {
-        break;
-      }
       conn_close(c, "read failed");
       return;
     }
@@ -475,10 +514,33 @@ static void conn_read(conn *c) {
   conn_process_input(c);
 }
 
+/* TLS first: 1 when done, 0 when it waits (watching what it needs). */
+static int conn_handshake(conn *c) {
+  int rv = vc_byte_stream_handshake(&c->stream);
+  if (rv == 1) {
+    conn_watch(c, EV_READ);
+    return 1;
+  }
+  if (rv == VC_STREAM_AGAIN) {
+    conn_watch(c, vc_byte_stream_direction_is_write(&c->stream) ? EV_WRITE
+                                                                : EV_READ);
+    return 0;
+  }
+  vc_log(VC_LOG_INFO, "http %s: TLS handshake failed", c->peer);
+  conn_close(c, "TLS handshake failed");
+  return 0;
+}
+
 static void on_conn_io(struct ev_loop *loop, ev_io *w, int revents) {
   conn *c = w->data;
 
   (void)loop;
+  if (!c->stream.handshake_done) {
+    if (conn_handshake(c)) {
+      conn_read(c); /* the request may have come with the last flight */
+    }
+    return;
+  }
   if (c->responding) {
     if (revents & EV_WRITE) {
       conn_send(c);
@@ -573,6 +635,16 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents) {
     c->srv = srv;
     c->fd = fd;
     c->file_fd = -1;
+    if (srv->cfg.tls) {
+      if (vc_byte_stream_tls_server(&c->stream, fd, srv->cfg.tls) != 0) {
+        vc_log(VC_LOG_ERROR, "http: cannot start TLS for a connection");
+        free(c);
+        close(fd);
+        continue;
+      }
+    } else {
+      vc_byte_stream_plain(&c->stream, fd);
+    }
     format_peer(c->peer, sizeof(c->peer), (struct sockaddr *)&ss);
     c->next = srv->conns;
     if (srv->conns) {

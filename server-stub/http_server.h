@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include <ev.h>
+#include <gnutls/gnutls.h>
 
 #include "static_files.h"
 
@@ -24,6 +25,8 @@ typedef struct vc_http_server_config {
   double header_timeout_s; /* a request head must arrive within this */
   double idle_timeout_s;   /* a kept-alive connection may idle this long */
   double write_timeout_s;  /* a response may stall this long */
+  /* The certificate for HTTPS and WSS on this port; NULL: in the clear. */
+  gnutls_certificate_credentials_t tls;
   /* Where GET /ws upgrades go; NULL: /ws is not served. */
   struct vc_ws_server *ws;
   /* GET /webtransport.json: where and how to reach WebTransport, as

@@ -45,17 +45,19 @@ static const char usage_text[] =
     "      --wt-port N          WebTransport (UDP) port (default: the HTTP\n"
     "                           port's number; 0 picks a free one)\n"
     "      --no-webtransport    serve meetings over WebSocket only\n"
-    "      --cert FILE          TLS certificate chain (PEM) for WebTransport,\n"
-    "                           with --key (default: a fresh self-signed\n"
-    "                           one, renewed before it expires, its hash\n"
-    "                           published at /webtransport.json)\n"
+    "      --cert FILE          TLS certificate chain (PEM), with --key: the\n"
+    "                           HTTP port serves HTTPS and WSS, and\n"
+    "                           WebTransport uses it too (default: HTTP in\n"
+    "                           the clear, and for WebTransport a fresh\n"
+    "                           self-signed certificate, renewed before it\n"
+    "                           expires, its hash at /webtransport.json)\n"
     "      --key FILE           the certificate's private key (PEM)\n"
     "      --log-level LEVEL    error, warn, info or debug (default info)\n"
     "  -h, --help               show this help and exit\n"
     "  -V, --version            show the version and exit\n"
     "\n"
     "On start it prints one line to standard output:\n"
-    "  vc-server VERSION listening on http://localhost:PORT/ (ADDRESSES)\n"
+    "  vc-server VERSION listening on http[s]://localhost:PORT/ (ADDRESSES)\n"
     "Logs go to standard error, one line per event.\n";
 
 static vc_meetings *meetings;
@@ -244,6 +246,7 @@ int main(int argc, char **argv) {
   const char *cert = NULL, *key = NULL;
   int no_wt = 0;
   vc_http_server_config cfg;
+  gnutls_certificate_credentials_t https_cred = NULL;
   vc_http_server *http;
   vc_web_root root;
   vc_rooms_limits rooms_limits;
@@ -352,6 +355,16 @@ int main(int argc, char **argv) {
     fprintf(stderr, "vc-server: out of memory\n");
     return 1;
   }
+  if (cert) {
+    if (gnutls_certificate_allocate_credentials(&https_cred) != 0 ||
+        gnutls_certificate_set_x509_key_file(https_cred, cert, key,
+                                             GNUTLS_X509_FMT_PEM) < 0) {
+      fprintf(stderr, "vc-server: cannot load --cert %s with --key %s\n", cert,
+              key);
+      return 1;
+    }
+    cfg.tls = https_cred;
+  }
   cfg.ws = ws_meetings;
   cfg.webtransport_json = webtransport_json;
   cfg.webtransport_stats = webtransport_stats;
@@ -369,8 +382,9 @@ int main(int argc, char **argv) {
   ev_signal_start(loop, &sigint_w);
   ev_signal_start(loop, &sigterm_w);
 
-  printf("vc-server %s listening on http://localhost:%u/ (%s)\n", vc_version(),
-         vc_http_server_port(http), vc_http_server_addresses(http));
+  printf("vc-server %s listening on %s://localhost:%u/ (%s)\n", vc_version(),
+         cfg.tls ? "https" : "http", vc_http_server_port(http),
+         vc_http_server_addresses(http));
   if (quic) {
     printf("WebTransport on UDP port %u\n", vc_quic_server_port(quic));
   }
@@ -385,6 +399,9 @@ int main(int argc, char **argv) {
   vc_cert_rotation_stop(certs);
   vc_ws_server_del(ws_meetings);
   vc_meetings_del(meetings);
+  if (https_cred) {
+    gnutls_certificate_free_credentials(https_cred);
+  }
   ev_loop_destroy(loop);
   vc_log(VC_LOG_INFO, "stopped");
   return 0;

@@ -43,6 +43,7 @@ typedef struct ws_conn {
   vc_ws_server *srv;
   vc_rooms_conn rc;
   int fd;
+  vc_byte_stream stream; /* over fd: in the clear or TLS */
   ev_io io;
   ev_timer timer;
   int watching; /* the events the watcher is started with; 0: none */
@@ -245,7 +246,7 @@ static void conn_free(ws_conn *c) {
   vc_meetings_detach(ws->meetings, &c->rc);
   ev_io_stop(ws->loop, &c->io);
   ev_timer_stop(ws->loop, &c->timer);
-  close(c->fd);
+  vc_byte_stream_close(&c->stream);
   if (c->prev) {
     c->prev->next = c->next;
   } else {
@@ -335,16 +336,13 @@ static void conn_read(ws_conn *c) {
   vc_ws_server *ws = c->srv;
 
   for (;;) {
-    ssize_t n = recv(c->fd, ws->chunk, sizeof(ws->chunk), 0);
+    ssize_t n = vc_byte_stream_recv(&c->stream, ws->chunk, sizeof(ws->chunk));
     if (n == 0) {
       conn_kill(c, "peer closed");
       return;
     }
     if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      if (errno != EAGAIN) {
+      if (n != VC_STREAM_AGAIN) {
         conn_kill(c, "read failed");
       }
       return;
@@ -366,14 +364,13 @@ static void conn_read(ws_conn *c) {
 
 static void conn_write(ws_conn *c) {
   while (c->out_off < c->out_len) {
-    ssize_t n =
-        send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+    ssize_t n = vc_byte_stream_send(&c->stream, c->out + c->out_off,
+                                    c->out_len - c->out_off);
     if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      if (errno != EAGAIN) {
+      if (n != VC_STREAM_AGAIN) {
         conn_kill(c, "write failed");
+      } else {
+        conn_watch(c);
       }
       return;
     }
@@ -381,7 +378,7 @@ static void conn_write(ws_conn *c) {
   }
   c->out_off = c->out_len = 0;
   if (c->closing) {
-    shutdown(c->fd, SHUT_WR);
+    vc_byte_stream_shutdown_write(&c->stream);
     conn_kill(c, "closed after flushing");
     return;
   }
@@ -474,16 +471,18 @@ void vc_ws_server_del(vc_ws_server *ws) {
   free(ws);
 }
 
-int vc_ws_server_adopt(vc_ws_server *ws, int fd, const char *peer,
-                       const char *head, size_t head_len,
+int vc_ws_server_adopt(vc_ws_server *ws, const vc_byte_stream *stream,
+                       const char *peer, const char *head, size_t head_len,
                        const uint8_t *pending, size_t pending_len) {
   ws_conn *c = NULL;
+  vc_byte_stream s = *stream;
+  int fd = s.fd;
 
   if (ws->n_conns >= ws->cfg.max_connections) {
     ws->stats.refused_too_many++;
     vc_log(VC_LOG_WARN, "ws %s: connection limit (%u) reached", peer,
            ws->cfg.max_connections);
-    close(fd);
+    vc_byte_stream_close(&s);
     return -1;
   }
   c = calloc(1, sizeof(*c));
@@ -501,7 +500,7 @@ int vc_ws_server_adopt(vc_ws_server *ws, int fd, const char *peer,
       free(c->frame_buf);
       free(c);
     }
-    close(fd);
+    vc_byte_stream_close(&s);
     return -1;
   }
   {
@@ -519,11 +518,12 @@ int vc_ws_server_adopt(vc_ws_server *ws, int fd, const char *peer,
     free(c->reader_buf);
     free(c->frame_buf);
     free(c);
-    close(fd);
+    vc_byte_stream_close(&s);
     return -1;
   }
   c->srv = ws;
   c->fd = fd;
+  c->stream = s;
   snprintf(c->peer, sizeof(c->peer), "%s", peer);
   c->next = ws->conns;
   if (ws->conns) {
@@ -546,6 +546,9 @@ int vc_ws_server_adopt(vc_ws_server *ws, int fd, const char *peer,
   if (pending_len > 0) {
     ws->stats.bytes_in += pending_len;
     conn_consume(c, pending, pending_len);
+  }
+  if (vc_byte_stream_buffered(&c->stream) > 0) {
+    ev_feed_event(ws->loop, &c->io, EV_READ); /* decrypted, not announced */
   }
   reap(ws);
   return 0;

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "byte_stream.h"
 #include "meetings.h"
 
 typedef struct vc_ws_server vc_ws_server;
@@ -38,13 +39,13 @@ int vc_ws_server_new(vc_ws_server **pws, struct ev_loop *loop,
 void vc_ws_server_del(vc_ws_server *ws);
 
 /*
- * Takes over |fd|, a socket whose HTTP request asked to upgrade. |head|
- * (the 101 response) is sent first; |pending| are bytes the client sent
- * after its request head. Returns 0, or -1 when over max_connections or
- * out of memory (|fd| is closed then).
+ * Takes over |stream| (its socket and TLS, if any), whose HTTP request
+ * asked to upgrade. |head| (the 101 response) is sent first; |pending|
+ * are bytes the client sent after its request head. Returns 0, or -1
+ * when over max_connections or out of memory (the stream is closed then).
  */
-int vc_ws_server_adopt(vc_ws_server *ws, int fd, const char *peer,
-                       const char *head, size_t head_len,
+int vc_ws_server_adopt(vc_ws_server *ws, const vc_byte_stream *stream,
+                       const char *peer, const char *head, size_t head_len,
                        const uint8_t *pending, size_t pending_len);
 
 /* Frees connections that finished; call after vc_meetings_shutdown. */

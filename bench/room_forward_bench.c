@@ -85,7 +85,7 @@ int main(int argc, char **argv) {
   int n = argc > 1 ? atoi(argv[1]) : 1000;
   long packets = argc > 2 ? atol(argv[2]) : 2000;
   static uint8_t frame[4096], payload[VC_ENVELOPE_MAX_PAYLOAD_LEN];
-  vc_room_callbacks cb = {on_send, on_close, on_random, NULL};
+  vc_room_callbacks cb = {on_send, on_close, on_random, NULL, NULL};
   vc_room_limits lim;
   vc_room *r;
   vc_route route;

@@ -93,3 +93,58 @@ test('a call through loss, a short outage and dead UDP', async ({
     await proxy.stop();
   }
 });
+
+// The server's congestion signals: bob's downlink narrows to 250 kbps
+// (the proxy on his connection only). The server's queue towards him
+// grows, it tells alice the rate bob takes, and alice's encoder drops
+// below it; once bob's path is wide again alice's camera climbs back.
+test('a narrow downlink slows the sender down, and only while narrow', async ({
+  browser, request,
+}) => {
+  test.setTimeout(120_000);
+  const info = await (await request.get('/webtransport.json')).json();
+  const proxy = await startProxy(info.port);
+  const metric = async (name) => Number(new RegExp(`^${name} (\\d+)$`, 'm')
+    .exec(await (await request.get('/metrics')).text())?.[1] ?? NaN);
+  try {
+    const meeting = `narrow-${Date.now()}`;
+    const alice = await joinMeeting(browser, 'alice', meeting,
+      { transport: 'webtransport', stats: true });
+    const bob = await joinMeeting(browser, 'bob', meeting, {
+      transport: 'auto', stats: true,
+      prepare: (context) => routeWebTransport(context, proxy),
+    });
+    const sendKbps = async () => Number(await alice.page
+      .getByTestId('stats-transport').getAttribute('data-send-kbps'));
+    await expect(tileOf(bob.page, 'alice').getByTestId('remote-video'))
+      .toBeVisible({ timeout: 15_000 });
+    expect(await sendKbps()).toBe(800);
+    const signalsBefore = await metric('vc_congestion_signals_total');
+
+    await proxy.command('rate 250');
+    await expect.poll(sendKbps, { timeout: 15_000 }).toBeLessThan(300);
+    expect(await metric('vc_congestion_signals_total'))
+      .toBeGreaterThan(signalsBefore);
+    expect(Number(await alice.page.getByTestId('stats-transport')
+      .getAttribute('data-limits'))).toBeGreaterThan(0);
+
+    await proxy.command('profile none');
+    const low = await sendKbps();
+    // Up by a tenth a second after two quiet seconds: 100 to 400 kbps
+    // takes about 17 s.
+    await expect.poll(sendKbps, { timeout: 35_000 })
+      .toBeGreaterThan(Math.max(400, low * 1.5));
+    // bob still sees alice move.
+    const shown = async () => Number(await bob.page
+      .locator('[data-testid="stats-row"]').first()
+      .getAttribute('data-frames-decoded'));
+    const before = await shown();
+    await expect.poll(shown, { timeout: 10_000 }).toBeGreaterThan(before + 20);
+    expect(alice.errors).toEqual([]);
+    expect(bob.errors).toEqual([]);
+    await alice.context.close();
+    await bob.context.close();
+  } finally {
+    await proxy.stop();
+  }
+});

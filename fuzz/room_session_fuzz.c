@@ -54,7 +54,7 @@ static void on_random(void *user_data, uint8_t *buf, size_t len) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static uint8_t frame[VC_ENVELOPE_MAX_LEN];
-  vc_room_callbacks cb = {on_send, on_close, on_random, NULL};
+  vc_room_callbacks cb = {on_send, on_close, on_random, NULL, NULL};
   vc_room_limits lim;
   vc_room *r;
   vc_tstamp now = MS;

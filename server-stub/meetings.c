@@ -53,6 +53,12 @@ static int rooms_send(void *user_data, vc_conn_id id, const uint8_t *frame,
   return s ? s->port->send(s->conn, frame, len, reliable) : VC_ERR_STATE;
 }
 
+static size_t rooms_queued(void *user_data, vc_conn_id id) {
+  slot *s = slot_by_id(user_data, id);
+
+  return s && s->port->queued ? s->port->queued(s->conn) : 0;
+}
+
 static void rooms_close(void *user_data, vc_conn_id id) {
   slot *s = slot_by_id(user_data, id);
 
@@ -107,6 +113,7 @@ int vc_meetings_new(vc_meetings **pm, struct ev_loop *loop,
   cb.close = rooms_close;
   cb.random = rooms_random;
   cb.user_data = m;
+  cb.queued = rooms_queued;
   if (!m->slots || !m->generations ||
       vc_rooms_new(&m->rooms, limits, &cb) != 0) {
     free(m->slots);

@@ -32,6 +32,8 @@ typedef struct vc_meetings_port {
   int (*send)(void *conn, const uint8_t *frame, size_t len, int reliable);
   /* The room is done with |conn|: close it after what is queued. */
   void (*close)(void *conn);
+  /* Bytes waiting to be sent on |conn|. */
+  size_t (*queued)(void *conn);
 } vc_meetings_port;
 
 /* Returns 0, VC_ERR_INVALID_ARGUMENT or VC_ERR_NOMEM. */

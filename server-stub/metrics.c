@@ -156,6 +156,9 @@ int vc_metrics_format(char *buf, size_t cap, const vc_ws_server_stats *st,
        "Video frames not sent after a receiver's queue dropped one: they "
        "could not be decoded before the next keyframe.",
        st->rooms.total.video_skipped_until_keyframe);
+  emit(&o, "vc_congestion_signals_total", "counter",
+       "Senders told the rate their most congested receiver takes.",
+       st->rooms.total.congestion_signals);
   emit(&o, "vc_resumes_total", "counter", "Sessions resumed after a reconnect.",
        st->rooms.total.resumes);
   emit(&o, "vc_chats_total", "counter", "Chat messages numbered and sent.",

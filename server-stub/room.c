@@ -730,12 +730,14 @@ static void forward_media(vc_room *r, vc__room_session *from,
       sub->skip_deltas = 0;
     }
     if (r->cb.send(r->cb.user_data, s->conn, frame, len, 0) != 0) {
+      vc__room_congestion_count(s, len, 1);
       if (video) {
         sub->skip_deltas = 1;
         (void)vc__room_ask_keyframe(r, from, route->kind, ts);
       }
       continue;
     }
+    vc__room_congestion_count(s, len, 0);
     r->stats.media_forwarded++;
   }
 }
@@ -856,6 +858,7 @@ void vc_room_handle_expiry(vc_room *r, vc_tstamp ts) {
     ctl.heartbeat = &hb;
     vc__room_broadcast(r, &ctl, NULL, ts);
     r->next_heartbeat = ts + r->limits.heartbeat_interval_ms * MS;
+    vc__room_congestion_tick(r, ts);
   }
   if (r->n_sessions == 0) {
     r->next_heartbeat = r->next_sweep = NEVER;

@@ -46,6 +46,9 @@ typedef struct vc_room_callbacks {
   /* Fills |buf| with unpredictable bytes (resume tokens). */
   void (*random)(void *user_data, uint8_t *buf, size_t len);
   void *user_data;
+  /* Optional (NULL: unknown): bytes waiting in |conn|'s transport, for
+   * the congestion signals (room_congestion.c). */
+  size_t (*queued)(void *user_data, vc_conn_id conn);
 } vc_room_callbacks;
 
 /* Returns 0, VC_ERR_INVALID_ARGUMENT or VC_ERR_NOMEM. |limits| may be
@@ -87,6 +90,9 @@ typedef struct vc_room_stats {
   /* Video deltas not sent to a receiver whose queue dropped a frame of
    * that stream: useless until the next keyframe. */
   uint64_t video_skipped_until_keyframe;
+  /* ReceiverReports telling a sender the rate its most congested
+   * receiver takes (room_congestion.c). */
+  uint64_t congestion_signals;
   uint64_t resumes;
   uint64_t chats;
   uint64_t chats_deduplicated;

@@ -50,6 +50,12 @@ typedef struct vc__room_session {
   size_t auth_tag_len;
   int announced;
   vc_tstamp keyframe_asked_at; /* last keyframe request forwarded to it */
+  /* As a receiver, this congestion window (room_congestion.c): media
+   * bytes its transport took, and frames it refused (queue full). */
+  uint64_t window_bytes;
+  uint32_t window_drops;
+  size_t window_queued; /* its transport's queue when the window began */
+  uint64_t limit_bps;   /* as a sender, this tick's limit; 0: none */
   char user[65];
   char display_name[257];
 } vc__room_session;
@@ -75,6 +81,7 @@ struct vc_room {
   uint32_t host;
   vc_tstamp next_heartbeat;
   vc_tstamp next_sweep; /* liveness and grace checks, every SWEEP_MS */
+  vc_tstamp congestion_window_at; /* when the receivers' windows began */
 
   uint32_t loudest[VC__ROOM_AUDIO_TOP_N]; /* session ids; 0: free */
   uint64_t chat_seq;
@@ -113,6 +120,14 @@ void vc__room_replay_announcements(vc_room *r, vc__room_session *to,
  * when a request went out. */
 int vc__room_ask_keyframe(vc_room *r, vc__room_session *sender, uint32_t kind,
                           vc_tstamp ts);
+
+/* room_congestion.c: counts what a receiver's transport took or refused,
+ * and, once a window is over, tells each video sender the rate its most
+ * congested receiver can take (a ReceiverReport with
+ * estimated_bandwidth_kbps). */
+void vc__room_congestion_count(vc__room_session *receiver, size_t len,
+                               int dropped);
+void vc__room_congestion_tick(vc_room *r, vc_tstamp ts);
 
 int vc__room_chat_init(vc_room *r);
 void vc__room_chat_free(vc_room *r);

@@ -229,7 +229,13 @@ static void port_close(void *conn) {
   conn_close_gracefully(conn, 1000, "");
 }
 
-static const vc_meetings_port ws_port = {port_send, port_close};
+static size_t port_queued(void *conn) {
+  const ws_conn *c = conn;
+
+  return c->out_len - c->out_off;
+}
+
+static const vc_meetings_port ws_port = {port_send, port_close, port_queued};
 
 /* ---- teardown ------------------------------------------------------------ */
 

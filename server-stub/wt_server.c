@@ -146,7 +146,15 @@ static void port_close(void *conn) {
   }
 }
 
-static const vc_meetings_port wt_port = {port_send, port_close};
+/* The meeting stream's queue (datagrams wait at most 200 ms and are
+ * not counted). */
+static size_t port_queued(void *conn) {
+  const wt_conn *c = conn;
+
+  return c->stream_id >= 0 ? vc_wt_session_queued(c->s, c->stream_id) : 0;
+}
+
+static const vc_meetings_port wt_port = {port_send, port_close, port_queued};
 
 /* ---- origin check ------------------------------------------------------ */
 

@@ -101,7 +101,10 @@ typedef enum vc_meeting_event_type {
   VC_MEETING_EVENT_MEDIA,
   /* Someone needs a keyframe of ours: |route.kind| and |route.layer| say
    * which stream (the server merges requests that come close together). */
-  VC_MEETING_EVENT_KEYFRAME_REQUESTED
+  VC_MEETING_EVENT_KEYFRAME_REQUESTED,
+  /* The server saw a receiver of our video refuse media: send video at
+   * no more than |bitrate_kbps| (docs/SERVER.md "Congestion signals"). */
+  VC_MEETING_EVENT_SEND_RATE_LIMIT
 } vc_meeting_event_type;
 
 typedef struct vc_meeting_event {
@@ -121,6 +124,7 @@ typedef struct vc_meeting_event {
   int chat_own; /* one of ours, now acknowledged */
   int chat_encrypted;
   uint64_t rtt_us;
+  uint32_t bitrate_kbps; /* SEND_RATE_LIMIT */
   /* MEDIA */
   const uint8_t *media;
   size_t media_len;

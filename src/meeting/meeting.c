@@ -724,9 +724,17 @@ static int on_control(vc_meeting *m, const Vc__Wire__Control *c, vc_tstamp ts) {
     vc__meeting_emit(m, &ev);
     return 0;
   }
+  case VC__WIRE__CONTROL__MSG_RECEIVER_REPORT:
+    if (c->receiver_report->estimated_bandwidth_kbps > 0) {
+      vc_meeting_event ev = empty_event;
+      ev.type = VC_MEETING_EVENT_SEND_RATE_LIMIT;
+      ev.bitrate_kbps = c->receiver_report->estimated_bandwidth_kbps;
+      vc__meeting_emit(m, &ev);
+    }
+    return 0;
   default:
     /* Heartbeats only prove liveness (counted above); the rest is for
-     * modules that are not here yet (keys, reports) and is ignored. */
+     * modules that are not here yet and is ignored. */
     return 0;
   }
 }

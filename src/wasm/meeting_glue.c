@@ -109,6 +109,10 @@ static void on_event(void *user_data, const vc_meeting_event *ev) {
   if (ev->type == VC_MEETING_EVENT_KEYFRAME_REQUESTED) {
     e->code = (int32_t)ev->route.kind; /* camera or screen */
   }
+  if (ev->type == VC_MEETING_EVENT_SEND_RATE_LIMIT) {
+    e->code =
+        (int32_t)(ev->bitrate_kbps > INT32_MAX ? INT32_MAX : ev->bitrate_kbps);
+  }
   if (ev->type == VC_MEETING_EVENT_RTT) {
     e->code = (int32_t)(ev->rtt_us > INT32_MAX ? INT32_MAX : ev->rtt_us);
   }

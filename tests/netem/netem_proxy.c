@@ -16,6 +16,8 @@
  *   profile NAME   every path from now on follows netem profile NAME
  *                  ("none": no delay, no loss); a capacity schedule starts
  *                  over at the switch
+ *   rate KBPS      no delay or loss, but a bottleneck of KBPS each way
+ *                  with a 200 ms drop-tail queue
  *   blackout       drop every packet both ways until the next "profile"
  *   stats          print one line of counters ("stats key value ...")
  * SIGTERM, SIGINT or the parent's death ends it.
@@ -108,7 +110,8 @@ static int usage(FILE *f, int code) {
   fputs("usage: vc-netem-proxy --listen HOST:PORT --to HOST:PORT\n"
         "                      [--profile NAME] [--seed N] [--max-held N]\n"
         "Relays UDP between clients and one server through a netem path\n"
-        "each way. Commands on stdin: profile NAME | blackout | stats.\n",
+        "each way. Commands on stdin: profile NAME | rate KBPS | blackout |\n"
+        "stats.\n",
         f);
   return code;
 }
@@ -142,14 +145,8 @@ static int parse_addr(const char *text, struct sockaddr_storage *out,
   return 0;
 }
 
-static int set_profile(proxy *p, const char *name) {
-  static const netem_profile none = {.name = "none"};
-  const netem_profile *np =
-      strcmp(name, "none") == 0 ? &none : netem_profile_named(name);
+static void use_profile(proxy *p, const netem_profile *np) {
   size_t i;
-  if (!np) {
-    return -1;
-  }
   p->profile = *np;
   p->blackout = 0;
   for (i = 0; i < MAX_FLOWS; i++) {
@@ -158,6 +155,28 @@ static int set_profile(proxy *p, const char *name) {
       netem_init(&p->flows[i].path[DOWN], np, ++p->seed);
     }
   }
+}
+
+static int set_profile(proxy *p, const char *name) {
+  static const netem_profile none = {.name = "none"};
+  const netem_profile *np =
+      strcmp(name, "none") == 0 ? &none : netem_profile_named(name);
+  if (!np) {
+    return -1;
+  }
+  use_profile(p, np);
+  return 0;
+}
+
+static int set_rate(proxy *p, const char *kbps) {
+  char *end;
+  unsigned long v = strtoul(kbps, &end, 10);
+  netem_profile np = {.name = "rate", .queue_ms = 200, .n_rate = 1};
+  if (end == kbps || *end != '\0' || v == 0 || v > 10000000) {
+    return -1;
+  }
+  np.rate[0].rate_kbps = (uint32_t)v;
+  use_profile(p, &np);
   return 0;
 }
 
@@ -389,6 +408,12 @@ static void command(proxy *p, char *line) {
       printf("ok profile %s\n", p->profile.name);
     } else {
       printf("error unknown profile \"%s\"\n", line + 8);
+    }
+  } else if (strncmp(line, "rate ", 5) == 0) {
+    if (set_rate(p, line + 5) == 0) {
+      printf("ok rate %s\n", line + 5);
+    } else {
+      printf("error bad rate \"%s\"\n", line + 5);
     }
   } else if (strcmp(line, "blackout") == 0) {
     p->blackout = 1;

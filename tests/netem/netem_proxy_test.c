@@ -249,6 +249,24 @@ int main(int argc, char **argv) {
   CHECK(n >= 300 && n < 1000, "cap: %zu of 1000 arrived", n);
   CHECK(stat_of(st, "held") == 0, "held after drain: %s", st);
 
+  /* A bottleneck of 800 kbps with a 200 ms queue: a burst of 200 packets
+   * of 1000 bytes (1.6 Mbit) gets about 20 kB (200 ms) through at once
+   * plus what drains meanwhile; the rest is dropped at the tail. */
+  CHECK(strncmp(ask(&p, "rate 800"), "ok rate 800", 11) == 0, "rate");
+  st = ask(&p, "stats");
+  {
+    unsigned long long lost_before = stat_of(st, "up_lost");
+    for (i = 0; i < 200; i++) {
+      send_seq(client, p.port, (uint32_t)i, 1000);
+    }
+    n = drain(server, 500, seqs, 4096, NULL);
+    st = ask(&p, "stats");
+    CHECK(n >= 15 && n <= 60, "rate: %zu of 200 through", n);
+    CHECK(stat_of(st, "up_lost") - lost_before == 200 - n, "rate: %s", st);
+  }
+  st = ask(&p, "rate fast");
+  CHECK(strncmp(st, "error bad rate", 14) == 0, "%s", st);
+
   /* Bad commands get an error line and change nothing. */
   st = ask(&p, "profile nosuch");
   CHECK(strncmp(st, "error unknown profile", 21) == 0, "%s", st);

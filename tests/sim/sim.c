@@ -495,6 +495,7 @@ static void server_start(sim *s) {
   cb.close = room_close;
   cb.random = room_random;
   cb.user_data = s;
+  cb.queued = NULL;
   if (vc_room_new(&s->room, "simroom", NULL, &cb) != 0) {
     abort();
   }

@@ -18,9 +18,10 @@
 #define MS ((vc_tstamp)1000000)
 
 typedef struct recorder {
-  int counts[VC_MEETING_EVENT_KEYFRAME_REQUESTED + 1]; /* every type */
+  int counts[VC_MEETING_EVENT_SEND_RATE_LIMIT + 1]; /* every type */
   int snapshots;
   uint32_t last_session;
+  uint32_t bitrate_kbps;
 } recorder;
 
 static void record(void *user_data, const vc_meeting_event *ev) {
@@ -29,6 +30,7 @@ static void record(void *user_data, const vc_meeting_event *ev) {
   r->counts[ev->type]++;
   r->snapshots += ev->snapshot;
   r->last_session = ev->session_id;
+  r->bitrate_kbps = ev->bitrate_kbps;
 }
 
 static vc_meeting *new_meeting(recorder *r) {
@@ -634,5 +636,33 @@ void test_vc_meeting_media_and_keyframe_requests_are_reported(void) {
   CHECK(len > 0);
   CHECK_INT_EQ(vc_meeting_receive(m, frame, len, 3 * MS), 0);
   CHECK_INT_EQ(r.counts[VC_MEETING_EVENT_KEYFRAME_REQUESTED], 1);
+  vc_meeting_del(m);
+}
+
+/* The server's congestion signal becomes a send-rate limit; a report
+ * without an estimate says nothing. */
+void test_vc_meeting_congestion_signals_limit_the_send_rate(void) {
+  recorder r;
+  vc_meeting *m = new_meeting(&r);
+  Vc__Wire__Control ctl;
+  Vc__Wire__ReceiverReport rr;
+  uint8_t frame[256];
+  size_t len;
+
+  CHECK(m != NULL);
+  vc_meeting_connected(m, 0);
+  CHECK_INT_EQ(welcome(m, 3, 0, MS), 0);
+  vc__wire__control__init(&ctl);
+  vc__wire__receiver_report__init(&rr);
+  ctl.msg_case = VC__WIRE__CONTROL__MSG_RECEIVER_REPORT;
+  ctl.receiver_report = &rr;
+  len = server_frame(frame, sizeof(frame), &ctl);
+  CHECK_INT_EQ(vc_meeting_receive(m, frame, len, 2 * MS), 0);
+  CHECK_INT_EQ(r.counts[VC_MEETING_EVENT_SEND_RATE_LIMIT], 0);
+  rr.estimated_bandwidth_kbps = 420;
+  len = server_frame(frame, sizeof(frame), &ctl);
+  CHECK_INT_EQ(vc_meeting_receive(m, frame, len, 3 * MS), 0);
+  CHECK_INT_EQ(r.counts[VC_MEETING_EVENT_SEND_RATE_LIMIT], 1);
+  CHECK_INT_EQ(r.bitrate_kbps, 420);
   vc_meeting_del(m);
 }

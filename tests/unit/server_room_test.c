@@ -15,13 +15,16 @@
 #define MS ((vc_tstamp)1000000)
 
 typedef struct wire_log {
-  int frames[16]; /* frames sent, per connection 1..15 */
-  int full[16];   /* 1: media to this connection finds its queue full */
+  int frames[16];    /* frames sent, per connection 1..15 */
+  int full[16];      /* 1: media to this connection finds its queue full */
+  size_t queued[16]; /* bytes its transport says are waiting */
   int keyframe_requests[16]; /* KeyframeRequests sent, per connection */
   int closed[16];            /* close callbacks, per connection */
   int errors[16];            /* Error messages, per connection */
   int last_error;            /* its code */
   int datagrams;
+  int bandwidth_reports[16]; /* ReceiverReports sent, per connection */
+  uint32_t last_bandwidth_kbps;
   uint32_t announced_as;   /* session id of the last KeyAnnounce sent */
   uint32_t delivered_from; /* from_session of the last KeyDelivery sent */
   vc_control_decoder *dec;
@@ -57,9 +60,18 @@ static int on_send(void *user_data, vc_conn_id conn, const uint8_t *frame,
       w->delivered_from = c->key_delivery->from_session;
     } else if (c->msg_case == VC__WIRE__CONTROL__MSG_KEYFRAME_REQUEST) {
       w->keyframe_requests[conn]++;
+    } else if (c->msg_case == VC__WIRE__CONTROL__MSG_RECEIVER_REPORT) {
+      w->bandwidth_reports[conn]++;
+      w->last_bandwidth_kbps = c->receiver_report->estimated_bandwidth_kbps;
     }
   }
   return 0;
+}
+
+static size_t on_queued(void *user_data, vc_conn_id conn) {
+  wire_log *w = user_data;
+
+  return conn < 16 ? w->queued[conn] : 0;
 }
 
 static void on_close(void *user_data, vc_conn_id conn) {
@@ -88,6 +100,7 @@ static vc_room *new_room(wire_log *w, uint32_t max_participants) {
   cb.close = on_close;
   cb.random = on_random;
   cb.user_data = w;
+  cb.queued = on_queued;
   vc_room_default_limits(&lim);
   lim.max_participants = max_participants;
   lim.chat_per_second = 3;
@@ -554,6 +567,96 @@ void test_vc_room_a_full_queue_skips_video_until_the_keyframe(void) {
   CHECK_INT_EQ(w.keyframe_requests[1], 1);
   vc_room_get_stats(r, &st);
   CHECK_INT_EQ(st.video_skipped_until_keyframe, 2);
+  del_room(r, &w);
+}
+
+/* |n| video deltas of |len| payload bytes from |sender|. */
+static void send_video_bytes(vc_room *r, vc_conn_id conn, uint32_t sender,
+                             int n, size_t len) {
+  static const uint8_t payload[1100];
+  uint8_t frame[1200];
+  vc_route route;
+  vc_ssize f;
+
+  memset(&route, 0, sizeof(route));
+  route.kind = VC_STREAM_KIND_VIDEO;
+  route.sender_session = sender;
+  f = vc_envelope_encode(frame, sizeof(frame), &route, payload, len);
+  while (f > 0 && n-- > 0) {
+    vc_room_receive(r, conn, frame, (size_t)f, MS);
+  }
+}
+
+static int control(vc_room *r, vc_conn_id conn, uint32_t sender,
+                   const Vc__Wire__Control *msg, vc_tstamp ts);
+
+/* Runs the room's timers up to |ts|, sessions 1 to 3 (on connections 1
+ * to 3) sending heartbeats so that none goes silent. */
+static void run_timers(vc_room *r, vc_tstamp ts) {
+  Vc__Wire__Control ctl;
+  Vc__Wire__Heartbeat hb;
+  uint32_t i;
+
+  vc__wire__control__init(&ctl);
+  vc__wire__heartbeat__init(&hb);
+  ctl.msg_case = VC__WIRE__CONTROL__MSG_HEARTBEAT;
+  ctl.heartbeat = &hb;
+  while (vc_room_get_expiry(r) <= ts) {
+    vc_tstamp at = vc_room_get_expiry(r);
+    for (i = 1; i <= 3; i++) {
+      (void)control(r, i, i, &ctl, at);
+    }
+    vc_room_handle_expiry(r, at);
+  }
+}
+
+/* bob's downlink is narrow: his queue refuses some of alice's video.
+ * After the window alice alone is told about 85 % of what bob took; carol
+ * (no drops) changes nothing; a window without drops says nothing. */
+void test_vc_room_a_congested_receiver_limits_the_sender(void) {
+  wire_log w;
+  vc_room *r = new_room(&w, 10);
+  vc_room_stats st;
+
+  CHECK(r != NULL);
+  CHECK_INT_EQ(join(r, 1, "alice", NULL, MS), 0);
+  CHECK_INT_EQ(join(r, 2, "bob", NULL, MS), 0);
+  CHECK_INT_EQ(join(r, 3, "carol", NULL, MS), 0);
+  CHECK_INT_EQ(subscribe_video(r, 2, 2, 1, 0), 0);
+  CHECK_INT_EQ(subscribe_video(r, 3, 3, 1, 0), 0);
+  run_timers(r, 1100 * MS); /* the first heartbeat (1 s): a window starts */
+  send_video_bytes(r, 1, 1, 100, 1000); /* bob takes these 100 */
+  w.full[2] = 1;
+  send_video_bytes(r, 1, 1, 50, 1000); /* and refuses 50 */
+  w.full[2] = 0;
+  run_timers(r, 2100 * MS); /* the next heartbeat ends the window */
+  CHECK_INT_EQ(w.bandwidth_reports[1], 1);
+  CHECK_INT_EQ(w.bandwidth_reports[2], 0);
+  CHECK_INT_EQ(w.bandwidth_reports[3], 0);
+  /* 100 frames of about 1020 bytes in 1 s, 85 % of it. */
+  CHECK(w.last_bandwidth_kbps > 650 && w.last_bandwidth_kbps < 720);
+  send_keyframe(r, 1, 1);               /* bob gets video again from here */
+  send_video_bytes(r, 1, 1, 100, 1000); /* nobody refuses now */
+  run_timers(r, 3100 * MS);
+  CHECK_INT_EQ(w.bandwidth_reports[1], 1);
+  /* No refusals, but bob's queue grows by 80 000 of the 102 000 bytes
+   * he took: 22 000 left it in the second, so his queue holds 3.6 s. */
+  send_video_bytes(r, 1, 1, 100, 1000);
+  w.queued[2] = 80000;
+  run_timers(r, 4100 * MS);
+  CHECK_INT_EQ(w.bandwidth_reports[1], 2);
+  CHECK(w.last_bandwidth_kbps > 140 && w.last_bandwidth_kbps < 160);
+  /* The queue stays (nothing new, nothing left): still congested, and
+   * the rate is what left (nothing): the floor. */
+  run_timers(r, 5100 * MS);
+  CHECK_INT_EQ(w.bandwidth_reports[1], 3);
+  CHECK_INT_EQ(w.last_bandwidth_kbps, 50);
+  /* Drained: quiet again. */
+  w.queued[2] = 0;
+  run_timers(r, 6100 * MS);
+  CHECK_INT_EQ(w.bandwidth_reports[1], 3);
+  vc_room_get_stats(r, &st);
+  CHECK_INT_EQ(st.congestion_signals, 3);
   del_room(r, &w);
 }
 

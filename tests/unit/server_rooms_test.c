@@ -72,7 +72,7 @@ static size_t join_frame(uint8_t *out, size_t cap, const char *meeting,
 }
 
 void test_vc_rooms_joins_pick_rooms_up_to_the_cap(void) {
-  vc_room_callbacks cb = {on_send, on_close, on_random, NULL};
+  vc_room_callbacks cb = {on_send, on_close, on_random, NULL, NULL};
   vc_rooms_limits lim;
   vc_rooms_stats st;
   vc_rooms *rs = NULL;
@@ -122,7 +122,7 @@ void test_vc_rooms_joins_pick_rooms_up_to_the_cap(void) {
 }
 
 void test_vc_rooms_a_closed_room_leaves_its_connections_in_none(void) {
-  vc_room_callbacks cb = {on_send, on_close, on_random, NULL};
+  vc_room_callbacks cb = {on_send, on_close, on_random, NULL, NULL};
   vc_rooms *rs = NULL;
   vc_rooms_conn a = {1, 0, 0};
   rooms_log w;

@@ -47,6 +47,7 @@
   X(room, media_flood_is_cut_to_the_rate)                                      \
   X(room, keys_are_relayed_in_the_senders_name_only)                           \
   X(room, a_full_queue_skips_video_until_the_keyframe)                         \
+  X(room, a_congested_receiver_limits_the_sender)                              \
   X(room, keyframe_requests_are_coalesced)                                     \
   X(room, large_rooms_forward_the_loudest_three)                               \
   X(rooms, joins_pick_rooms_up_to_the_cap)                                     \

@@ -136,6 +136,12 @@ function joinCall(core, link, displayName) {
     videoFrame: (f) => receiver.push(f.sender, f.kind, f.bytes, f.keyframe),
     keyframeRequested: (kind) => (kind === StreamKind.SCREEN ? screenSender
       : sender)?.requestKeyframe(),
+    // A receiver of our video is congested: each of our streams stays
+    // under what it takes (the server divided it among its streams).
+    sendRateLimit: (kbps) => {
+      sender.limitBitrate(kbps);
+      screenSender?.limitBitrate(kbps);
+    },
     // The host may mute anyone; only they themselves can unmute.
     muteRequested: () => {
       if (!own.audioMuted) document.getElementById('mic-button').click();
@@ -235,8 +241,9 @@ function joinCall(core, link, displayName) {
   }
   const drawStats = () => {
     const view = session.view();
-    call.showStats(session.transportName, session.transportMedia,
-      audio.health, view.others.map(
+    call.showStats(session.transportName, { ...session.transportMedia,
+      sendKbps: sender.bitrateKbps, limits: sender.limits },
+    audio.health, view.others.map(
       (p) => ({ sessionId: p.sessionId, name: p.displayName,
         stats: session.audioStats(p.sessionId),
         video: session.videoStats(p.sessionId),

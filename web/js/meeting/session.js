@@ -226,6 +226,9 @@ export class MeetingSession {
       case MeetingEvent.KEYFRAME_REQUESTED:
         this.#ui.keyframeRequested?.(ev.code); // the StreamKind wanted
         return;
+      case MeetingEvent.SEND_RATE_LIMIT:
+        this.#ui.sendRateLimit?.(ev.code); // kbps
+        return;
       case MeetingEvent.UNVERIFIED:
         this.#ui.error(`Cannot verify ${this.#nameOf(ev.sessionId)}: their ` +
           'meeting passphrase is different, so they cannot read this chat ' +

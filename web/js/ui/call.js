@@ -297,7 +297,10 @@ export function showStats(transport, media, health, rows) {
     `dBFS · playout underruns ${health.underruns}, dropped ${health.dropped}` +
     ` · media frames sent ${media.sent}, dropped ${media.dropped}` +
     ` · JS copies per byte sent ${media.copiesOut.toFixed(2)}, received ` +
-    `${media.copiesIn.toFixed(2)}`;
+    `${media.copiesIn.toFixed(2)} · camera at ${media.sendKbps} kbps ` +
+    `(${media.limits} congestion signals)`;
+  out.dataset.sendKbps = String(media.sendKbps);
+  out.dataset.limits = String(media.limits);
   out.dataset.mediaDropped = String(media.dropped);
   out.dataset.copiesOut = media.copiesOut.toFixed(3);
   out.dataset.copiesIn = media.copiesIn.toFixed(3);

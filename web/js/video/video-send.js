@@ -3,9 +3,16 @@
 // WebCodecs encodes them (VP8, realtime); each chunk's bytes go to the core,
 // which seals and sends them. Every VideoFrame is closed where it is read.
 // A frame is dropped rather than queued when the encoder falls behind.
+// The bitrate follows the server's congestion signals: down to the limit
+// at once, then back up by a tenth a second once no limit has come for
+// two seconds (docs/VIDEO.md "Send rate").
 
 const CODEC = 'vp8';
-const BITRATE = 800_000;
+const MAX_KBPS = 800;
+const MIN_KBPS = 100;
+const RAISE_AFTER_MS = 2000; // quiet this long: the path has room again
+const RAISE_EVERY_MS = 1000;
+const RAISE_BY = 1.1;
 const MAX_QUEUE = 2; // frames waiting in the encoder
 const KEYFRAME_EVERY = 300; // frames: a safety net besides requests
 
@@ -17,6 +24,11 @@ export class VideoSender {
   #wantKey = true;
   #frames = 0;
   #size = '';
+  #config = null;
+  #kbps = MAX_KBPS;
+  #limitedAt = -Infinity;
+  #changedAt = 0;
+  limits = 0; // congestion signals obeyed, for the stats overlay
 
   // send(bytes Uint8Array, keyframe bool, timestampUs number)
   constructor(send) {
@@ -47,10 +59,38 @@ export class VideoSender {
     }
   }
 
+  get bitrateKbps() {
+    return this.#kbps;
+  }
+
+  // The server says a receiver takes no more than |kbps|.
+  limitBitrate(kbps) {
+    this.limits++;
+    this.#limitedAt = performance.now();
+    this.#setKbps(Math.max(MIN_KBPS, Math.min(MAX_KBPS, kbps)));
+  }
+
+  #setKbps(kbps) {
+    this.#kbps = Math.round(kbps);
+    this.#changedAt = performance.now();
+    if (!this.#config || this.#encoder?.state !== 'configured') return;
+    this.#config.bitrate = this.#kbps * 1000;
+    this.#encoder.configure(this.#config); // same size: no keyframe forced
+  }
+
+  #raise() {
+    const now = performance.now();
+    if (this.#kbps < MAX_KBPS && now - this.#limitedAt > RAISE_AFTER_MS &&
+        now - this.#changedAt > RAISE_EVERY_MS) {
+      this.#setKbps(Math.min(MAX_KBPS, this.#kbps * RAISE_BY));
+    }
+  }
+
   #encode(frame) {
     if (!this.#enabled) return;
     const size = `${frame.displayWidth}x${frame.displayHeight}`;
     if (size !== this.#size) this.#configure(frame, size);
+    this.#raise();
     if (this.#encoder.encodeQueueSize > MAX_QUEUE) return;
     const keyFrame = this.#wantKey || this.#frames % KEYFRAME_EVERY === 0;
     this.#wantKey = false;
@@ -70,10 +110,11 @@ export class VideoSender {
         this.#wantKey = true;
       },
     });
-    this.#encoder.configure({
+    this.#config = {
       codec: CODEC, width: frame.displayWidth, height: frame.displayHeight,
-      bitrate: BITRATE, framerate: 30, latencyMode: 'realtime',
-    });
+      bitrate: this.#kbps * 1000, framerate: 30, latencyMode: 'realtime',
+    };
+    this.#encoder.configure(this.#config);
     this.#size = size;
     this.#wantKey = true;
   }

@@ -321,6 +321,9 @@ export function showStats(transport, media, health, rows) {
     li.dataset.packets = String(stats.packets);
     li.dataset.level = String(stats.level);
     li.dataset.concealed = stats.concealedPct.toFixed(2);
+    // Counts, so that a share over any stretch of the call can be taken.
+    li.dataset.samples = String(stats.samples);
+    li.dataset.concealedSamples = String(stats.concealed);
     li.textContent = `${name}: audio ${stats.packets} packets, ` +
       `jitter buffer ${stats.delayMs.toFixed(0)} ms ` +
       `(target ${stats.targetMs} ms), concealed ` +

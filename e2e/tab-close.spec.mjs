@@ -2,9 +2,16 @@
 // others' screens. Closed normally, the page says goodbye on pagehide and
 // the tile goes at once. Crashed (nothing said), the server notices the
 // silence or the dead connection and lets the resume grace run out:
-// within 5 s of silence plus 10 s of grace.
+// within 5 s of silence plus 10 s of grace. A tab whose goodbye on the
+// connection is lost still leaves at once, by its HTTP beacon.
 import { test, expect } from '@playwright/test';
 import { joinMeeting, tileOf, TRANSPORTS } from './join.mjs';
+
+// A counter of the server's /metrics.
+const metric = async (page, name) => {
+  const text = await (await page.request.get('/metrics')).text();
+  return Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
+};
 
 for (const transport of TRANSPORTS) {
   test(`a tab that goes away leaves the meeting (${transport})`,
@@ -32,3 +39,32 @@ for (const transport of TRANSPORTS) {
       await alice.context.close();
     });
 }
+
+// A closing tab whose goodbye on the meeting connection is lost: its
+// HTTP beacon (POST /leave with the session's resume token) still takes
+// it out at once. The WebSocket is routed through Playwright so that
+// nothing bob's page sends after "cut" reaches the server.
+test('a closing tab whose Leave is lost leaves by its beacon', async ({
+  browser,
+}) => {
+  const meeting = `beacon-${Date.now()}`;
+  let cut = false;
+  const alice = await joinMeeting(browser, 'alice', meeting,
+    { transport: 'websocket' });
+  const bob = await joinMeeting(browser, 'bob', meeting, {
+    transport: 'websocket',
+    prepare: (context) => context.routeWebSocket(/\/ws$/, (ws) => {
+      const server = ws.connectToServer();
+      ws.onMessage((m) => { if (!cut) server.send(m); });
+      server.onMessage((m) => ws.send(m));
+    }),
+  });
+  await expect(tileOf(alice.page, 'bob')).toHaveCount(1);
+  const before = await metric(alice.page, 'vc_leave_beacons_total');
+  cut = true; // bob's Leave will not arrive
+  await bob.context.close();
+  await expect(tileOf(alice.page, 'bob')).toHaveCount(0, { timeout: 2000 });
+  expect(await metric(alice.page, 'vc_leave_beacons_total')).toBe(before + 1);
+  expect(alice.errors).toEqual([]);
+  await alice.context.close();
+});

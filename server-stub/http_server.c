@@ -24,6 +24,7 @@
 
 #include "byte_stream.h"
 #include "http_request.h"
+#include "leave_beacon.h"
 #include "http_response.h"
 #include "log.h"
 #include "metrics.h"
@@ -350,6 +351,37 @@ static void conn_upgrade(conn *c, const vc_http_request *req) {
   conn_send(c);
 }
 
+/* POST /leave?...: a page going away says its participant left. */
+static void conn_leave_beacon(conn *c, const vc_http_request *req) {
+  vc_http_server *srv = c->srv;
+  vc_leave_beacon b;
+  vc_http_head head;
+
+  if (strcmp(req->method, "POST") != 0) {
+    conn_respond_error(c, 405, "Method not allowed",
+                       "A page leaves a meeting here with POST.",
+                       strcmp(req->method, "HEAD") == 0);
+    return;
+  }
+  if (vc_leave_beacon_parse(&b, req->target) != 0) {
+    conn_respond_error(c, 400, "Bad request",
+                       "A leave needs the meeting, the session and its "
+                       "token.",
+                       0);
+    return;
+  }
+  if (!srv->cfg.leave || srv->cfg.leave(srv->cfg.user_data, &b) != 0) {
+    conn_respond_error(c, 404, "Not in this meeting",
+                       "There is no such participant (any more).", 0);
+    return;
+  }
+  memset(&head, 0, sizeof(head));
+  head.status = 204;
+  head.cache_control = "no-store";
+  c->body_len = 0;
+  conn_respond(c, &head, 0, -1);
+}
+
 static void conn_serve(conn *c, const vc_http_request *req) {
   int head_only = strcmp(req->method, "HEAD") == 0;
   vc_http_route route;
@@ -359,6 +391,10 @@ static void conn_serve(conn *c, const vc_http_request *req) {
 
   if (strcmp(req->target, "/ws") == 0) {
     conn_upgrade(c, req);
+    return;
+  }
+  if (vc_leave_beacon_matches(req->target)) {
+    conn_leave_beacon(c, req);
     return;
   }
   if (strcmp(req->target, "/metrics") == 0 && c->srv->cfg.ws) {

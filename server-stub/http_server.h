@@ -15,6 +15,7 @@
 #include "static_files.h"
 
 struct vc_metrics_wt;
+struct vc_leave_beacon;
 
 typedef struct vc_http_server_config {
   const char *const *listen_addrs; /* numeric IPv4/IPv6 addresses */
@@ -33,6 +34,9 @@ typedef struct vc_http_server_config {
    * JSON written by this function; NULL or a NULL result: 404, and the
    * page falls back to WebSocket. */
   const char *(*webtransport_json)(void *user_data);
+  /* POST /leave (leave_beacon.h): 0 when the participant left, else a
+   * negative code (no such session, wrong token). NULL: 404. */
+  int (*leave)(void *user_data, const struct vc_leave_beacon *beacon);
   /* Fills WebTransport's counters for /metrics; 0 when it is off. */
   int (*webtransport_stats)(void *user_data, struct vc_metrics_wt *out);
   void *user_data;

@@ -21,6 +21,7 @@
 
 #include "cert_rotation.h"
 #include "http_server.h"
+#include "leave_beacon.h"
 #include "log.h"
 #include "meetings.h"
 #include "metrics.h"
@@ -119,6 +120,13 @@ static const char *webtransport_json(void *user_data) {
   }
   snprintf(wt_json + len, sizeof(wt_json) - (size_t)len, "]}\n");
   return wt_json;
+}
+
+/* POST /leave: the beacon of a page going away. */
+static int on_leave_beacon(void *user_data, const vc_leave_beacon *b) {
+  (void)user_data;
+  return vc_meetings_leave_by_token(meetings, b->meeting_id, b->session,
+                                    b->token, sizeof(b->token));
 }
 
 static int webtransport_stats(void *user_data, vc_metrics_wt *out) {
@@ -367,6 +375,7 @@ int main(int argc, char **argv) {
   }
   cfg.ws = ws_meetings;
   cfg.webtransport_json = webtransport_json;
+  cfg.leave = on_leave_beacon;
   cfg.webtransport_stats = webtransport_stats;
   if (vc_http_server_start(&http, loop, &cfg) != 0) {
     return 1;

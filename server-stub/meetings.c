@@ -175,6 +175,13 @@ void vc_meetings_detach(vc_meetings *m, vc_rooms_conn *rc) {
   rc->id = 0;
 }
 
+int vc_meetings_leave_by_token(vc_meetings *m, const char *meeting_id,
+                               uint32_t session, const uint8_t *token,
+                               size_t token_len) {
+  return vc_rooms_leave_by_token(m->rooms, meeting_id, session, token,
+                                 token_len, vc_meetings_now());
+}
+
 void vc_meetings_shutdown(vc_meetings *m) {
   vc_rooms_shutdown(m->rooms, vc_meetings_now());
 }

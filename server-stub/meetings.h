@@ -56,6 +56,12 @@ void vc_meetings_receive(vc_meetings *m, vc_rooms_conn *rc,
 /* The connection ended: its participant may resume on another. */
 void vc_meetings_detach(vc_meetings *m, vc_rooms_conn *rc);
 
+/* A page going away says its participant left (vc_rooms_leave_by_token):
+ * 0 or VC_ERR_INVALID_ARGUMENT. */
+int vc_meetings_leave_by_token(vc_meetings *m, const char *meeting_id,
+                               uint32_t session, const uint8_t *token,
+                               size_t token_len);
+
 /* Every room tells its people to reconnect later. */
 void vc_meetings_shutdown(vc_meetings *m);
 

@@ -159,6 +159,9 @@ int vc_metrics_format(char *buf, size_t cap, const vc_ws_server_stats *st,
   emit(&o, "vc_congestion_signals_total", "counter",
        "Senders told the rate their most congested receiver takes.",
        st->rooms.total.congestion_signals);
+  emit(&o, "vc_leave_beacons_total", "counter",
+       "Participants removed by their closing page's beacon (POST /leave).",
+       st->rooms.total.beacon_leaves);
   emit(&o, "vc_resumes_total", "counter", "Sessions resumed after a reconnect.",
        st->rooms.total.resumes);
   emit(&o, "vc_chats_total", "counter", "Chat messages numbered and sent.",

@@ -825,6 +825,19 @@ void vc_room_conn_closed(vc_room *r, vc_conn_id conn, vc_tstamp ts) {
   }
 }
 
+int vc_room_leave_by_token(vc_room *r, uint32_t id, const uint8_t *token,
+                           size_t token_len, vc_tstamp ts) {
+  vc__room_session *s = vc__room_find(r, id);
+
+  if (!s || token_len != VC__ROOM_TOKEN_LEN ||
+      !tokens_equal(s->token, token, VC__ROOM_TOKEN_LEN)) {
+    return VC_ERR_INVALID_ARGUMENT;
+  }
+  remove_session(r, s, VC__WIRE__LEAVE_REASON__LEAVE_REASON_LEFT, ts);
+  r->stats.beacon_leaves++;
+  return 0;
+}
+
 vc_tstamp vc_room_get_expiry(const vc_room *r) {
   return r->next_heartbeat < r->next_sweep ? r->next_heartbeat : r->next_sweep;
 }

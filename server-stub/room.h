@@ -68,6 +68,16 @@ int vc_room_receive(vc_room *r, vc_conn_id conn, const uint8_t *frame,
 /* |conn| is gone (the transport noticed). Its participant may resume. */
 void vc_room_conn_closed(vc_room *r, vc_conn_id conn, vc_tstamp ts);
 
+/*
+ * Session |id| leaves, told out of band by a page going away (an HTTP
+ * beacon, whose Leave on the meeting connection may not have made it).
+ * |token| (|token_len| bytes) must be the session's resume token: it
+ * proves the caller is that participant. 0, or VC_ERR_INVALID_ARGUMENT for no
+ * such session or a wrong token (the same answer: nothing to probe).
+ */
+int vc_room_leave_by_token(vc_room *r, uint32_t id, const uint8_t *token,
+                           size_t token_len, vc_tstamp ts);
+
 vc_tstamp vc_room_get_expiry(const vc_room *r); /* UINT64_MAX: none */
 void vc_room_handle_expiry(vc_room *r, vc_tstamp ts);
 
@@ -93,6 +103,7 @@ typedef struct vc_room_stats {
   /* ReceiverReports telling a sender the rate its most congested
    * receiver takes (room_congestion.c). */
   uint64_t congestion_signals;
+  uint64_t beacon_leaves; /* participants whose page's beacon said goodbye */
   uint64_t resumes;
   uint64_t chats;
   uint64_t chats_deduplicated;

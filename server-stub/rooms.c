@@ -194,6 +194,20 @@ void vc_rooms_conn_closed(vc_rooms *rs, vc_rooms_conn *conn, vc_tstamp ts) {
   conn->slot = 0;
 }
 
+int vc_rooms_leave_by_token(vc_rooms *rs, const char *meeting_id,
+                            uint32_t session, const uint8_t *token,
+                            size_t token_len, vc_tstamp ts) {
+  uint32_t i;
+
+  for (i = 1; i <= rs->limits.max_rooms; i++) {
+    rooms_slot *slot = &rs->slots[i];
+    if (slot->room && strcmp(slot->meeting_id, meeting_id) == 0) {
+      return vc_room_leave_by_token(slot->room, session, token, token_len, ts);
+    }
+  }
+  return VC_ERR_INVALID_ARGUMENT;
+}
+
 vc_tstamp vc_rooms_get_expiry(const vc_rooms *rs) {
   return rs->next_tick;
 }
@@ -209,6 +223,7 @@ static void add_stats(vc_room_stats *sum, const vc_room_stats *s) {
   sum->keyframe_requests_forwarded += s->keyframe_requests_forwarded;
   sum->keyframe_requests_coalesced += s->keyframe_requests_coalesced;
   sum->video_skipped_until_keyframe += s->video_skipped_until_keyframe;
+  sum->beacon_leaves += s->beacon_leaves;
   sum->congestion_signals += s->congestion_signals;
   sum->resumes += s->resumes;
   sum->chats += s->chats;

@@ -46,6 +46,12 @@ int vc_rooms_receive(vc_rooms *rs, vc_rooms_conn *conn, const uint8_t *frame,
 /* |conn| ended. */
 void vc_rooms_conn_closed(vc_rooms *rs, vc_rooms_conn *conn, vc_tstamp ts);
 
+/* vc_room_leave_by_token in meeting |meeting_id|; VC_ERR_INVALID_ARGUMENT when
+ * there is no such meeting either. */
+int vc_rooms_leave_by_token(vc_rooms *rs, const char *meeting_id,
+                            uint32_t session, const uint8_t *token,
+                            size_t token_len, vc_tstamp ts);
+
 vc_tstamp vc_rooms_get_expiry(const vc_rooms *rs); /* UINT64_MAX: none */
 void vc_rooms_handle_expiry(vc_rooms *rs, vc_tstamp ts);
 

@@ -163,7 +163,11 @@ void vc_meeting_del(vc_meeting *m);
 
 vc_meeting_phase vc_meeting_get_phase(const vc_meeting *m);
 uint32_t vc_meeting_session_id(const vc_meeting *m); /* 0 before joined */
-uint32_t vc_meeting_host(const vc_meeting *m);       /* 0: no host */
+/* The resume token from the last Welcome (a secret: it proves this
+ * session, for a resume or for the closing page's leave beacon). Copies
+ * up to |cap| bytes to |out|; returns its length, 0 before joined. */
+size_t vc_meeting_resume_token(const vc_meeting *m, uint8_t *out, size_t cap);
+uint32_t vc_meeting_host(const vc_meeting *m); /* 0: no host */
 uint32_t vc_meeting_active_speaker(const vc_meeting *m);
 
 /* The roster, everyone but oneself, sorted by session id. */

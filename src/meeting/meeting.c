@@ -150,6 +150,16 @@ uint32_t vc_meeting_session_id(const vc_meeting *m) {
   return m->joined_once ? m->session_id : 0;
 }
 
+size_t vc_meeting_resume_token(const vc_meeting *m, uint8_t *out, size_t cap) {
+  size_t n = m->joined_once ? m->resume_token_len : 0;
+
+  if (n > cap) {
+    return 0;
+  }
+  memcpy(out, m->resume_token, n);
+  return n;
+}
+
 uint32_t vc_meeting_host(const vc_meeting *m) {
   return m->host;
 }

@@ -6,6 +6,7 @@
 #define VC_WASM_GLUE_H
 
 #include <vc/audio.h>
+#include <vc/control.h>
 #include <vc/frame.h>
 #include <vc/meeting.h>
 #include <vc/video.h>
@@ -48,6 +49,7 @@ typedef struct vcw_meeting {
   uint8_t frame_buf[VC_ENVELOPE_MAX_LEN];
   vc_tstamp now;    /* of the bytes being received */
   int out_is_media; /* of the frame in |out| */
+  char token_hex[2 * VC_CONTROL_MAX_RESUME_TOKEN_LEN + 1];
   /* Audio (audio_glue.c); NULL until vcw_audio_start. */
   vc_audio_sender *sender;
   vc_audio_mixer *mixer;

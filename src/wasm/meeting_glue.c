@@ -43,6 +43,7 @@ int vcw_leave(vcw_meeting *w, double ts_ms);
 int vcw_host_action(vcw_meeting *w, int action, uint32_t target, double ts_ms);
 int vcw_phase(vcw_meeting *w);
 uint32_t vcw_session_id(vcw_meeting *w);
+const char *vcw_resume_token_hex(vcw_meeting *w);
 uint32_t vcw_host(vcw_meeting *w);
 uint32_t vcw_speaker(vcw_meeting *w);
 size_t vcw_roster_size(vcw_meeting *w);
@@ -292,6 +293,21 @@ int vcw_phase(vcw_meeting *w) {
 uint32_t vcw_session_id(vcw_meeting *w) {
   return vc_meeting_session_id(w->m);
 }
+/* The resume token in lowercase hex ("" before joined), for the closing
+ * page's leave beacon (server-stub/leave_beacon.h). */
+const char *vcw_resume_token_hex(vcw_meeting *w) {
+  static const char digits[] = "0123456789abcdef";
+  uint8_t token[VC_CONTROL_MAX_RESUME_TOKEN_LEN];
+  size_t n = vc_meeting_resume_token(w->m, token, sizeof(token)), i;
+
+  for (i = 0; i < n; i++) {
+    w->token_hex[2 * i] = digits[token[i] >> 4];
+    w->token_hex[2 * i + 1] = digits[token[i] & 15];
+  }
+  w->token_hex[2 * n] = '\0';
+  return w->token_hex;
+}
+
 uint32_t vcw_host(vcw_meeting *w) {
   return vc_meeting_host(w->m);
 }

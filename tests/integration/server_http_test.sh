@@ -124,6 +124,18 @@ expect_has "body on GET is 413" "$resp" "HTTP/1.1 413"
 big=$(head -c 9000 /dev/zero | tr '\0' a)
 expect_eq "9 KB header is 431" "$(code -H "X-Big: $big" "$base/")" "431"
 expect_eq "3 KB target is 414" "$(code "$base/$big")" "414"
+
+# The closing page's leave beacon (server-stub/leave_beacon.h).
+tok=000102030405060708090a0b0c0d0e0f
+expect_eq "GET /leave is 405" "$(code "$base/leave")" "405"
+expect_eq "a leave without its token is 400" \
+  "$(code -X POST "$base/leave?meeting=m1&session=2")" "400"
+expect_eq "a leave with a bad token is 400" \
+  "$(code -X POST "$base/leave?meeting=m1&session=2&token=zz")" "400"
+expect_eq "a leave for nobody is 404" \
+  "$(code -X POST "$base/leave?meeting=m1&session=2&token=$tok")" "404"
+expect_eq "a leave with a body is 413" "$(code -X POST -d x \
+  "$base/leave?meeting=m1&session=2&token=$tok")" "413"
 resp=$(raw '\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage\r\n\r\n')
 expect_has "TLS bytes on the HTTP port are 400" "$resp" "HTTP/1.1 400"
 resp=$(raw 'GET / HTTP/2.0\r\n\r\n')

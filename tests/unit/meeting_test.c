@@ -666,3 +666,20 @@ void test_vc_meeting_congestion_signals_limit_the_send_rate(void) {
   CHECK_INT_EQ(r.bitrate_kbps, 420);
   vc_meeting_del(m);
 }
+
+/* The resume token is there for the leave beacon once joined, never
+ * before, and never cut short. */
+void test_vc_meeting_resume_token_is_handed_out_whole(void) {
+  recorder r;
+  vc_meeting *m = new_meeting(&r);
+  uint8_t token[32], small[8];
+
+  CHECK(m != NULL);
+  CHECK_INT_EQ(vc_meeting_resume_token(m, token, sizeof(token)), 0);
+  vc_meeting_connected(m, 0);
+  CHECK_INT_EQ(welcome(m, 3, 0, MS), 0);
+  CHECK_INT_EQ(vc_meeting_resume_token(m, token, sizeof(token)), 16);
+  CHECK_INT_EQ(token[1], 2);
+  CHECK_INT_EQ(vc_meeting_resume_token(m, small, sizeof(small)), 0);
+  vc_meeting_del(m);
+}

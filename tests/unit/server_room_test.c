@@ -570,6 +570,37 @@ void test_vc_room_a_full_queue_skips_video_until_the_keyframe(void) {
   del_room(r, &w);
 }
 
+/* A closing page's beacon removes its participant, given the session's
+ * resume token; a wrong token, a short one or an unknown session change
+ * nothing. (on_random makes every token 0x5a bytes.) */
+void test_vc_room_a_beacon_with_the_token_leaves(void) {
+  wire_log w;
+  vc_room *r = new_room(&w, 10);
+  vc_room_stats st;
+  uint8_t token[16], wrong[16];
+
+  CHECK(r != NULL);
+  memset(token, 0x5a, sizeof(token));
+  memset(wrong, 0x5a, sizeof(wrong));
+  wrong[15] ^= 1;
+  CHECK_INT_EQ(join(r, 1, "alice", NULL, MS), 0);
+  CHECK_INT_EQ(join(r, 2, "bob", NULL, MS), 0);
+  CHECK_INT_EQ(vc_room_leave_by_token(r, 2, wrong, 16, 2 * MS),
+               VC_ERR_INVALID_ARGUMENT);
+  CHECK_INT_EQ(vc_room_leave_by_token(r, 2, token, 15, 2 * MS),
+               VC_ERR_INVALID_ARGUMENT);
+  CHECK_INT_EQ(vc_room_leave_by_token(r, 7, token, 16, 2 * MS),
+               VC_ERR_INVALID_ARGUMENT);
+  CHECK_INT_EQ(vc_room_size(r), 2);
+  CHECK_INT_EQ(vc_room_leave_by_token(r, 2, token, 16, 2 * MS), 0);
+  CHECK_INT_EQ(vc_room_size(r), 1);
+  CHECK_INT_EQ(vc_room_leave_by_token(r, 2, token, 16, 2 * MS),
+               VC_ERR_INVALID_ARGUMENT); /* gone already */
+  vc_room_get_stats(r, &st);
+  CHECK_INT_EQ(st.beacon_leaves, 1);
+  del_room(r, &w);
+}
+
 /* |n| video deltas of |len| payload bytes from |sender|. */
 static void send_video_bytes(vc_room *r, vc_conn_id conn, uint32_t sender,
                              int n, size_t len) {

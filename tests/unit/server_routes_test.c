@@ -4,6 +4,9 @@
  */
 #include <string.h>
 
+#include <vc/vc.h>
+
+#include "leave_beacon.h"
 #include "routes.h"
 #include "test.h"
 
@@ -125,4 +128,42 @@ void test_vc_routes_query_is_ignored(void) {
   CHECK_INT_EQ(r.action, VC_HTTP_SERVE_FILE);
   CHECK(strcmp(r.path, "meeting.html") == 0);
   CHECK(strcmp(get("/?x=../..").path, "index.html") == 0);
+}
+
+/* POST /leave?...: the closing page's beacon (leave_beacon.h). */
+void test_vc_routes_leave_beacon_fields_are_checked(void) {
+  static const char *const bad[] = {
+      "/leave",
+      "/leave?",
+      "/leave?meeting=m1&session=2",
+      "/leave?meeting=m1&token=000102030405060708090a0b0c0d0e0f",
+      "/leave?meeting=m%201&session=2&token=000102030405060708090a0b0c0d0e0f",
+      "/leave?meeting=m1&session=0&token=000102030405060708090a0b0c0d0e0f",
+      "/leave?meeting=m1&session=4294967296&token=000102030405060708090a0b0c0"
+      "d0e0f",
+      "/leave?meeting=m1&session=2&token=000102030405060708090a0b0c0d0e0",
+      "/leave?meeting=m1&session=2&token=000102030405060708090a0b0c0d0e0g",
+      "/leave?meeting=m1&meeting=m2&session=2&token=000102030405060708090a0b0"
+      "c0d0e0f",
+      "/leave?meeting&session=2&token=000102030405060708090a0b0c0d0e0f",
+      "/leaves?meeting=m1&session=2&token=000102030405060708090a0b0c0d0e0f",
+  };
+  vc_leave_beacon b;
+  size_t i;
+
+  CHECK(vc_leave_beacon_matches("/leave"));
+  CHECK(vc_leave_beacon_matches("/leave?x=1"));
+  CHECK(!vc_leave_beacon_matches("/leaves"));
+  CHECK(!vc_leave_beacon_matches("/leave/x"));
+  CHECK_INT_EQ(vc_leave_beacon_parse(&b, "/leave?token=000102030405060708090A"
+                                         "0B0C0D0E0F&session=4294967295&"
+                                         "utm=x&meeting=Team-7"),
+               0);
+  CHECK(strcmp(b.meeting_id, "Team-7") == 0);
+  CHECK(b.session == 4294967295u);
+  CHECK_INT_EQ(b.token[0], 0);
+  CHECK_INT_EQ(b.token[15], 15);
+  for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    CHECK_INT_EQ(vc_leave_beacon_parse(&b, bad[i]), VC_ERR_MALFORMED);
+  }
 }

@@ -87,6 +87,7 @@
   X(meeting, media_waits_behind_control_and_drops_oldest)                      \
   X(meeting, media_and_keyframe_requests_are_reported)                         \
   X(meeting, congestion_signals_limit_the_send_rate)                           \
+  X(meeting, resume_token_is_handed_out_whole)                                 \
   X(e2ee, matches_the_vector_and_the_format)                                   \
   X(e2ee, roundtrip_and_overhead)                                              \
   X(e2ee, every_damaged_frame_is_refused_and_zeroed)                           \

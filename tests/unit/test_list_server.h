@@ -24,6 +24,7 @@
   X(http_request, long_websocket_headers_are_431)                              \
   X(http_request, repeated_single_headers_are_400)                             \
   X(routes, root_serves_the_start_page)                                        \
+  X(routes, leave_beacon_fields_are_checked)                                   \
   X(routes, meeting_link_serves_the_app_page)                                  \
   X(routes, meeting_names_outside_the_safe_set_are_400)                        \
   X(routes, incomplete_meeting_links_are_400)                                  \
@@ -48,6 +49,7 @@
   X(room, keys_are_relayed_in_the_senders_name_only)                           \
   X(room, a_full_queue_skips_video_until_the_keyframe)                         \
   X(room, a_congested_receiver_limits_the_sender)                              \
+  X(room, a_beacon_with_the_token_leaves)                                      \
   X(room, keyframe_requests_are_coalesced)                                     \
   X(room, large_rooms_forward_the_loudest_three)                               \
   X(rooms, joins_pick_rooms_up_to_the_cap)                                     \

@@ -12,7 +12,8 @@ const REQUIRED_EXPORTS = [
   '_vcw_pop', '_vcw_out',
   '_vcw_expiry_ms', '_vcw_handle_expiry', '_vcw_next_event',
   '_vcw_events_dropped', '_vcw_send_chat', '_vcw_set_media_state',
-  '_vcw_leave', '_vcw_phase', '_vcw_session_id', '_vcw_host',
+  '_vcw_leave', '_vcw_phase', '_vcw_session_id', '_vcw_resume_token_hex',
+  '_vcw_host',
   '_vcw_speaker', '_vcw_roster_size', '_vcw_roster_at', '_vcw_event_size',
   '_vcw_participant_size', '_vcw_safety_code', '_vcw_out_is_media',
   '_vcw_audio_start', '_vcw_audio_frame_samples', '_vcw_audio_in', '_vcw_audio_send', '_vcw_audio_pull',
@@ -450,6 +451,10 @@ class MeetingCore {
   }
   phase() { return this.#m._vcw_phase(this.#w); }
   sessionId() { return this.#m._vcw_session_id(this.#w) >>> 0; }
+  // The secret that proves this session ("" before joined), in hex.
+  resumeTokenHex() {
+    return this.#m.UTF8ToString(this.#m._vcw_resume_token_hex(this.#w));
+  }
   host() { return this.#m._vcw_host(this.#w) >>> 0; }
   speaker() { return this.#m._vcw_speaker(this.#w) >>> 0; }
 

@@ -285,7 +285,8 @@ function joinCall(core, link, displayName) {
   document.getElementById('leave-button').onclick = () => session.leave();
   // Closing the tab says goodbye at once, so the others do not wait out
   // the server's liveness timeout and resume grace (15 s) to see it.
-  window.addEventListener('pagehide', () => session.leave(), { once: true });
+  window.addEventListener('pagehide', () => session.leave({ beacon: true }),
+    { once: true });
   const stopSharing = () => {
     if (!own.screenSharing) return;
     screenSender?.stop();

@@ -59,7 +59,17 @@ export class MeetingSession {
     this.#pump();
   }
 
-  leave() {
+  // |beacon|: the page is going away. The Leave on the connection may
+  // not make it out of a closing tab, so an HTTP beacon says it too
+  // (server-stub/leave_beacon.h); whichever arrives first wins.
+  leave({ beacon = false } = {}) {
+    const sessionId = this.#mc.sessionId();
+    const token = this.#mc.resumeTokenHex();
+    if (beacon && sessionId && token && navigator.sendBeacon) {
+      navigator.sendBeacon(`/leave?meeting=${
+        encodeURIComponent(this.#link.meetingId)}&session=${sessionId}` +
+        `&token=${token}`);
+    }
     this.#mc.leave(now());
     this.#pump(); // the Leave goes out before the close
     const t = this.#transport;

@@ -156,6 +156,10 @@ int vc_metrics_format(char *buf, size_t cap, const vc_ws_server_stats *st,
        "Video frames not sent after a receiver's queue dropped one: they "
        "could not be decoded before the next keyframe.",
        st->rooms.total.video_skipped_until_keyframe);
+  emit(&o, "vc_drops_video_queue_delay_total", "counter",
+       "Video frames not queued for a congested receiver whose queue "
+       "already held more than 400 ms at its measured rate.",
+       st->rooms.total.video_dropped_queue_delay);
   emit(&o, "vc_congestion_signals_total", "counter",
        "Senders told the rate their most congested receiver takes.",
        st->rooms.total.congestion_signals);

@@ -727,6 +727,15 @@ static void forward_media(vc_room *r, vc__room_session *from,
         r->stats.video_skipped_until_keyframe++;
         continue;
       }
+      if (vc__room_congestion_over_budget(r, s)) {
+        /* Its queue is already seconds deep at what its path carries:
+         * a fresh keyframe later beats this frame arriving late. */
+        r->stats.video_dropped_queue_delay++;
+        vc__room_congestion_count(s, len, 1);
+        sub->skip_deltas = 1;
+        (void)vc__room_ask_keyframe(r, from, route->kind, ts);
+        continue;
+      }
       sub->skip_deltas = 0;
     }
     if (r->cb.send(r->cb.user_data, s->conn, frame, len, 0) != 0) {

@@ -100,6 +100,9 @@ typedef struct vc_room_stats {
   /* Video deltas not sent to a receiver whose queue dropped a frame of
    * that stream: useless until the next keyframe. */
   uint64_t video_skipped_until_keyframe;
+  /* Video not queued for a congested receiver whose queue was already
+   * longer than its time budget (room_congestion.c). */
+  uint64_t video_dropped_queue_delay;
   /* ReceiverReports telling a sender the rate its most congested
    * receiver takes (room_congestion.c). */
   uint64_t congestion_signals;

@@ -22,6 +22,9 @@
  * a keyframe's burst on a good path drains well within it. */
 #define QUEUE_DELAY_MS 300
 #define QUEUE_MIN_BYTES 16384
+/* How much video a congested receiver's queue may hold, in time at its
+ * measured rate (at least QUEUE_MIN_BYTES, so a small keyframe fits). */
+#define QUEUE_BUDGET_MS 400
 
 void vc__room_congestion_count(vc__room_session *receiver, size_t len,
                                int dropped) {
@@ -94,7 +97,22 @@ static uint64_t congested_rate(vc_room *r, vc__room_session *rx,
   rx->window_queued = queued;
   rx->window_bytes = 0;
   rx->window_drops = 0;
-  return measure && rx->conn && congested ? (bps ? bps : 1) : 0;
+  rx->congested_bps = measure && rx->conn && congested ? (bps ? bps : 1) : 0;
+  return rx->congested_bps;
+}
+
+int vc__room_congestion_over_budget(vc_room *r,
+                                    const vc__room_session *receiver) {
+  uint64_t budget;
+
+  if (!receiver->congested_bps || !r->cb.queued || !receiver->conn) {
+    return 0;
+  }
+  budget = receiver->congested_bps / 8 * QUEUE_BUDGET_MS / 1000;
+  if (budget < QUEUE_MIN_BYTES) {
+    budget = QUEUE_MIN_BYTES;
+  }
+  return r->cb.queued(r->cb.user_data, receiver->conn) > budget;
 }
 
 void vc__room_congestion_tick(vc_room *r, vc_tstamp ts) {

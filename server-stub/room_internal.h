@@ -54,8 +54,9 @@ typedef struct vc__room_session {
    * bytes its transport took, and frames it refused (queue full). */
   uint64_t window_bytes;
   uint32_t window_drops;
-  size_t window_queued; /* its transport's queue when the window began */
-  uint64_t limit_bps;   /* as a sender, this tick's limit; 0: none */
+  size_t window_queued;   /* its transport's queue when the window began */
+  uint64_t congested_bps; /* rate of the last window if congested, else 0 */
+  uint64_t limit_bps;     /* as a sender, this tick's limit; 0: none */
   char user[65];
   char display_name[257];
 } vc__room_session;
@@ -128,6 +129,12 @@ int vc__room_ask_keyframe(vc_room *r, vc__room_session *sender, uint32_t kind,
 void vc__room_congestion_count(vc__room_session *receiver, size_t len,
                                int dropped);
 void vc__room_congestion_tick(vc_room *r, vc_tstamp ts);
+/* 1 when |receiver| was congested in the last window and its queue
+ * already holds more than QUEUE_BUDGET_MS at its measured rate: video
+ * for it is dropped (until a keyframe) rather than queued behind stale
+ * frames. */
+int vc__room_congestion_over_budget(vc_room *r,
+                                    const vc__room_session *receiver);
 
 int vc__room_chat_init(vc_room *r);
 void vc__room_chat_free(vc_room *r);

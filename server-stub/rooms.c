@@ -223,6 +223,7 @@ static void add_stats(vc_room_stats *sum, const vc_room_stats *s) {
   sum->keyframe_requests_forwarded += s->keyframe_requests_forwarded;
   sum->keyframe_requests_coalesced += s->keyframe_requests_coalesced;
   sum->video_skipped_until_keyframe += s->video_skipped_until_keyframe;
+  sum->video_dropped_queue_delay += s->video_dropped_queue_delay;
   sum->beacon_leaves += s->beacon_leaves;
   sum->congestion_signals += s->congestion_signals;
   sum->resumes += s->resumes;

@@ -691,6 +691,41 @@ void test_vc_room_a_congested_receiver_limits_the_sender(void) {
   del_room(r, &w);
 }
 
+/* Once bob is congested, video for him is not queued behind a queue that
+ * already holds more than 400 ms at his measured rate (at least 16 KiB):
+ * it waits for the keyframe the room asks for, as after a drop. Before
+ * he was found congested, and after his queue drained, it is queued. */
+void test_vc_room_a_congested_queue_has_a_time_budget(void) {
+  wire_log w;
+  vc_room *r = new_room(&w, 10);
+  vc_room_stats st;
+  int got;
+
+  CHECK(r != NULL);
+  CHECK_INT_EQ(join(r, 1, "alice", NULL, MS), 0);
+  CHECK_INT_EQ(join(r, 2, "bob", NULL, MS), 0);
+  CHECK_INT_EQ(subscribe_video(r, 2, 2, 1, 0), 0);
+  run_timers(r, 1100 * MS);
+  w.queued[2] = 80000; /* deep, but nobody knows his rate yet: queued */
+  got = w.datagrams;
+  send_video_bytes(r, 1, 1, 10, 1000);
+  CHECK_INT_EQ(w.datagrams, got + 10);
+  run_timers(r, 2100 * MS); /* his queue held it all: congested */
+  vc_room_get_stats(r, &st);
+  CHECK_INT_EQ(st.congestion_signals, 1);
+  got = w.datagrams;
+  send_video_bytes(r, 1, 1, 5, 1000); /* over budget: not queued */
+  CHECK_INT_EQ(w.datagrams, got);
+  CHECK_INT_EQ(w.keyframe_requests[1], 1);
+  vc_room_get_stats(r, &st);
+  CHECK_INT_EQ(st.video_dropped_queue_delay, 1);
+  CHECK_INT_EQ(st.video_skipped_until_keyframe, 4);
+  w.queued[2] = 1000; /* drained: the keyframe goes */
+  send_keyframe(r, 1, 1);
+  CHECK_INT_EQ(w.datagrams, got + 1);
+  del_room(r, &w);
+}
+
 void test_vc_room_keyframe_requests_are_coalesced(void) {
   wire_log w;
   vc_room *r = new_room(&w, 10);

@@ -49,6 +49,7 @@
   X(room, keys_are_relayed_in_the_senders_name_only)                           \
   X(room, a_full_queue_skips_video_until_the_keyframe)                         \
   X(room, a_congested_receiver_limits_the_sender)                              \
+  X(room, a_congested_queue_has_a_time_budget)                                 \
   X(room, a_beacon_with_the_token_leaves)                                      \
   X(room, keyframe_requests_are_coalesced)                                     \
   X(room, large_rooms_forward_the_loudest_three)                               \

@@ -7,28 +7,8 @@
 set -u
 
 server=$1
-tmp=$(mktemp -d)
-pids=()
-failures=0
-
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-pass() { echo "ok   $*"; }
-expect_eq() { # name, got, want
-  if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: got '$2', want '$3'"; fi
-}
-expect_has() { # name, haystack, needle
-  case "$2" in *"$3"*) pass "$1" ;; *) fail "$1: no '$3' in response" ;; esac
-}
-expect_lacks() { # name, haystack, needle
-  case "$2" in *"$3"*) fail "$1: '$3' must not appear" ;; *) pass "$1" ;; esac
-}
+# shellcheck source=checks.sh
+. "$(dirname "$0")/checks.sh"
 
 # A web root with one of everything, a secret beside it, and a symlink
 # inside it that points at the secret.
@@ -171,9 +151,4 @@ kill -TERM "$pid"
 wait "$pid"
 expect_eq "SIGTERM exits 0" "$?" "0"
 
-if [ "$failures" -ne 0 ]; then
-  echo "$failures check(s) failed; server log:"
-  cat "$tmp/server.log"
-  exit 1
-fi
-echo "all checks passed"
+finish_checks

@@ -71,9 +71,13 @@ for (const transport of TRANSPORTS) {
       'true');
     await expect(bob.page.getByTestId('tile').first())
       .toHaveAttribute('data-user', 'alice');
-    const widths = await bob.page.getByTestId('tile').evaluateAll(
-      (ts) => ts.map((t) => t.getBoundingClientRect().width));
-    expect(widths[0]).toBeGreaterThan(widths[1] * 1.5);
+    // Once laid out (the grid is rebuilt on the next frame): the pinned
+    // tile is the big one.
+    await expect.poll(async () => {
+      const widths = await bob.page.getByTestId('tile').evaluateAll(
+        (ts) => ts.map((t) => t.getBoundingClientRect().width));
+      return widths[1] > 0 ? widths[0] / widths[1] : 0;
+    }).toBeGreaterThan(1.5);
     await tileOf(bob.page, 'alice').getByTestId('pin').click();
     await expect(tileOf(bob.page, 'alice')).toHaveAttribute('data-pinned',
       'false');

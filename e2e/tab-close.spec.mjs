@@ -43,7 +43,9 @@ for (const transport of TRANSPORTS) {
 // A closing tab whose goodbye on the meeting connection is lost: its
 // HTTP beacon (POST /leave with the session's resume token) still takes
 // it out at once. The WebSocket is routed through Playwright so that
-// nothing bob's page sends after "cut" reaches the server.
+// nothing bob's page sends after "cut" reaches the server. Only the tab
+// closes, as when a person closes it: closing the whole browser context
+// would also end its network context, and with it the beacon in flight.
 test('a closing tab whose Leave is lost leaves by its beacon', async ({
   browser,
 }) => {
@@ -62,9 +64,10 @@ test('a closing tab whose Leave is lost leaves by its beacon', async ({
   await expect(tileOf(alice.page, 'bob')).toHaveCount(1);
   const before = await metric(alice.page, 'vc_leave_beacons_total');
   cut = true; // bob's Leave will not arrive
-  await bob.context.close();
+  await bob.page.close();
   await expect(tileOf(alice.page, 'bob')).toHaveCount(0, { timeout: 2000 });
   expect(await metric(alice.page, 'vc_leave_beacons_total')).toBe(before + 1);
   expect(alice.errors).toEqual([]);
+  await bob.context.close();
   await alice.context.close();
 });

@@ -8,25 +8,14 @@
 #include <vc/control.h>
 #include <vc/vc.h>
 
+#include "hex_digit.h"
+
 #define PATH "/leave"
 
 int vc_leave_beacon_matches(const char *target) {
   size_t n = strlen(PATH);
   return strncmp(target, PATH, n) == 0 &&
          (target[n] == '\0' || target[n] == '?');
-}
-
-static int hex_digit(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
 }
 
 static int parse_session(uint32_t *out, const char *v, size_t len) {
@@ -54,7 +43,7 @@ static int parse_token(uint8_t *out, const char *v, size_t len) {
     return -1;
   }
   for (i = 0; i < VC_LEAVE_BEACON_TOKEN_LEN; i++) {
-    int hi = hex_digit(v[2 * i]), lo = hex_digit(v[2 * i + 1]);
+    int hi = vc_hex_digit(v[2 * i]), lo = vc_hex_digit(v[2 * i + 1]);
     if (hi < 0 || lo < 0) {
       return -1;
     }

@@ -11,6 +11,8 @@
 
 #include <vc/control.h>
 
+#include "hex_digit.h"
+
 #define MAX_SEGMENTS 32
 
 static void set_error(vc_http_route *r, int status, const char *title,
@@ -27,19 +29,6 @@ static void set_not_found(vc_http_route *r) {
             "/meeting/your-name/meeting-id.");
 }
 
-static int hex_value(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
 /* Decodes %XX in the path part of |target| into |out|; -1 if malformed. */
 static int percent_decode_path(char *out, size_t cap, const char *target) {
   size_t o = 0;
@@ -48,7 +37,7 @@ static int percent_decode_path(char *out, size_t cap, const char *target) {
   for (p = target; *p && *p != '?' && *p != '#'; p++) {
     char c = *p;
     if (c == '%') {
-      int hi = hex_value(p[1]), lo = hi < 0 ? -1 : hex_value(p[2]);
+      int hi = vc_hex_digit(p[1]), lo = hi < 0 ? -1 : vc_hex_digit(p[2]);
       if (hi < 0 || lo < 0) {
         return -1;
       }

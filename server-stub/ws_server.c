@@ -193,6 +193,12 @@ static void conn_close_gracefully(ws_conn *c, uint16_t code,
 
 /* ---- the rooms' way to a connection (meetings.h) -------------------- */
 
+static size_t port_queued(void *conn) {
+  const ws_conn *c = conn;
+
+  return c->out_len - c->out_off;
+}
+
 static int port_send(void *conn, const uint8_t *frame, size_t len,
                      int reliable) {
   ws_conn *c = conn;
@@ -204,7 +210,7 @@ static int port_send(void *conn, const uint8_t *frame, size_t len,
   if (c->closing || c->dead) {
     return VC_ERR_STATE;
   }
-  if (!reliable && c->out_len - c->out_off > ws->cfg.media_drop_bytes) {
+  if (!reliable && port_queued(c) > ws->cfg.media_drop_bytes) {
     ws->stats.media_dropped++; /* late media is useless: drop, not queue */
     return VC_ERR_QUEUE_FULL;
   }
@@ -227,12 +233,6 @@ static int port_send(void *conn, const uint8_t *frame, size_t len,
 
 static void port_close(void *conn) {
   conn_close_gracefully(conn, 1000, "");
-}
-
-static size_t port_queued(void *conn) {
-  const ws_conn *c = conn;
-
-  return c->out_len - c->out_off;
 }
 
 static const vc_meetings_port ws_port = {port_send, port_close, port_queued};

@@ -89,6 +89,14 @@ static void on_join_sweep(struct ev_loop *loop, ev_timer *t, int revents) {
 
 /* ---- the rooms' way to a session (meetings.h) --------------------------- */
 
+/* The meeting stream's queue (datagrams wait at most 200 ms and are
+ * not counted). */
+static size_t port_queued(void *conn) {
+  const wt_conn *c = conn;
+
+  return c->stream_id >= 0 ? vc_wt_session_queued(c->s, c->stream_id) : 0;
+}
+
 static int port_send(void *conn, const uint8_t *frame, size_t len,
                      int reliable) {
   wt_conn *c = conn;
@@ -99,8 +107,7 @@ static int port_send(void *conn, const uint8_t *frame, size_t len,
   if (c->closing || c->stream_id < 0) {
     return VC_ERR_STATE;
   }
-  if (!reliable &&
-      vc_wt_session_queued(c->s, c->stream_id) > w->cfg.media_drop_bytes) {
+  if (!reliable && port_queued(c) > w->cfg.media_drop_bytes) {
     w->stats.media_dropped++; /* late media is useless: drop, not queue */
     return VC_ERR_QUEUE_FULL;
   }
@@ -144,14 +151,6 @@ static void port_close(void *conn) {
     }
     vc_wt_session_close_after_flush(c->s, 0, "");
   }
-}
-
-/* The meeting stream's queue (datagrams wait at most 200 ms and are
- * not counted). */
-static size_t port_queued(void *conn) {
-  const wt_conn *c = conn;
-
-  return c->stream_id >= 0 ? vc_wt_session_queued(c->s, c->stream_id) : 0;
 }
 
 static const vc_meetings_port wt_port = {port_send, port_close, port_queued};

@@ -10,7 +10,8 @@ import { expect } from '@playwright/test';
 // stats overlay), transport ('webtransport' or 'websocket', forced with
 // the page's ?transport= parameter; 'auto': the page chooses, as for
 // people, and WebTransport is expected), prepare (called with the new
-// browser context before the page opens, to route requests).
+// browser context before the page opens, to route requests), viewport
+// (the window's size, {width, height}; Playwright's 1280x720 otherwise).
 export const TRANSPORT_NAMES = Object.freeze({
   webtransport: 'WebTransport', websocket: 'WebSocket', auto: 'WebTransport',
 });
@@ -21,9 +22,11 @@ export const TRANSPORTS = Object.freeze(['webtransport', 'websocket']);
 
 export async function joinMeeting(browser, user, meeting, {
   displayName = user, passphrase = '', baseURL = undefined, stats = false,
-  transport = 'webtransport', prepare = null,
+  transport = 'webtransport', prepare = null, viewport = undefined,
 } = {}) {
-  const context = await browser.newContext(baseURL ? { baseURL } : {});
+  const context = await browser.newContext({
+    ...(baseURL ? { baseURL } : {}), ...(viewport ? { viewport } : {}),
+  });
   await prepare?.(context);
   const page = await context.newPage();
   const errors = [];

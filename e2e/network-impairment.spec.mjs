@@ -100,11 +100,13 @@ test('a call through loss, a short outage and dead UDP', async ({
   }
 });
 
-// The server's congestion signals: bob's downlink narrows to 250 kbps
-// (the proxy on his connection only). The server's queue towards him
-// grows, it tells alice the rate bob takes, and alice's encoder drops
-// below it; once bob's path is wide again alice's camera climbs back.
-test('a narrow downlink slows the sender down, and only while narrow', async ({
+// The server's congestion signals with simulcast: bob's downlink narrows
+// to 250 kbps (the proxy on his connection only). The server's queue
+// towards him grows, and it moves him alone to a smaller layer of
+// alice's camera, one step per congested second, while carol keeps the
+// largest; alice encodes both. Once bob's path is wide again he climbs
+// back a layer at a time (docs/SERVER.md "Congestion signals").
+test('a narrow downlink moves that receiver alone to a smaller layer', async ({
   browser, request,
 }) => {
   test.setTimeout(120_000);
@@ -120,36 +122,53 @@ test('a narrow downlink slows the sender down, and only while narrow', async ({
       transport: 'auto', stats: true,
       prepare: (context) => routeWebTransport(context, proxy),
     });
-    const sendKbps = async () => Number(await alice.page
-      .getByTestId('stats-transport').getAttribute('data-send-kbps'));
-    await expect(tileOf(bob.page, 'alice').getByTestId('remote-video'))
-      .toBeVisible({ timeout: 15_000 });
-    expect(await sendKbps()).toBe(800);
-    const signalsBefore = await metric('vc_congestion_signals_total');
+    const carol = await joinMeeting(browser, 'carol', meeting,
+      { transport: 'webtransport', stats: true });
+    // Both pin alice: a tile that wants her largest layer.
+    for (const p of [bob, carol]) {
+      await expect(tileOf(p.page, 'alice').getByTestId('remote-video'))
+        .toBeVisible({ timeout: 15_000 });
+      await tileOf(p.page, 'alice').getByTestId('pin').click();
+    }
+    const aliceId = await tileOf(bob.page, 'alice')
+      .getAttribute('data-session');
+    const layerAt = (p) => p.page.evaluate((sid) => Number(document
+      .querySelector(`[data-testid="stats-row"][data-session="${sid}"]`)
+      ?.dataset.videoLayer ?? -1), aliceId);
+    const sendLayers = () => alice.page.getByTestId('stats-transport')
+      .getAttribute('data-send-layers');
+    await expect.poll(() => layerAt(bob), { timeout: 15_000 }).toBe(2);
+    await expect.poll(() => layerAt(carol), { timeout: 15_000 }).toBe(2);
+    await expect.poll(sendLayers).toBe('2');
+    const lowered = await metric('vc_simulcast_layer_caps_lowered_total');
 
     await proxy.command('rate 250');
-    await expect.poll(sendKbps, { timeout: 15_000 }).toBeLessThan(300);
-    expect(await metric('vc_congestion_signals_total'))
-      .toBeGreaterThan(signalsBefore);
-    expect(Number(await alice.page.getByTestId('stats-transport')
-      .getAttribute('data-limits'))).toBeGreaterThan(0);
+    await expect.poll(() => layerAt(bob), { timeout: 15_000 })
+      .toBeLessThan(2);
+    expect(await metric('vc_simulcast_layer_caps_lowered_total'))
+      .toBeGreaterThan(lowered);
+    // carol's picture is not bob's problem.
+    expect(await layerAt(carol)).toBe(2);
+    expect((await sendLayers()).split(',')).toContain('2');
+    // bob still sees alice move, on the smaller layer.
+    const shown = async (p) => p.page.evaluate((sid) => Number(document
+      .querySelector(`[data-testid="stats-row"][data-session="${sid}"]`)
+      ?.dataset.framesDecoded ?? 0), aliceId);
+    let before = await shown(bob);
+    await expect.poll(() => shown(bob), { timeout: 10_000 })
+      .toBeGreaterThan(before + 20);
 
     await proxy.command('profile none');
-    const low = await sendKbps();
-    // Up by a tenth a second after two quiet seconds: 100 to 400 kbps
-    // takes about 17 s.
-    await expect.poll(sendKbps, { timeout: 35_000 })
-      .toBeGreaterThan(Math.max(400, low * 1.5));
-    // bob still sees alice move.
-    const shown = async () => Number(await bob.page
-      .locator('[data-testid="stats-row"]').first()
-      .getAttribute('data-frames-decoded'));
-    const before = await shown();
-    await expect.poll(shown, { timeout: 10_000 }).toBeGreaterThan(before + 20);
-    expect(alice.errors).toEqual([]);
-    expect(bob.errors).toEqual([]);
-    await alice.context.close();
-    await bob.context.close();
+    // A layer back after each 4 s without congestion.
+    await expect.poll(() => layerAt(bob), { timeout: 40_000 }).toBe(2);
+    await expect.poll(sendLayers, { timeout: 5_000 }).toBe('2');
+    before = await shown(bob);
+    await expect.poll(() => shown(bob), { timeout: 10_000 })
+      .toBeGreaterThan(before + 20);
+    for (const p of [alice, bob, carol]) {
+      expect(p.errors).toEqual([]);
+      await p.context.close();
+    }
   } finally {
     await proxy.stop();
   }

@@ -163,6 +163,16 @@ int vc_metrics_format(char *buf, size_t cap, const vc_ws_server_stats *st,
   emit(&o, "vc_congestion_signals_total", "counter",
        "Senders told the rate their most congested receiver takes.",
        st->rooms.total.congestion_signals);
+  emit(&o, "vc_simulcast_layer_switches_total", "counter",
+       "Receivers moved to another simulcast layer of a sender.",
+       st->rooms.total.layer_switches);
+  emit(&o, "vc_simulcast_layer_sets_total", "counter",
+       "Layer sets sent to simulcast senders (SendLayers).",
+       st->rooms.total.layer_sets_sent);
+  emit(&o, "vc_simulcast_layer_caps_lowered_total", "counter",
+       "Congested receivers moved one simulcast layer lower instead of "
+       "slowing the sender down.",
+       st->rooms.total.layer_caps_lowered);
   emit(&o, "vc_leave_beacons_total", "counter",
        "Participants removed by their closing page's beacon (POST /leave).",
        st->rooms.total.beacon_leaves);

@@ -396,6 +396,7 @@ static int resume(vc_room *r, vc__room_session *s, vc_conn_id conn,
   take_join_state(s, join);
   r->stats.resumes++;
   send_welcome(r, s, 1, ts);
+  vc__room_layers_announce(r, s, 1, ts); /* it forgot while away */
   vc__room_replay_announcements(r, s, ts);
   vc__room_chat_replay(r, s, join->chat_seq, ts);
   if (!states_equal(&before, &s->state)) {
@@ -425,6 +426,12 @@ static int admit(vc_room *r, vc_conn_id conn, const Vc__Wire__Join *join,
   memcpy(s->user, join->user, strlen(join->user) + 1);
   memcpy(s->display_name, join->display_name, strlen(join->display_name) + 1);
   take_join_state(s, join);
+  vc__room_layers_init(s);
+  s->n_layers =
+      join->capabilities ? join->capabilities->max_simulcast_layers : 1;
+  if (s->n_layers < 1 || s->n_layers > VC__ROOM_LAYERS) {
+    s->n_layers = 1;
+  }
   r->cb.random(r->cb.user_data, s->token, sizeof(s->token));
   if (!r->host) {
     r->host = s->id; /* the first to arrive hosts */
@@ -491,6 +498,9 @@ static void remove_session(vc_room *r, vc__room_session *s,
   size_t i = (size_t)(s - r->sessions);
 
   detach(r, s, ts, 1);
+  vc__room_layers_release(r, s);
+  vc__room_layers_forget_sender(r, s);
+  vc__room_layers_settle(r, s->subs, s->n_subs, ts);
   free(s->subs);
   memmove(&r->sessions[i], &r->sessions[i + 1],
           (r->n_sessions - i - 1) * sizeof(*r->sessions));
@@ -566,9 +576,13 @@ static int compare_subs(const void *a, const void *b) {
   return x->kind < y->kind ? -1 : x->kind > y->kind;
 }
 
-static int on_subscribe(vc__room_session *s, const Vc__Wire__Subscribe *m) {
-  vc__room_sub *subs = NULL;
-  size_t i;
+/* Replaces |s|'s subscriptions. A stream it keeps keeps its simulcast
+ * layer and keyframe wait: a roster change resubscribes everyone, and
+ * that must not cost a keyframe per stream. */
+static int on_subscribe(vc_room *r, vc__room_session *s,
+                        const Vc__Wire__Subscribe *m, vc_tstamp ts) {
+  vc__room_sub *subs = NULL, *old;
+  size_t i, n_old;
 
   if (m->n_subscriptions > 0) {
     subs = calloc(m->n_subscriptions, sizeof(*subs));
@@ -580,13 +594,29 @@ static int on_subscribe(vc__room_session *s, const Vc__Wire__Subscribe *m) {
     subs[i].session = m->subscriptions[i]->session_id;
     subs[i].kind = (uint32_t)m->subscriptions[i]->kind;
     subs[i].max_layer = m->subscriptions[i]->max_layer;
+    subs[i].layer = VC__ROOM_NO_LAYER;
   }
   if (subs) {
     qsort(subs, m->n_subscriptions, sizeof(*subs), compare_subs);
   }
-  free(s->subs);
+  for (i = 0; i < m->n_subscriptions; i++) {
+    const vc__room_sub *kept =
+        vc__room_find_sub(s, subs[i].session, subs[i].kind);
+    if (kept) {
+      subs[i].layer = kept->layer;
+      subs[i].skip_deltas = kept->skip_deltas;
+    }
+  }
+  vc__room_layers_release(r, s);
+  old = s->subs;
+  n_old = s->n_subs;
   s->subs = subs;
   s->n_subs = m->n_subscriptions;
+  for (i = 0; i < s->n_subs; i++) {
+    vc__room_layers_refresh(r, s, &s->subs[i], ts);
+  }
+  vc__room_layers_settle(r, old, n_old, ts);
+  free(old);
   return 0;
 }
 
@@ -619,7 +649,7 @@ static int on_control(vc_room *r, vc__room_session *s,
     return 0;
   }
   case VC__WIRE__CONTROL__MSG_SUBSCRIBE:
-    return on_subscribe(s, c->subscribe);
+    return on_subscribe(r, s, c->subscribe, ts);
   case VC__WIRE__CONTROL__MSG_CHAT:
     return vc__room_chat_receive(r, s, c->chat, ts);
   case VC__WIRE__CONTROL__MSG_HOST_ACTION:
@@ -649,28 +679,6 @@ static int on_control(vc_room *r, vc__room_session *s,
 static int is_video(const vc_route *route) {
   return route->kind == VC_STREAM_KIND_VIDEO ||
          route->kind == VC_STREAM_KIND_SCREEN;
-}
-
-/* The subscription of |s| that a video |route| falls under, or NULL. */
-static vc__room_sub *sub_for(const vc__room_session *s, const vc_route *route) {
-  size_t lo = 0, hi = s->n_subs;
-
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    const vc__room_sub *x = &s->subs[mid];
-    if (x->session < route->sender_session ||
-        (x->session == route->sender_session && x->kind < route->kind)) {
-      lo = mid + 1;
-    } else {
-      hi = mid;
-    }
-  }
-  if (lo < s->n_subs && s->subs[lo].session == route->sender_session &&
-      s->subs[lo].kind == route->kind &&
-      route->layer <= s->subs[lo].max_layer) {
-    return &s->subs[lo];
-  }
-  return NULL;
 }
 
 /* One sender's media budget: refilled continuously, capped at a second's
@@ -719,8 +727,8 @@ static void forward_media(vc_room *r, vc__room_session *from,
       continue;
     }
     if (video) {
-      sub = sub_for(s, route);
-      if (!sub) {
+      sub = vc__room_find_sub(s, route->sender_session, route->kind);
+      if (!sub || !vc__room_layers_pass(r, from, s, sub, route, ts)) {
         continue;
       }
       if (sub->skip_deltas && !route->keyframe) {
@@ -733,7 +741,7 @@ static void forward_media(vc_room *r, vc__room_session *from,
         r->stats.video_dropped_queue_delay++;
         vc__room_congestion_count(s, len, 1);
         sub->skip_deltas = 1;
-        (void)vc__room_ask_keyframe(r, from, route->kind, ts);
+        (void)vc__room_ask_keyframe(r, from, route->kind, route->layer, ts);
         continue;
       }
       sub->skip_deltas = 0;
@@ -742,7 +750,7 @@ static void forward_media(vc_room *r, vc__room_session *from,
       vc__room_congestion_count(s, len, 1);
       if (video) {
         sub->skip_deltas = 1;
-        (void)vc__room_ask_keyframe(r, from, route->kind, ts);
+        (void)vc__room_ask_keyframe(r, from, route->kind, route->layer, ts);
       }
       continue;
     }

@@ -106,6 +106,12 @@ typedef struct vc_room_stats {
   /* ReceiverReports telling a sender the rate its most congested
    * receiver takes (room_congestion.c). */
   uint64_t congestion_signals;
+  /* Simulcast (room_layers.c): receivers moved to another layer, and
+   * layer sets sent to senders. */
+  uint64_t layer_switches;
+  uint64_t layer_sets_sent;
+  /* Congested receivers capped one simulcast layer lower. */
+  uint64_t layer_caps_lowered;
   uint64_t beacon_leaves; /* participants whose page's beacon said goodbye */
   uint64_t resumes;
   uint64_t chats;

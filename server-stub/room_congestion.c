@@ -7,10 +7,12 @@
  * than QUEUE_DELAY_MS at that rate, or refused media (full). Each sender
  * whose video a congested receiver gets is told that rate, shared among
  * the video streams the receiver gets and less 15 % so the queue can
- * drain, in a ReceiverReport's estimated_bandwidth_kbps. With one layer
- * per sender, the most congested receiver sets the limit. Otherwise
- * nothing is said: the sender raises its rate slowly by itself
- * (web/js/video/video-send.js) until the next signal.
+ * drain, in a ReceiverReport's estimated_bandwidth_kbps. The most
+ * congested receiver sets the limit. Otherwise nothing is said: the
+ * sender raises its rate slowly by itself (web/js/video/video-send.js)
+ * until the next signal. A receiver of simulcast cameras is first moved
+ * to a smaller layer (room_layers.c); senders are told to slow down only
+ * for a receiver already on the smallest layers.
  */
 #include "room_internal.h"
 
@@ -121,9 +123,16 @@ void vc__room_congestion_tick(vc_room *r, vc_tstamp ts) {
   size_t i;
 
   for (i = 0; i < r->n_sessions; i++) {
-    uint64_t bps = congested_rate(r, &r->sessions[i], window, measure);
+    vc__room_session *rx = &r->sessions[i];
+    uint64_t bps = congested_rate(r, rx, window, measure);
     if (bps) {
-      limit_senders(r, &r->sessions[i], bps);
+      /* A smaller simulcast layer for this receiver alone, if there is
+       * one; otherwise every sender it gets slows down. */
+      if (!vc__room_layers_step_down(r, rx, ts)) {
+        limit_senders(r, rx, bps);
+      }
+    } else if (measure && rx->conn) {
+      vc__room_layers_step_up(r, rx, ts);
     }
   }
   for (i = 0; i < r->n_sessions; i++) {

@@ -15,6 +15,8 @@
  * (room_audio.c); rooms up to VC__ROOM_ALL_AUDIO_MAX forward everyone. */
 #define VC__ROOM_AUDIO_TOP_N 3
 #define VC__ROOM_ALL_AUDIO_MAX 10
+#define VC__ROOM_LAYERS (VC_MAX_SIMULCAST_LAYER + 1)
+#define VC__ROOM_NO_LAYER 0xff
 
 typedef struct vc__room_sub {
   uint32_t session;
@@ -24,6 +26,11 @@ typedef struct vc__room_sub {
    * deltas after it cannot be decoded, so none is sent until the next
    * keyframe (which the room asked the sender for). */
   int skip_deltas;
+  /* Simulcast (room_layers.c): the layer this subscriber gets now
+   * (VC__ROOM_NO_LAYER before its first keyframe), and the layers it
+   * counts as wanted in its sender's layer_refs (a bitmask). */
+  uint8_t layer;
+  uint8_t held;
 } vc__room_sub;
 
 typedef struct vc__room_session {
@@ -49,7 +56,20 @@ typedef struct vc__room_session {
   uint8_t auth_tag[VC_CONTROL_AUTH_TAG_LEN];
   size_t auth_tag_len;
   int announced;
-  vc_tstamp keyframe_asked_at; /* last keyframe request forwarded to it */
+  /* The last keyframe request forwarded to it, per simulcast layer. */
+  vc_tstamp keyframe_asked_at[VC__ROOM_LAYERS];
+  /* As a simulcast sender (room_layers.c): layers it offers (1..4), how
+   * many subscriptions want each, and the set it was last asked for. */
+  uint32_t n_layers;
+  uint32_t layer_refs[VC__ROOM_LAYERS];
+  uint32_t layers_asked;
+  /* As a receiver: no simulcast layer above this, while its path is too
+   * narrow (VC__ROOM_LAYERS - 1: no cap); when it last changed, and how
+   * long a cap holds before a layer more is tried. */
+  uint32_t layer_cap;
+  vc_tstamp cap_changed_at;
+  uint32_t cap_hold_ms;
+  int cap_raised; /* the last change raised it */
   /* As a receiver, this congestion window (room_congestion.c): media
    * bytes its transport took, and frames it refused (queue full). */
   uint64_t window_bytes;
@@ -120,7 +140,42 @@ void vc__room_replay_announcements(vc_room *r, vc__room_session *to,
  * last KEYFRAME_GAP_MS (a keyframe answers every receiver). Returns 1
  * when a request went out. */
 int vc__room_ask_keyframe(vc_room *r, vc__room_session *sender, uint32_t kind,
-                          vc_tstamp ts);
+                          uint32_t layer, vc_tstamp ts);
+
+/* room_layers.c: simulcast layer choice. */
+vc__room_sub *vc__room_find_sub(const vc__room_session *s, uint32_t session,
+                                uint32_t kind);
+/* Recounts what |sub| of |receiver| wants of its sender after its
+ * max_layer, layer or the receiver's cap changed, asking the sender for a
+ * new layer set if that changed. */
+void vc__room_layers_refresh(vc_room *r, const vc__room_session *receiver,
+                             vc__room_sub *sub, vc_tstamp ts);
+void vc__room_layers_init(vc__room_session *receiver);
+/* |receiver| is congested: caps it one layer below the highest it gets.
+ * Returns 1 when that lowers something, 0 when every simulcast camera it
+ * gets is on its lowest layer already (the senders must slow down). */
+int vc__room_layers_step_down(vc_room *r, vc__room_session *receiver,
+                              vc_tstamp ts);
+/* |receiver| was not congested for a window: a capped one gets a layer
+ * more once its cap has held long enough. */
+void vc__room_layers_step_up(vc_room *r, vc__room_session *receiver,
+                             vc_tstamp ts);
+/* |receiver|'s subscriptions are about to go: they want nothing now.
+ * Their senders are told by vc__room_layers_settle, once the new ones (if
+ * any) are counted: a resubscribe must not say "nothing" in between. */
+void vc__room_layers_release(vc_room *r, vc__room_session *receiver);
+void vc__room_layers_settle(vc_room *r, const vc__room_sub *subs, size_t n,
+                            vc_tstamp ts);
+/* |sender| leaves: subscriptions to it hold nothing of it any more. */
+void vc__room_layers_forget_sender(vc_room *r, const vc__room_session *sender);
+/* Sends |sender| its layer set if it changed (or |always|: a resume). */
+void vc__room_layers_announce(vc_room *r, vc__room_session *sender, int always,
+                              vc_tstamp ts);
+/* 1 when this video packet goes to the subscriber of |sub|; switches it
+ * to the layer it should get at that layer's keyframe. */
+int vc__room_layers_pass(vc_room *r, vc__room_session *from,
+                         const vc__room_session *to, vc__room_sub *sub,
+                         const vc_route *route, vc_tstamp ts);
 
 /* room_congestion.c: counts what a receiver's transport took or refused,
  * and, once a window is over, tells each video sender the rate its most

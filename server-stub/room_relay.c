@@ -49,21 +49,25 @@ static void announce(vc_room *r, const vc__room_session *from,
 }
 
 int vc__room_ask_keyframe(vc_room *r, vc__room_session *sender, uint32_t kind,
-                          vc_tstamp ts) {
+                          uint32_t layer, vc_tstamp ts) {
   Vc__Wire__Control ctl;
   Vc__Wire__KeyframeRequest kr;
 
-  if (sender->keyframe_asked_at &&
-      ts - sender->keyframe_asked_at < (vc_tstamp)KEYFRAME_GAP_MS * MS) {
+  if (layer >= VC__ROOM_LAYERS) {
+    return 0;
+  }
+  if (sender->keyframe_asked_at[layer] &&
+      ts - sender->keyframe_asked_at[layer] < (vc_tstamp)KEYFRAME_GAP_MS * MS) {
     r->stats.keyframe_requests_coalesced++;
     return 0; /* the keyframe already asked for answers this one too */
   }
-  sender->keyframe_asked_at = ts;
+  sender->keyframe_asked_at[layer] = ts;
   r->stats.keyframe_requests_forwarded++;
   vc__wire__control__init(&ctl);
   vc__wire__keyframe_request__init(&kr);
   kr.session_id = sender->id;
   kr.kind = (Vc__Wire__StreamKind)kind;
+  kr.layer = layer;
   ctl.msg_case = VC__WIRE__CONTROL__MSG_KEYFRAME_REQUEST;
   ctl.keyframe_request = &kr;
   (void)vc__room_send(r, sender, &ctl, ts);
@@ -110,13 +114,22 @@ int vc__room_relay(vc_room *r, vc__room_session *s, const Vc__Wire__Control *c,
     r->stats.keys_relayed++;
     return vc__room_send(r, t, &ctl, ts);
   }
-  case VC__WIRE__CONTROL__MSG_KEYFRAME_REQUEST:
+  case VC__WIRE__CONTROL__MSG_KEYFRAME_REQUEST: {
+    const vc__room_sub *sub;
+    uint32_t layer = c->keyframe_request->layer;
     t = vc__room_find(r, c->keyframe_request->session_id);
     if (!t || t == s) {
       return unknown_target(r, s);
     }
-    (void)vc__room_ask_keyframe(r, t, (uint32_t)c->keyframe_request->kind, ts);
+    /* A simulcast receiver asks for the layer the room gives it. */
+    sub = vc__room_find_sub(s, t->id, (uint32_t)c->keyframe_request->kind);
+    if (sub && sub->layer != VC__ROOM_NO_LAYER) {
+      layer = sub->layer;
+    }
+    (void)vc__room_ask_keyframe(r, t, (uint32_t)c->keyframe_request->kind,
+                                layer, ts);
     return 0;
+  }
   default:
     return VC_ERR_INVALID_ARGUMENT;
   }

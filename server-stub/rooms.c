@@ -226,6 +226,9 @@ static void add_stats(vc_room_stats *sum, const vc_room_stats *s) {
   sum->video_dropped_queue_delay += s->video_dropped_queue_delay;
   sum->beacon_leaves += s->beacon_leaves;
   sum->congestion_signals += s->congestion_signals;
+  sum->layer_switches += s->layer_switches;
+  sum->layer_sets_sent += s->layer_sets_sent;
+  sum->layer_caps_lowered += s->layer_caps_lowered;
   sum->resumes += s->resumes;
   sum->chats += s->chats;
   sum->chats_deduplicated += s->chats_deduplicated;

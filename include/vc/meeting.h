@@ -104,7 +104,12 @@ typedef enum vc_meeting_event_type {
   VC_MEETING_EVENT_KEYFRAME_REQUESTED,
   /* The server saw a receiver of our video refuse media: send video at
    * no more than |bitrate_kbps| (docs/SERVER.md "Congestion signals"). */
-  VC_MEETING_EVENT_SEND_RATE_LIMIT
+  VC_MEETING_EVENT_SEND_RATE_LIMIT,
+  /* Simulcast: encode |route.kind| at exactly the layers in |layers| (bit
+   * L: layer L; 0: send none until asked again). Sent only to a client
+   * whose max_simulcast_layers is above 1; the set is forgotten when the
+   * connection is (the server says it again on a resume). */
+  VC_MEETING_EVENT_SEND_LAYERS
 } vc_meeting_event_type;
 
 typedef struct vc_meeting_event {
@@ -125,6 +130,7 @@ typedef struct vc_meeting_event {
   int chat_encrypted;
   uint64_t rtt_us;
   uint32_t bitrate_kbps; /* SEND_RATE_LIMIT */
+  uint32_t layers;       /* SEND_LAYERS */
   /* MEDIA */
   const uint8_t *media;
   size_t media_len;

@@ -105,6 +105,12 @@ void vc_video_fb_settings_default(vc_video_fb_settings *s);
 int vc_video_fb_new(vc_video_fb **pfb, const vc_video_fb_settings *settings);
 void vc_video_fb_del(vc_video_fb *fb);
 
+/* Another stream takes over from here (a simulcast layer switch): frames
+ * held are dropped uncounted and frame ids start afresh; the next frame
+ * out must be a keyframe of the new stream. Statistics, render timing and
+ * keyframe-request pacing carry on. */
+void vc_video_fb_restart(vc_video_fb *fb);
+
 /* The round-trip time to the sender, which paces keyframe requests. */
 void vc_video_fb_set_rtt(vc_video_fb *fb, uint32_t rtt_us);
 

@@ -742,6 +742,14 @@ static int on_control(vc_meeting *m, const Vc__Wire__Control *c, vc_tstamp ts) {
       vc__meeting_emit(m, &ev);
     }
     return 0;
+  case VC__WIRE__CONTROL__MSG_SEND_LAYERS: {
+    vc_meeting_event ev = empty_event;
+    ev.type = VC_MEETING_EVENT_SEND_LAYERS;
+    ev.route.kind = (uint32_t)c->send_layers->kind;
+    ev.layers = c->send_layers->layers;
+    vc__meeting_emit(m, &ev);
+    return 0;
+  }
   default:
     /* Heartbeats only prove liveness (counted above); the rest is for
      * modules that are not here yet and is ignored. */
@@ -794,6 +802,9 @@ int vc_meeting_send_media(vc_meeting *m, const vc_media_frame *f,
       f->kind != VC_STREAM_KIND_SCREEN) {
     return VC_ERR_INVALID_ARGUMENT;
   }
+  if (f->layer > VC_MAX_SIMULCAST_LAYER) {
+    return VC_ERR_INVALID_ARGUMENT;
+  }
   if (m->phase != VC_MEETING_JOINED) {
     return VC_ERR_STATE;
   }
@@ -802,7 +813,7 @@ int vc_meeting_send_media(vc_meeting *m, const vc_media_frame *f,
   route.kind = f->kind;
   route.layer = f->layer;
   route.keyframe = f->keyframe ? 1 : 0;
-  route.sequence = m->media_sequence[f->kind]++;
+  route.sequence = m->media_sequence[f->kind][f->layer]++;
   route.audio_level = f->audio_level;
   route.timestamp_us = f->timestamp_us;
   if (m->e2ee) {

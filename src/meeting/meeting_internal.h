@@ -100,7 +100,8 @@ struct vc_meeting {
   int subscribed;
 
   uint32_t control_sequence;
-  uint32_t media_sequence[8]; /* per stream kind */
+  /* per stream kind and simulcast layer: each layer is a stream */
+  uint32_t media_sequence[8][VC_MAX_SIMULCAST_LAYER + 1];
   vc__msg_queue outbox;
   vc__msg_queue media_out;
   vc_control_decoder *dec;

@@ -146,6 +146,23 @@ void vc_video_fb_del(vc_video_fb *fb) {
   free(fb);
 }
 
+void vc_video_fb_restart(vc_video_fb *fb) {
+  size_t i;
+
+  for (i = 0; i < fb->s.max_frames; i++) {
+    if (fb->slots[i].used) {
+      slot_free(fb, &fb->slots[i]);
+    }
+  }
+  fb->n_held = 0;
+  fb->have_highest = 0;
+  fb->has_out = 0;
+  memset(fb->hist, 0, sizeof(fb->hist));
+  fb->blocked = 0;
+  fb->blocked_since = 0;
+  fb->next_due = UINT64_MAX;
+}
+
 void vc_video_fb_set_rtt(vc_video_fb *fb, uint32_t rtt_us) {
   vc__video_kfreq_set_rtt(&fb->kfreq, rtt_us);
 }

@@ -30,10 +30,14 @@ typedef struct vcw_event {
 /* Senders whose video is buffered at once; beyond, the one seen least
  * recently is forgotten (its next frame must be a keyframe). */
 #define VCW_MAX_VIDEO_SENDERS 16
+/* Cameras whose wanted simulcast layer is remembered: every tile of the
+ * largest grid, with room to spare. */
+#define VCW_MAX_LAYER_WISHES 64
 
 typedef struct vcw_video_rx {
   uint32_t sender; /* 0: free */
   uint32_t kind;   /* VC_STREAM_KIND_VIDEO or _SCREEN */
+  uint32_t layer;  /* the simulcast layer its frames are of now */
   vc_video_fb *fb;
   vc_tstamp last_seen;
 } vcw_video_rx;
@@ -60,6 +64,12 @@ typedef struct vcw_meeting {
    * frame; the frame handed to JS last. */
   vcw_video_rx video[VCW_MAX_VIDEO_SENDERS];
   int resubscribe; /* the roster changed: subscribe to everyone's video */
+  /* The simulcast layer the page wants of each camera (by its tile's
+   * size); senders not listed get the default (video_glue.c). */
+  struct {
+    uint32_t sender; /* 0: free */
+    uint32_t layer;
+  } layer_wish[VCW_MAX_LAYER_WISHES];
   uint8_t *video_out;
   vc_video_frame video_frame;
   uint32_t video_sender;

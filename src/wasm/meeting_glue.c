@@ -109,6 +109,11 @@ static void on_event(void *user_data, const vc_meeting_event *ev) {
   e->chat_own = ev->chat_own;
   if (ev->type == VC_MEETING_EVENT_KEYFRAME_REQUESTED) {
     e->code = (int32_t)ev->route.kind; /* camera or screen */
+    e->reason = (int32_t)ev->route.layer;
+  }
+  if (ev->type == VC_MEETING_EVENT_SEND_LAYERS) {
+    e->code = (int32_t)ev->layers; /* a bitmask of 4 bits */
+    e->reason = (int32_t)ev->route.kind;
   }
   if (ev->type == VC_MEETING_EVENT_SEND_RATE_LIMIT) {
     e->code =

@@ -9,6 +9,12 @@
  *
  * Each encoded frame travels as one media frame; its routing header's
  * sequence is the frame id and a delta refers to the frame before it.
+ * A simulcast camera is one stream per layer, each numbered on its own;
+ * the server sends a receiver one layer at a time and switches at a
+ * keyframe, where the frame buffer starts over on the new layer. Which
+ * layer the page wants of each camera goes in the subscription
+ * (vcw_video_want_layer): by default the top one in a call of up to
+ * SMALL_CALL people, the bottom one in larger calls until the page says.
  * A camera (VC_STREAM_KIND_VIDEO) and a shared screen
  * (VC_STREAM_KIND_SCREEN) of one sender are two streams with a buffer
  * each.
@@ -24,7 +30,10 @@
 
 /* Exported (src/wasm/exports.txt). */
 int vcw_video_send(vcw_meeting *w, const uint8_t *data, size_t len,
-                   int keyframe, double timestamp_us, int kind, double ts_ms);
+                   int keyframe, double timestamp_us, int kind, int layer,
+                   double ts_ms);
+int vcw_video_want_layer(vcw_meeting *w, uint32_t sender, int layer,
+                         double ts_ms);
 int vcw_video_next(vcw_meeting *w, double ts_ms);
 const uint8_t *vcw_video_out(vcw_meeting *w);
 uint32_t vcw_video_out_sender(vcw_meeting *w);
@@ -38,16 +47,21 @@ static int is_picture(uint32_t kind) {
   return kind == VC_STREAM_KIND_VIDEO || kind == VC_STREAM_KIND_SCREEN;
 }
 
+#define SMALL_CALL 4
+
 int vcw_video_send(vcw_meeting *w, const uint8_t *data, size_t len,
-                   int keyframe, double timestamp_us, int kind, double ts_ms) {
+                   int keyframe, double timestamp_us, int kind, int layer,
+                   double ts_ms) {
   vc_media_frame f;
   int rv;
 
-  if (!is_picture((uint32_t)kind)) {
+  if (!is_picture((uint32_t)kind) || layer < 0 ||
+      layer > VC_MAX_SIMULCAST_LAYER) {
     return VC_ERR_INVALID_ARGUMENT;
   }
   memset(&f, 0, sizeof(f));
   f.kind = (uint32_t)kind;
+  f.layer = (uint32_t)layer;
   f.keyframe = keyframe ? 1 : 0;
   f.audio_level = VC_AUDIO_LEVEL_SILENT;
   f.timestamp_us = timestamp_us <= 0 ? 0 : (uint64_t)timestamp_us;
@@ -95,6 +109,13 @@ void vcw__video_on_media(vcw_meeting *w, const vc_meeting_event *ev) {
     return;
   }
   rx = find(w, ev->session_id, ev->route.kind);
+  if (rx && rx->layer != ev->route.layer) {
+    if (!ev->route.keyframe) {
+      return; /* the old layer's last, or the new one's before its start */
+    }
+    vc_video_fb_restart(rx->fb); /* the server switched us at this one */
+    rx->layer = ev->route.layer;
+  }
   if (!rx) {
     rx = place_for(w);
     vc_video_fb_settings fs;
@@ -110,6 +131,7 @@ void vcw__video_on_media(vcw_meeting *w, const vc_meeting_event *ev) {
     }
     rx->sender = ev->session_id;
     rx->kind = ev->route.kind;
+    rx->layer = ev->route.layer;
   }
   rx->last_seen = w->now;
   memset(&p, 0, sizeof(p));
@@ -126,8 +148,60 @@ void vcw__video_on_media(vcw_meeting *w, const vc_meeting_event *ev) {
   (void)vc_video_fb_insert(rx->fb, &p, w->now);
 }
 
+static uint32_t wished_layer(const vcw_meeting *w, uint32_t sender,
+                             size_t roster) {
+  size_t i;
+  for (i = 0; i < VCW_MAX_LAYER_WISHES; i++) {
+    if (w->layer_wish[i].sender == sender) {
+      return w->layer_wish[i].layer;
+    }
+  }
+  return roster <= SMALL_CALL ? VC_MAX_SIMULCAST_LAYER : 0;
+}
+
+/*
+ * The page wants |sender|'s camera at |layer| (its tile's size). The
+ * subscription goes out at once when that changes it. Returns 0, or
+ * VC_ERR_INVALID_ARGUMENT for a layer over VC_MAX_SIMULCAST_LAYER.
+ */
+int vcw_video_want_layer(vcw_meeting *w, uint32_t sender, int layer,
+                         double ts_ms) {
+  size_t i, slot = VCW_MAX_LAYER_WISHES;
+
+  if (sender == 0 || layer < 0 || layer > VC_MAX_SIMULCAST_LAYER) {
+    return VC_ERR_INVALID_ARGUMENT;
+  }
+  for (i = 0; i < VCW_MAX_LAYER_WISHES; i++) {
+    if (w->layer_wish[i].sender == sender) {
+      if (w->layer_wish[i].layer == (uint32_t)layer) {
+        return 0;
+      }
+      slot = i;
+      break;
+    }
+    if (w->layer_wish[i].sender == 0 && slot == VCW_MAX_LAYER_WISHES) {
+      slot = i;
+    }
+  }
+  if (slot == VCW_MAX_LAYER_WISHES) {
+    slot = sender % VCW_MAX_LAYER_WISHES; /* full: someone's goes */
+  }
+  w->layer_wish[slot].sender = sender;
+  w->layer_wish[slot].layer = (uint32_t)layer;
+  w->resubscribe = 1;
+  vcw__video_after_receive(w, vcw__to_ts(ts_ms));
+  return 0;
+}
+
 void vcw__video_on_left(vcw_meeting *w, uint32_t session_id) {
   vcw_video_rx *rx;
+  size_t i;
+
+  for (i = 0; i < VCW_MAX_LAYER_WISHES; i++) {
+    if (w->layer_wish[i].sender == session_id) {
+      w->layer_wish[i].sender = 0;
+    }
+  }
   while ((rx = find(w, session_id, VC_STREAM_KIND_VIDEO)) != NULL ||
          (rx = find(w, session_id, VC_STREAM_KIND_SCREEN)) != NULL) {
     forget(rx);
@@ -157,6 +231,7 @@ void vcw__video_after_receive(vcw_meeting *w, vc_tstamp ts) {
   }
   for (i = 0; i < n && k < VC_MEETING_MAX_SUBSCRIPTIONS; i++) {
     subs[k].session_id = vc_meeting_roster_at(w->m, i)->session_id;
+    subs[k].max_layer = wished_layer(w, subs[k].session_id, n + 1);
     subs[k++].kind = VC_STREAM_KIND_VIDEO;
   }
   (void)vc_meeting_subscribe(w->m, subs, k, ts);
@@ -235,8 +310,9 @@ void vcw_video_decoder_failed(vcw_meeting *w, uint32_t sender, int kind,
   }
 }
 
-/* For the stats overlay, 6 doubles: frames received, decoded, dropped,
- * freezes, keyframe requests, mean jitter-buffer delay (ms). */
+/* For the stats overlay, 7 doubles: frames received, decoded, dropped,
+ * freezes, keyframe requests, mean jitter-buffer delay (ms), and the
+ * simulcast layer arriving now. */
 int vcw_video_stats(vcw_meeting *w, uint32_t sender, int kind, double *out) {
   vcw_video_rx *rx = find(w, sender, (uint32_t)kind);
   vc_video_stats st;
@@ -254,5 +330,6 @@ int vcw_video_stats(vcw_meeting *w, uint32_t sender, int kind, double *out) {
                ? st.jitter_buffer_delay_s * 1e3 /
                      (double)st.jitter_buffer_emitted_count
                : 0;
+  out[6] = (double)rx->layer;
   return 0;
 }

@@ -269,6 +269,10 @@ static const char *check_message(const Vc__Wire__Control *m) {
                    layer_ok(m->keyframe_request->layer)
                ? NULL
                : "keyframe_request: zero session or layer over 3";
+  case VC__WIRE__CONTROL__MSG_SEND_LAYERS:
+    return m->send_layers->layers < (1u << (VC_MAX_SIMULCAST_LAYER + 1))
+               ? NULL
+               : "send_layers.layers: a layer over 3";
   case VC__WIRE__CONTROL__MSG_RECEIVER_REPORT:
     return m->receiver_report->n_reports <= VC_CONTROL_MAX_REPORTS
                ? NULL

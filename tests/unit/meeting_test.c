@@ -18,10 +18,11 @@
 #define MS ((vc_tstamp)1000000)
 
 typedef struct recorder {
-  int counts[VC_MEETING_EVENT_SEND_RATE_LIMIT + 1]; /* every type */
+  int counts[VC_MEETING_EVENT_SEND_LAYERS + 1]; /* every type */
   int snapshots;
   uint32_t last_session;
   uint32_t bitrate_kbps;
+  uint32_t layers;
 } recorder;
 
 static void record(void *user_data, const vc_meeting_event *ev) {
@@ -31,6 +32,7 @@ static void record(void *user_data, const vc_meeting_event *ev) {
   r->snapshots += ev->snapshot;
   r->last_session = ev->session_id;
   r->bitrate_kbps = ev->bitrate_kbps;
+  r->layers = ev->layers;
 }
 
 static vc_meeting *new_meeting(recorder *r) {
@@ -664,6 +666,62 @@ void test_vc_meeting_congestion_signals_limit_the_send_rate(void) {
   CHECK_INT_EQ(vc_meeting_receive(m, frame, len, 3 * MS), 0);
   CHECK_INT_EQ(r.counts[VC_MEETING_EVENT_SEND_RATE_LIMIT], 1);
   CHECK_INT_EQ(r.bitrate_kbps, 420);
+  vc_meeting_del(m);
+}
+
+/* The server's layer set reaches the page as an event, a set with a layer
+ * over 3 is refused, and each layer numbers its frames on its own (the
+ * receiver sees one layer's sequence at a time). */
+void test_vc_meeting_simulcast_layers_are_streams_of_their_own(void) {
+  recorder r;
+  vc_meeting *m = new_meeting(&r);
+  Vc__Wire__Control ctl;
+  Vc__Wire__SendLayers sl;
+  vc_media_frame f;
+  uint8_t frame[VC_ENVELOPE_MAX_LEN], payload[64];
+  vc_route route;
+  vc_ssize n;
+  size_t len;
+  int i, is_media = -1;
+  uint32_t seq[2] = {0, 0};
+
+  CHECK(m != NULL);
+  vc_meeting_connected(m, 0);
+  CHECK_INT_EQ(welcome(m, 3, 0, MS), 0);
+  drain(m);
+  vc__wire__control__init(&ctl);
+  vc__wire__send_layers__init(&sl);
+  sl.kind = VC__WIRE__STREAM_KIND__STREAM_KIND_VIDEO;
+  sl.layers = 0x5;
+  ctl.msg_case = VC__WIRE__CONTROL__MSG_SEND_LAYERS;
+  ctl.send_layers = &sl;
+  len = server_frame(frame, sizeof(frame), &ctl);
+  CHECK_INT_EQ(vc_meeting_receive(m, frame, len, 2 * MS), 0);
+  CHECK_INT_EQ(r.counts[VC_MEETING_EVENT_SEND_LAYERS], 1);
+  CHECK_INT_EQ(r.layers, 0x5);
+  sl.layers = 0x10;
+  len = server_frame(frame, sizeof(frame), &ctl);
+  CHECK(vc_meeting_receive(m, frame, len, 3 * MS) < 0);
+  CHECK_INT_EQ(r.counts[VC_MEETING_EVENT_SEND_LAYERS], 1);
+
+  memset(&f, 0, sizeof(f));
+  memset(payload, 7, sizeof(payload));
+  f.kind = VC_STREAM_KIND_VIDEO;
+  for (i = 0; i < 6; i++) {
+    f.layer = (uint32_t)(i % 2) * 2; /* 0, 2, 0, 2, ... */
+    CHECK_INT_EQ(vc_meeting_send_media(m, &f, payload, sizeof(payload), MS), 0);
+  }
+  f.layer = 4;
+  CHECK_INT_EQ(vc_meeting_send_media(m, &f, payload, sizeof(payload), MS),
+               VC_ERR_INVALID_ARGUMENT);
+  for (i = 0; i < 6; i++) {
+    n = vc_meeting_pop_frame_kind(m, frame, sizeof(frame), &is_media);
+    CHECK(n > 0 && is_media == 1);
+    CHECK(vc_envelope_decode(&route, payload, sizeof(payload), frame,
+                             (size_t)n) == 64);
+    CHECK_INT_EQ(route.layer, (uint32_t)(i % 2) * 2);
+    CHECK_INT_EQ(route.sequence, seq[i % 2]++);
+  }
   vc_meeting_del(m);
 }
 

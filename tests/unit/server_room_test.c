@@ -23,6 +23,10 @@ typedef struct wire_log {
   int errors[16];            /* Error messages, per connection */
   int last_error;            /* its code */
   int datagrams;
+  int media[16];             /* media frames sent, per connection */
+  int layer_sets[16];        /* SendLayers sent, per connection */
+  uint32_t layers[16];       /* the last SendLayers' set */
+  uint32_t keyframe_layer;   /* the last KeyframeRequest's layer */
   int bandwidth_reports[16]; /* ReceiverReports sent, per connection */
   uint32_t last_bandwidth_kbps;
   uint32_t announced_as;   /* session id of the last KeyAnnounce sent */
@@ -47,6 +51,7 @@ static int on_send(void *user_data, vc_conn_id conn, const uint8_t *frame,
   w->frames[conn]++;
   if (!reliable) {
     w->datagrams++;
+    w->media[conn]++;
     return 0;
   }
   n = vc_envelope_decode(&route, payload, sizeof(payload), frame, len);
@@ -60,6 +65,10 @@ static int on_send(void *user_data, vc_conn_id conn, const uint8_t *frame,
       w->delivered_from = c->key_delivery->from_session;
     } else if (c->msg_case == VC__WIRE__CONTROL__MSG_KEYFRAME_REQUEST) {
       w->keyframe_requests[conn]++;
+      w->keyframe_layer = c->keyframe_request->layer;
+    } else if (c->msg_case == VC__WIRE__CONTROL__MSG_SEND_LAYERS) {
+      w->layer_sets[conn]++;
+      w->layers[conn] = c->send_layers->layers;
     } else if (c->msg_case == VC__WIRE__CONTROL__MSG_RECEIVER_REPORT) {
       w->bandwidth_reports[conn]++;
       w->last_bandwidth_kbps = c->receiver_report->estimated_bandwidth_kbps;
@@ -131,14 +140,19 @@ static size_t control_frame(uint8_t *out, size_t cap, uint32_t sender,
   return f < 0 ? 0 : (size_t)f;
 }
 
-static int join(vc_room *r, vc_conn_id conn, const char *user,
-                const uint8_t *token, vc_tstamp ts) {
+/* Joins as |user|, offering |layers| simulcast layers (0: not said). */
+static int join_offering(vc_room *r, vc_conn_id conn, const char *user,
+                         const uint8_t *token, uint32_t layers, vc_tstamp ts) {
   uint8_t frame[512];
   Vc__Wire__Control ctl;
   Vc__Wire__Join j;
+  Vc__Wire__Capabilities caps;
 
   vc__wire__control__init(&ctl);
   vc__wire__join__init(&j);
+  vc__wire__capabilities__init(&caps);
+  caps.max_simulcast_layers = layers;
+  j.capabilities = layers ? &caps : NULL;
   j.protocol_version = VC_WIRE_VERSION;
   j.meeting_id = "room1";
   j.user = (char *)(uintptr_t)user;
@@ -151,6 +165,11 @@ static int join(vc_room *r, vc_conn_id conn, const char *user,
   ctl.join = &j;
   return vc_room_receive(r, conn, frame,
                          control_frame(frame, sizeof(frame), 0, &ctl), ts);
+}
+
+static int join(vc_room *r, vc_conn_id conn, const char *user,
+                const uint8_t *token, vc_tstamp ts) {
+  return join_offering(r, conn, user, token, 0, ts);
 }
 
 static int chat(vc_room *r, vc_conn_id conn, uint32_t sender, uint64_t id,
@@ -803,5 +822,195 @@ void test_vc_room_large_rooms_forward_the_loudest_three(void) {
   vc_room_get_stats(r, &st);
   CHECK_INT_EQ(st.audio_not_selected, 5);
   CHECK_INT_EQ(w.datagrams, 31 * 11);
+  del_room(r, &w);
+}
+
+static void send_layer_frame(vc_room *r, vc_conn_id conn, uint32_t sender,
+                             uint32_t layer, uint32_t keyframe, vc_tstamp ts) {
+  uint8_t frame[128];
+  vc_route route;
+  vc_ssize n;
+
+  memset(&route, 0, sizeof(route));
+  route.kind = VC_STREAM_KIND_VIDEO;
+  route.sender_session = sender;
+  route.layer = layer;
+  route.keyframe = keyframe;
+  n = vc_envelope_encode(frame, sizeof(frame), &route, (const uint8_t *)"v", 1);
+  if (n > 0) {
+    vc_room_receive(r, conn, frame, (size_t)n, ts);
+  }
+}
+
+/* alice offers three layers. bob wants the top, carol the bottom: alice
+ * is asked for exactly those two, and each gets only theirs, from its
+ * keyframe on. bob then steps down: he keeps layer 2 until layer 0's
+ * keyframe (asked for), then alice stops sending layer 2. */
+void test_vc_room_simulcast_sends_each_receiver_its_layer(void) {
+  wire_log w;
+  vc_room *r = new_room(&w, 10);
+  vc_room_stats st;
+
+  CHECK(r != NULL);
+  CHECK_INT_EQ(join_offering(r, 1, "alice", NULL, 3, MS), 0);
+  CHECK_INT_EQ(join(r, 2, "bob", NULL, MS), 0);
+  CHECK_INT_EQ(join(r, 3, "carol", NULL, MS), 0);
+  CHECK_INT_EQ(w.layer_sets[1], 0); /* nobody watches: nothing to send */
+  CHECK_INT_EQ(subscribe_video(r, 2, 2, 1, 3), 0); /* top: clamped to 2 */
+  CHECK_INT_EQ(w.layer_sets[1], 1);
+  CHECK_INT_EQ(w.layers[1], 0x4);
+  CHECK_INT_EQ(subscribe_video(r, 3, 3, 1, 0), 0);
+  CHECK_INT_EQ(w.layers[1], 0x5);
+
+  /* A delta of bob's layer cannot start his picture: a keyframe of
+   * layer 2 is asked for instead. */
+  send_layer_frame(r, 1, 1, 2, 0, 10 * MS);
+  CHECK_INT_EQ(w.media[2], 0);
+  CHECK_INT_EQ(w.keyframe_requests[1], 1);
+  CHECK_INT_EQ(w.keyframe_layer, 2);
+  send_layer_frame(r, 1, 1, 2, 1, 20 * MS);
+  send_layer_frame(r, 1, 1, 0, 1, 20 * MS);
+  send_layer_frame(r, 1, 1, 2, 0, 50 * MS);
+  send_layer_frame(r, 1, 1, 0, 0, 50 * MS);
+  CHECK_INT_EQ(w.media[2], 2); /* layer 2's keyframe and delta */
+  CHECK_INT_EQ(w.media[3], 2); /* layer 0's */
+
+  /* bob's tile shrinks. Until layer 0's keyframe he keeps layer 2. */
+  CHECK_INT_EQ(subscribe_video(r, 2, 2, 1, 0), 0);
+  CHECK_INT_EQ(w.layer_sets[1], 2); /* still 0x5: not said again */
+  send_layer_frame(r, 1, 1, 2, 0, 400 * MS);
+  send_layer_frame(r, 1, 1, 0, 0, 400 * MS);
+  CHECK_INT_EQ(w.media[2], 3);
+  CHECK_INT_EQ(w.media[3], 3);
+  CHECK_INT_EQ(w.keyframe_requests[1], 2);
+  CHECK_INT_EQ(w.keyframe_layer, 0);
+  send_layer_frame(r, 1, 1, 0, 1, 430 * MS);
+  CHECK_INT_EQ(w.media[2], 4);
+  CHECK_INT_EQ(w.layer_sets[1], 3);
+  CHECK_INT_EQ(w.layers[1], 0x1);            /* layer 2 is nobody's now */
+  send_layer_frame(r, 1, 1, 2, 0, 460 * MS); /* one already on its way */
+  CHECK_INT_EQ(w.media[2], 4);
+  vc_room_get_stats(r, &st);
+  CHECK_INT_EQ(st.layer_switches, 3);
+  CHECK_INT_EQ(st.layer_sets_sent, 3);
+  del_room(r, &w);
+}
+
+/* A resubscribe that keeps a stream (the roster changed) keeps its layer:
+ * no new keyframe. A resume hears its layer set again. When the watchers
+ * leave, the sender is told to send nothing. A sender of one layer is
+ * never asked and is forwarded as before. */
+void test_vc_room_simulcast_layer_sets_follow_the_room(void) {
+  static const uint8_t token[16] = {0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a,
+                                    0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a,
+                                    0x5a, 0x5a, 0x5a, 0x5a};
+  wire_log w;
+  vc_room *r = new_room(&w, 10);
+
+  CHECK(r != NULL);
+  CHECK_INT_EQ(join_offering(r, 1, "alice", NULL, 2, MS), 0);
+  CHECK_INT_EQ(join(r, 2, "bob", NULL, MS), 0);
+  CHECK_INT_EQ(subscribe_video(r, 2, 2, 1, 1), 0);
+  CHECK_INT_EQ(w.layers[1], 0x2);
+  send_layer_frame(r, 1, 1, 1, 1, 10 * MS);
+  CHECK_INT_EQ(subscribe_video(r, 2, 2, 1, 1), 0);
+  send_layer_frame(r, 1, 1, 1, 0, 20 * MS);
+  CHECK_INT_EQ(w.media[2], 2);
+  CHECK_INT_EQ(w.keyframe_requests[1], 0);
+
+  /* bob's video (he offers one layer) reaches alice at any max_layer. */
+  CHECK_INT_EQ(subscribe_video(r, 1, 1, 2, 3), 0);
+  send_layer_frame(r, 2, 2, 0, 0, 30 * MS);
+  CHECK_INT_EQ(w.media[1], 1);
+  CHECK_INT_EQ(w.layer_sets[2], 0);
+
+  /* alice's connection drops; she resumes on connection 3. */
+  vc_room_conn_closed(r, 1, 40 * MS);
+  CHECK_INT_EQ(join_offering(r, 3, "alice", token, 2, 50 * MS), 0);
+  CHECK_INT_EQ(w.layer_sets[3], 1);
+  CHECK_INT_EQ(w.layers[3], 0x2);
+
+  /* bob unsubscribes: nothing to send. */
+  CHECK_INT_EQ(subscribe_video(r, 2, 2, 1, 1) == 0, 1);
+  {
+    uint8_t frame[64];
+    Vc__Wire__Control ctl;
+    Vc__Wire__Subscribe none;
+    vc__wire__control__init(&ctl);
+    vc__wire__subscribe__init(&none);
+    ctl.msg_case = VC__WIRE__CONTROL__MSG_SUBSCRIBE;
+    ctl.subscribe = &none;
+    CHECK_INT_EQ(vc_room_receive(r, 2, frame,
+                                 control_frame(frame, sizeof(frame), 2, &ctl),
+                                 60 * MS),
+                 0);
+  }
+  CHECK_INT_EQ(w.layer_sets[3], 2);
+  CHECK_INT_EQ(w.layers[3], 0x0);
+  del_room(r, &w);
+}
+
+/* alice sends three layers; bob and carol get the top one. bob's path
+ * narrows: he is moved down a layer per congested window while carol
+ * keeps the top, and alice is told to slow down only once bob is on the
+ * lowest. When bob's path is wide again, a layer comes back after the
+ * cap has held for 4 s. */
+void test_vc_room_a_congested_receiver_steps_down_a_layer(void) {
+  wire_log w;
+  vc_room *r = new_room(&w, 10);
+  vc_room_stats st;
+  vc_tstamp t = 1100 * MS;
+  int i;
+
+  CHECK(r != NULL);
+  CHECK_INT_EQ(join_offering(r, 1, "alice", NULL, 3, MS), 0);
+  CHECK_INT_EQ(join(r, 2, "bob", NULL, MS), 0);
+  CHECK_INT_EQ(join(r, 3, "carol", NULL, MS), 0);
+  CHECK_INT_EQ(subscribe_video(r, 2, 2, 1, 3), 0);
+  CHECK_INT_EQ(subscribe_video(r, 3, 3, 1, 3), 0);
+  run_timers(r, t); /* the first heartbeat: a window starts */
+  send_layer_frame(r, 1, 1, 2, 1, t);
+  CHECK_INT_EQ(w.media[2], 1);
+  CHECK_INT_EQ(w.media[3], 1);
+  CHECK_INT_EQ(w.layers[1], 0x4);
+
+  /* bob's queue refuses media for a window: down to layer 1. */
+  w.full[2] = 1;
+  send_layer_frame(r, 1, 1, 2, 0, t + 10 * MS);
+  t += 1000 * MS;
+  run_timers(r, t);
+  CHECK_INT_EQ(w.layers[1], 0x6);
+  CHECK_INT_EQ(w.bandwidth_reports[1], 0);
+  w.full[2] = 0;
+  send_layer_frame(r, 1, 1, 1, 1, t + 10 * MS); /* bob switches */
+  send_layer_frame(r, 1, 1, 2, 1, t + 10 * MS); /* carol stays */
+  CHECK_INT_EQ(w.layers[1], 0x6);
+  CHECK_INT_EQ(w.media[2], 2);
+  CHECK_INT_EQ(w.media[3], 3);
+
+  /* Still too much: layer 0, then (nothing smaller) alice slows down. */
+  for (i = 0; i < 2; i++) {
+    w.full[2] = 1;
+    send_layer_frame(r, 1, 1, (uint32_t)(1 - i), 0, t + 20 * MS);
+    t += 1000 * MS;
+    run_timers(r, t);
+    w.full[2] = 0;
+    send_layer_frame(r, 1, 1, 0, 1, t + 10 * MS);
+  }
+  CHECK_INT_EQ(w.layers[1], 0x5);
+  CHECK_INT_EQ(w.bandwidth_reports[1], 1);
+  vc_room_get_stats(r, &st);
+  CHECK_INT_EQ(st.layer_caps_lowered, 2);
+
+  /* Wide again: 4 s after the last step down, layer 1 is tried (bob
+   * keeps layer 0 until its keyframe). */
+  for (i = 0; i < 2; i++) {
+    t += 1000 * MS;
+    run_timers(r, t);
+    CHECK_INT_EQ(w.layers[1], 0x5);
+  }
+  t += 1000 * MS;
+  run_timers(r, t);
+  CHECK_INT_EQ(w.layers[1], 0x7);
   del_room(r, &w);
 }

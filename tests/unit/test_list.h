@@ -87,6 +87,7 @@
   X(meeting, media_waits_behind_control_and_drops_oldest)                      \
   X(meeting, media_and_keyframe_requests_are_reported)                         \
   X(meeting, congestion_signals_limit_the_send_rate)                           \
+  X(meeting, simulcast_layers_are_streams_of_their_own)                        \
   X(meeting, resume_token_is_handed_out_whole)                                 \
   X(e2ee, matches_the_vector_and_the_format)                                   \
   X(e2ee, roundtrip_and_overhead)                                              \
@@ -131,6 +132,7 @@
   X(video, frame_ids_wrap)                                                     \
   X(video, write_copies_or_is_nobuf)                                           \
   X(video, settings_are_checked)                                               \
+  X(video, restart_takes_another_stream)                                       \
   VC_UNIT_TESTS_SERVER(X)
 
 #endif /* VC_TEST_LIST_H */

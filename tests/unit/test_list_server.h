@@ -52,6 +52,9 @@
   X(room, a_congested_queue_has_a_time_budget)                                 \
   X(room, a_beacon_with_the_token_leaves)                                      \
   X(room, keyframe_requests_are_coalesced)                                     \
+  X(room, simulcast_sends_each_receiver_its_layer)                             \
+  X(room, simulcast_layer_sets_follow_the_room)                                \
+  X(room, a_congested_receiver_steps_down_a_layer)                             \
   X(room, large_rooms_forward_the_loudest_three)                               \
   X(rooms, joins_pick_rooms_up_to_the_cap)                                     \
   X(rooms, a_closed_room_leaves_its_connections_in_none)                       \

@@ -695,3 +695,38 @@ void test_vc_video_settings_are_checked(void) {
   vc_video_fb_del(fb);
   vc_video_fb_del(NULL);
 }
+
+/* A simulcast layer switch: the new layer's ids are unrelated to the old
+ * one's (lower here, so refused as old without a restart). After the
+ * restart its keyframe goes out at once, nothing held of the old layer
+ * comes out, and the counters carry on. */
+void test_vc_video_restart_takes_another_stream(void) {
+  vc_video_fb *fb = fb_new(1);
+  vc_video_frame f;
+  vc_video_stats st;
+  vc_tstamp t = arrival(110);
+
+  CHECK(fb != NULL);
+  CHECK_INT_EQ(put(fb, 100, 1, 0, 0, 1, 100, t), 0);
+  CHECK_INT_EQ(put(fb, 101, 0, 100, 0, 1, 100, t), 0);
+  CHECK_INT_EQ(put(fb, 103, 0, 102, 0, 1, 100, t), 0); /* 102 missing */
+  CHECK_INT_EQ(vc_video_fb_next_frame(fb, t, &f), 1);
+  CHECK_INT_EQ(vc_video_fb_next_frame(fb, t, &f), 1);
+  CHECK_INT_EQ(f.frame_id, 101);
+  CHECK_INT_EQ(put(fb, 5, 1, 0, 0, 1, 100, t), VC_ERR_STATE);
+  vc_video_fb_restart(fb);
+  vc_video_fb_get_stats(fb, &st);
+  CHECK_INT_EQ(st.bytes_held, 0);
+  CHECK_INT_EQ(put(fb, 6, 0, 5, 0, 1, 100, t), 0); /* waits for 5 */
+  CHECK_INT_EQ(vc_video_fb_next_frame(fb, t, &f), 0);
+  CHECK_INT_EQ(put(fb, 5, 1, 0, 0, 1, 100, t), 0);
+  CHECK_INT_EQ(vc_video_fb_next_frame(fb, t, &f), 1);
+  CHECK(f.keyframe && f.frame_id == 5 && payload_ok(&f, 100));
+  CHECK_INT_EQ(vc_video_fb_next_frame(fb, t, &f), 1);
+  CHECK_INT_EQ(f.frame_id, 6);
+  CHECK_INT_EQ(vc_video_fb_next_frame(fb, t, &f), 0);
+  vc_video_fb_get_stats(fb, &st);
+  CHECK_INT_EQ(st.frames_decoded, 4);
+  CHECK_INT_EQ(st.key_frames_decoded, 2);
+  vc_video_fb_del(fb);
+}

@@ -20,7 +20,7 @@ const REQUIRED_EXPORTS = [
   '_vcw_audio_stats', '_vcw_video_send', '_vcw_video_next', '_vcw_video_out',
   '_vcw_video_out_sender', '_vcw_video_out_keyframe',
   '_vcw_video_decoder_failed', '_vcw_video_stats',
-  '_vcw_host_action', '_vcw_video_out_kind',
+  '_vcw_host_action', '_vcw_video_out_kind', '_vcw_video_want_layer',
 ];
 
 // Audio the core gives per pull (src/wasm/audio_glue.c); what it takes
@@ -45,7 +45,7 @@ export const MeetingEvent = Object.freeze({
   PARTICIPANT_UPDATED: 3, HOST_CHANGED: 4, ACTIVE_SPEAKER: 5, CHAT: 6,
   MUTE_REQUESTED: 7, RTT: 8, CONNECTION_LOST: 9, CONNECT: 10,
   RECONNECTED: 11, ERROR: 12, ENDED: 13, UNVERIFIED: 14, MEDIA: 15,
-  KEYFRAME_REQUESTED: 16, SEND_RATE_LIMIT: 17,
+  KEYFRAME_REQUESTED: 16, SEND_RATE_LIMIT: 17, SEND_LAYERS: 18,
 });
 
 export const MeetingPhase = Object.freeze({
@@ -334,8 +334,10 @@ class MeetingCore {
   }
 
   // Video: one encoded frame from our encoder (an EncodedVideoChunk,
-  // copied straight into the core, or a Uint8Array); true when queued.
-  videoSend(frame, keyframe, timestampUs, now, kind = StreamKind.VIDEO) {
+  // copied straight into the core, or a Uint8Array) of simulcast |layer|;
+  // true when queued.
+  videoSend(frame, keyframe, timestampUs, now, kind = StreamKind.VIDEO,
+    layer = 0) {
     const m = this.#m;
     const n = frame.byteLength;
     if (n > this.#videoCap) {
@@ -352,7 +354,17 @@ class MeetingCore {
     else frame.copyTo(into);
     this.#copies.outCopied += n;
     return m._vcw_video_send(this.#w, this.#videoPtr, n,
-      keyframe ? 1 : 0, timestampUs, kind, now) > 0;
+      keyframe ? 1 : 0, timestampUs, kind, layer, now) > 0;
+  }
+
+  // The simulcast layer wanted of |sender|'s camera (0 smallest .. 3);
+  // the subscription changes at once when this changes it.
+  wantVideoLayer(sender, layer, now) {
+    const rv = this.#m._vcw_video_want_layer(this.#w, sender, layer, now);
+    if (rv < 0) {
+      throw new CoreError(`could not choose a video layer: ${
+        this.#strerror(rv)}`, rv);
+    }
   }
 
   // The next decodable frame of anyone, {sender, kind, keyframe, bytes}
@@ -386,9 +398,9 @@ class MeetingCore {
     if (m._vcw_video_stats(this.#w, sessionId, kind, this.#statsPtr) !== 0) {
       return null;
     }
-    const f = new Float64Array(m.HEAPU8.buffer, this.#statsPtr, 6);
+    const f = new Float64Array(m.HEAPU8.buffer, this.#statsPtr, 7);
     return { received: f[0], decoded: f[1], dropped: f[2], freezes: f[3],
-      keyframeRequests: f[4], delayMs: f[5] };
+      keyframeRequests: f[4], delayMs: f[5], layer: f[6] };
   }
 
   // One participant's received audio, or null before any arrived.

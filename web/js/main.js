@@ -11,6 +11,7 @@ import { MeetingSession } from './meeting/session.js';
 import { MeetingAudio } from './audio/meeting-audio.js';
 import { VideoSender } from './video/video-send.js';
 import { VideoReceiver } from './video/video-receive.js';
+import { LayerChooser } from './video/layer-choice.js';
 import * as ui from './ui/prejoin.js';
 import * as call from './ui/call.js';
 
@@ -102,8 +103,11 @@ function joinCall(core, link, displayName) {
   const receiver = new VideoReceiver(
     (id, kind) => session.videoDecoderFailed(id, kind),
     () => redraw());
-  const sender = new VideoSender((chunk, keyframe, timestampUs) =>
-    session.sendVideo(chunk, keyframe, timestampUs, StreamKind.VIDEO));
+  const sender = new VideoSender((chunk, keyframe, timestampUs, layer) =>
+    session.sendVideo(chunk, keyframe, timestampUs, StreamKind.VIDEO, layer),
+  { simulcast: true });
+  const layers = new LayerChooser((id, layer) =>
+    session.wantVideoLayer(id, layer));
   const host = {
     askToMute: (id) => session.askToMute(id),
     remove: (id) => session.remove(id),
@@ -111,11 +115,15 @@ function joinCall(core, link, displayName) {
   const quality = new Map(); // session id -> 'good' | 'fair' | 'poor'
   // Whose tile is pinned (a session id, or null); it goes when they do.
   const pin = { id: null, set: (id) => { pin.id = id; redraw(); } };
-  const redraw = () => lastView && call.showRoster(lastView, own, localStream,
-    (id) => receiver.canvasOf(id, StreamKind.VIDEO), host,
-    { of: (id) => receiver.canvasOf(id, StreamKind.SCREEN),
-      own: screenStream },
-    (id) => quality.get(id) ?? null, pin);
+  const redraw = () => {
+    if (!lastView) return;
+    call.showRoster(lastView, own, localStream,
+      (id) => receiver.canvasOf(id, StreamKind.VIDEO), host,
+      { of: (id) => receiver.canvasOf(id, StreamKind.SCREEN),
+        own: screenStream },
+      (id) => quality.get(id) ?? null, pin);
+    layers.watch(call.remoteTiles());
+  };
   session = new MeetingSession(core, link, displayName, {
     connection: (state, transport) => call.showConnection(state, transport),
     roster: (view) => {
@@ -134,8 +142,12 @@ function joinCall(core, link, displayName) {
     error: (text) => ui.showError(text),
     safety: (code) => call.showSafetyCode(code),
     videoFrame: (f) => receiver.push(f.sender, f.kind, f.bytes, f.keyframe),
-    keyframeRequested: (kind) => (kind === StreamKind.SCREEN ? screenSender
-      : sender)?.requestKeyframe(),
+    keyframeRequested: (kind, layer) => (kind === StreamKind.SCREEN
+      ? screenSender?.requestKeyframe() : sender.requestKeyframe(layer)),
+    // Simulcast: the camera layers someone receives now.
+    sendLayers: (kind, mask) => {
+      if (kind === StreamKind.VIDEO) sender.setLayers(mask);
+    },
     // A receiver of our video is congested: each of our streams stays
     // under what it takes (the server divided it among its streams).
     sendRateLimit: (kbps) => {
@@ -234,6 +246,7 @@ function joinCall(core, link, displayName) {
     audio.stop();
     sender.stop();
     receiver.stop();
+    layers.stop();
     cancelAnimationFrame(videoRaf);
     clearInterval(statsTimer);
     clearInterval(qualityTimer);
@@ -242,12 +255,14 @@ function joinCall(core, link, displayName) {
   const drawStats = () => {
     const view = session.view();
     call.showStats(session.transportName, { ...session.transportMedia,
-      sendKbps: sender.bitrateKbps, limits: sender.limits },
+      sendKbps: sender.bitrateKbps, limits: sender.limits,
+      sendLayers: sender.layers },
     audio.health, view.others.map(
       (p) => ({ sessionId: p.sessionId, name: p.displayName,
         stats: session.audioStats(p.sessionId),
         video: session.videoStats(p.sessionId),
-        framesShown: receiver.framesDecoded(p.sessionId, StreamKind.VIDEO) })));
+        framesShown: receiver.framesDecoded(p.sessionId, StreamKind.VIDEO),
+        frameSize: receiver.frameSize(p.sessionId, StreamKind.VIDEO) })));
   };
   document.getElementById('stats-button').onclick = () => {
     const show = !statsTimer;

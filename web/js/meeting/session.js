@@ -2,7 +2,9 @@
 // carries bytes between it and the transport, keeps its timer, and hands
 // what happened to the UI. It holds no meeting state of its own.
 
-import { HostAction, MeetingEvent, MeetingPhase } from '../core.js';
+import {
+  HostAction, MeetingEvent, MeetingPhase, StreamKind,
+} from '../core.js';
 import { AutoTransport } from '../transport/choose.js';
 
 const now = () => performance.now();
@@ -157,10 +159,16 @@ export class MeetingSession {
   // Video: our encoder's chunks in; others' decodable frames out to
   // ui.videoFrame({sender, keyframe, bytes}), checked after every receive
   // and on each animation frame (the frame buffers' timers run then too).
-  sendVideo(chunk, keyframe, timestampUs, kind) {
-    if (this.#mc.videoSend(chunk, keyframe, timestampUs, now(), kind)) {
+  sendVideo(chunk, keyframe, timestampUs, kind, layer = 0) {
+    if (this.#mc.videoSend(chunk, keyframe, timestampUs, now(), kind, layer)) {
       this.#flush();
     }
+  }
+
+  // The simulcast layer wanted of |sessionId|'s camera (by its tile).
+  wantVideoLayer(sessionId, layer) {
+    this.#mc.wantVideoLayer(sessionId, layer, now());
+    this.#flush();
   }
 
   pollVideo() {
@@ -213,6 +221,8 @@ export class MeetingSession {
         const t = this.#transport;
         this.#transport = null;
         t?.close();
+        // Layers asked for belong to the connection: a resume asks again.
+        this.#ui.sendLayers?.(StreamKind.VIDEO, 0);
         this.#ui.connection('reconnecting', '');
         return;
       }
@@ -234,7 +244,11 @@ export class MeetingSession {
         this.#ui.muteRequested?.();
         return;
       case MeetingEvent.KEYFRAME_REQUESTED:
-        this.#ui.keyframeRequested?.(ev.code); // the StreamKind wanted
+        // The StreamKind and simulcast layer wanted.
+        this.#ui.keyframeRequested?.(ev.code, ev.reason);
+        return;
+      case MeetingEvent.SEND_LAYERS:
+        this.#ui.sendLayers?.(ev.reason, ev.code); // kind, bitmask
         return;
       case MeetingEvent.SEND_RATE_LIMIT:
         this.#ui.sendRateLimit?.(ev.code); // kbps

@@ -254,6 +254,12 @@ export function showRoster(view, own, localStream, videoOf = () => null,
 
 }
 
+// The tiles of others' cameras now on the page (with data-session).
+export function remoteTiles() {
+  return [...$('tiles').querySelectorAll(
+    '[data-testid="tile"]:not([data-user="self"])')];
+}
+
 // '' while someone's identity key is still on its way.
 export function showSafetyCode(code) {
   $('safety-code').textContent = code || 'waiting for everyone\'s keys…';
@@ -298,19 +304,25 @@ export function showStats(transport, media, health, rows) {
     ` · media frames sent ${media.sent}, dropped ${media.dropped}` +
     ` · JS copies per byte sent ${media.copiesOut.toFixed(2)}, received ` +
     `${media.copiesIn.toFixed(2)} · camera at ${media.sendKbps} kbps ` +
-    `(${media.limits} congestion signals)`;
+    `(${media.limits} congestion signals), simulcast layers ` +
+    `${media.sendLayers.length ? media.sendLayers.join(', ') : 'none'}`;
   out.dataset.sendKbps = String(media.sendKbps);
+  out.dataset.sendLayers = media.sendLayers.join(',');
   out.dataset.limits = String(media.limits);
   out.dataset.mediaDropped = String(media.dropped);
   out.dataset.copiesOut = media.copiesOut.toFixed(3);
   out.dataset.copiesIn = media.copiesIn.toFixed(3);
   $('stats-list').replaceChildren(...rows.map(({ sessionId, name, stats,
-    video, framesShown }) => {
+    video, framesShown, frameSize }) => {
     const li = el('li', 'truncate');
     li.dataset.testid = 'stats-row';
     li.dataset.session = String(sessionId);
     li.dataset.framesDecoded = String(framesShown ?? 0);
-    const videoText = video ? ` · video ${video.decoded} frames to the ` +
+    if (video) li.dataset.videoLayer = String(video.layer);
+    if (frameSize) li.dataset.frameWidth = String(frameSize.width);
+    const videoText = video ? ` · video layer ${video.layer}` +
+      `${frameSize ? ` (${frameSize.width}×${frameSize.height})` : ''}, ` +
+      `${video.decoded} frames to the ` +
       `decoder, ${framesShown} shown, ${video.dropped} dropped, ` +
       `${video.freezes} freezes, ${video.keyframeRequests} keyframe ` +
       `requests, buffer ${video.delayMs.toFixed(0)} ms` : ' · no video';

@@ -16,6 +16,8 @@ class Remote {
   needKey = true;
   decoded = 0;
   timestamp = 0;
+  width = 0; // of the last picture decoded
+  height = 0;
 }
 
 export class VideoReceiver {
@@ -56,6 +58,8 @@ export class VideoReceiver {
       output: (frame) => {
         r.latest?.close();
         r.latest = frame;
+        r.width = frame.displayWidth;
+        r.height = frame.displayHeight;
         if (r.decoded++ === 0) this.#onFirstFrame();
       },
       error: () => this.#restart(r),
@@ -107,6 +111,12 @@ export class VideoReceiver {
   canvasOf(sender, kind) {
     const r = this.#remotes.get(`${sender}:${kind}`);
     return r && r.decoded > 0 ? r.canvas : null;
+  }
+
+  // The size of the last picture decoded, or null before any.
+  frameSize(sender, kind) {
+    const r = this.#remotes.get(`${sender}:${kind}`);
+    return r?.width ? { width: r.width, height: r.height } : null;
   }
 
   framesDecoded(sender, kind) {

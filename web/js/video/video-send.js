@@ -1,49 +1,86 @@
-// video/video-send.js: the camera into the meeting. MediaStreamTrackProcessor
-// gives the camera's VideoFrames (Chromium exposes it on the main thread);
-// WebCodecs encodes them (VP8, realtime); each chunk's bytes go to the core,
-// which seals and sends them. Every VideoFrame is closed where it is read.
-// A frame is dropped rather than queued when the encoder falls behind.
-// The bitrate follows the server's congestion signals: down to the limit
-// at once, then back up by a tenth a second once no limit has come for
-// two seconds (docs/VIDEO.md "Send rate").
+// video/video-send.js: the camera (or a shared screen) into the meeting.
+// MediaStreamTrackProcessor gives the track's VideoFrames (Chromium
+// exposes it on the main thread); WebCodecs encodes them (VP8, realtime);
+// each chunk's bytes go to the core, which seals and sends them. Every
+// VideoFrame is closed where it is read. A frame is dropped rather than
+// queued when an encoder falls behind.
+//
+// Simulcast (the camera): one encoder per layer, each fed the same frame
+// and scaling it to its own size (a quarter, a half, the whole). Only the
+// layers the server asks for are encoded (setLayers), so a call of two
+// encodes one size and nobody watching encodes none; a layer switched on
+// starts on a keyframe. A shared screen is one layer at full size, always
+// sent.
+//
+// The bitrate follows the server's congestion signals: the limit applies
+// at once, then rises by a tenth a second once none has come for two
+// seconds (docs/VIDEO.md "Send rate"). The server moves a congested
+// receiver of a simulcast camera to a smaller layer first and signals
+// only for one already on the smallest, so a simulcast camera applies
+// the limit to its smallest layer alone: the others' receivers keep
+// their pictures.
 
 const CODEC = 'vp8';
 const MAX_KBPS = 800;
-const MIN_KBPS = 100;
+const MIN_KBPS = 50;
 const RAISE_AFTER_MS = 2000; // quiet this long: the path has room again
 const RAISE_EVERY_MS = 1000;
 const RAISE_BY = 1.1;
-const MAX_QUEUE = 2; // frames waiting in the encoder
+const MAX_QUEUE = 2; // frames waiting in an encoder
 const KEYFRAME_EVERY = 300; // frames: a safety net besides requests
+
+// Per layer, lowest first: how much smaller than the track, and its
+// bitrate when nothing limits it.
+const SIMULCAST = Object.freeze([
+  { divide: 4, kbps: 100 }, { divide: 2, kbps: 300 },
+  { divide: 1, kbps: MAX_KBPS },
+]);
+const SINGLE = Object.freeze([{ divide: 1, kbps: MAX_KBPS }]);
+export const SIMULCAST_LAYERS = SIMULCAST.length;
+
+class Layer {
+  encoder = null;
+  config = null;
+  size = '';
+  wantKey = true;
+  frames = 0;
+  kbps = 0;
+}
+
+// Even sizes: VP8 encoders want them, and 4:2:0 needs them.
+const even = (n) => Math.max(2, 2 * Math.round(n / 2));
 
 export class VideoSender {
   #send;
-  #encoder = null;
+  #spec;
+  #layers;
+  #on; // bitmask of the layers encoded now
   #reader = null;
   #enabled = true;
-  #wantKey = true;
-  #frames = 0;
-  #size = '';
-  #config = null;
-  #kbps = MAX_KBPS;
+  #cap = MAX_KBPS; // the congestion limit, MAX_KBPS when none
   #limitedAt = -Infinity;
   #changedAt = 0;
   limits = 0; // congestion signals obeyed, for the stats overlay
 
-  // send(bytes Uint8Array, keyframe bool, timestampUs number)
-  constructor(send) {
+  // send(chunk EncodedVideoChunk, keyframe bool, timestampUs number,
+  // layer number). simulcast: encode the layers the server asks for
+  // (none until it does); otherwise one full-size layer, always.
+  constructor(send, { simulcast = false } = {}) {
     this.#send = send;
+    this.#spec = simulcast ? SIMULCAST : SINGLE;
+    this.#layers = this.#spec.map(() => new Layer());
+    this.#on = simulcast ? 0 : 1;
   }
 
   // Reads |track| until it ends or another track replaces it (a device
-  // switch: the encoder carries on, starting on a keyframe).
+  // switch: the encoders carry on, starting on a keyframe).
   async start(track) {
     if (!track || typeof MediaStreamTrackProcessor === 'undefined') return;
     await this.#reader?.cancel().catch(() => {});
     const processor = new MediaStreamTrackProcessor({ track });
     const reader = processor.readable.getReader();
     this.#reader = reader;
-    this.#wantKey = true;
+    this.requestKeyframe();
     for (;;) {
       const { value: frame, done } = await reader.read();
       if (done) return;
@@ -59,79 +96,140 @@ export class VideoSender {
     }
   }
 
+  // What the layers being encoded are set to send, in kbps.
   get bitrateKbps() {
-    return this.#kbps;
+    let sum = 0;
+    this.#forEachOn((l) => { sum += this.#layerKbps(l); });
+    return sum;
+  }
+
+  // The layers encoded now, lowest first (for the stats overlay).
+  get layers() {
+    const on = [];
+    this.#forEachOn((l) => on.push(l));
+    return on;
+  }
+
+  // The server asks for exactly these layers (bit L: layer L).
+  setLayers(mask) {
+    if (this.#spec.length === 1) return; // one layer: always sent
+    const next = mask & ((1 << this.#spec.length) - 1);
+    for (let l = 0; l < this.#spec.length; l++) {
+      const bit = 1 << l;
+      if ((next & bit) && !(this.#on & bit)) this.#layers[l].wantKey = true;
+      if (!(next & bit) && (this.#on & bit)) this.#close(this.#layers[l]);
+    }
+    this.#on = next;
   }
 
   // The server says a receiver takes no more than |kbps|.
   limitBitrate(kbps) {
     this.limits++;
     this.#limitedAt = performance.now();
-    this.#setKbps(Math.max(MIN_KBPS, Math.min(MAX_KBPS, kbps)));
+    this.#setCap(Math.max(MIN_KBPS, Math.min(MAX_KBPS, kbps)));
   }
 
-  #setKbps(kbps) {
-    this.#kbps = Math.round(kbps);
+  #forEachOn(fn) {
+    for (let l = 0; l < this.#spec.length; l++) {
+      if (this.#on & (1 << l)) fn(l);
+    }
+  }
+
+  #layerKbps(l) {
+    const { kbps } = this.#spec[l];
+    return Math.round(l === 0 ? Math.min(kbps, this.#cap) : kbps);
+  }
+
+  #setCap(kbps) {
+    this.#cap = kbps;
     this.#changedAt = performance.now();
-    if (!this.#config || this.#encoder?.state !== 'configured') return;
-    this.#config.bitrate = this.#kbps * 1000;
-    this.#encoder.configure(this.#config); // same size: no keyframe forced
+    this.#forEachOn((l) => {
+      const layer = this.#layers[l];
+      const want = this.#layerKbps(l);
+      if (layer.kbps === want || layer.encoder?.state !== 'configured') return;
+      layer.kbps = want;
+      layer.config.bitrate = want * 1000;
+      layer.encoder.configure(layer.config); // same size: no keyframe forced
+    });
   }
 
   #raise() {
     const now = performance.now();
-    if (this.#kbps < MAX_KBPS && now - this.#limitedAt > RAISE_AFTER_MS &&
+    if (this.#cap < MAX_KBPS && now - this.#limitedAt > RAISE_AFTER_MS &&
         now - this.#changedAt > RAISE_EVERY_MS) {
-      this.#setKbps(Math.min(MAX_KBPS, this.#kbps * RAISE_BY));
+      this.#setCap(Math.min(MAX_KBPS, this.#cap * RAISE_BY));
     }
   }
 
   #encode(frame) {
     if (!this.#enabled) return;
-    const size = `${frame.displayWidth}x${frame.displayHeight}`;
-    if (size !== this.#size) this.#configure(frame, size);
     this.#raise();
-    if (this.#encoder.encodeQueueSize > MAX_QUEUE) return;
-    const keyFrame = this.#wantKey || this.#frames % KEYFRAME_EVERY === 0;
-    this.#wantKey = false;
-    this.#frames++;
-    this.#encoder.encode(frame, { keyFrame });
+    this.#forEachOn((l) => this.#encodeLayer(l, frame));
   }
 
-  #configure(frame, size) {
-    this.#encoder?.close();
-    this.#encoder = new VideoEncoder({
+  #encodeLayer(l, frame) {
+    const layer = this.#layers[l];
+    const { divide } = this.#spec[l];
+    const width = even(frame.displayWidth / divide);
+    const height = even(frame.displayHeight / divide);
+    const size = `${width}x${height}`;
+    if (size !== layer.size) this.#configure(l, width, height, size);
+    if (layer.encoder.encodeQueueSize > MAX_QUEUE) return;
+    const keyFrame = layer.wantKey || layer.frames % KEYFRAME_EVERY === 0;
+    layer.wantKey = false;
+    layer.frames++;
+    // The encoder scales the frame to its configured size itself.
+    layer.encoder.encode(frame, { keyFrame });
+  }
+
+  #configure(l, width, height, size) {
+    const layer = this.#layers[l];
+    this.#close(layer);
+    layer.encoder = new VideoEncoder({
       output: (chunk) => {
         // The chunk itself: the core copies it straight into WASM memory.
-        this.#send(chunk, chunk.type === 'key', chunk.timestamp);
+        this.#send(chunk, chunk.type === 'key', chunk.timestamp, l);
       },
       error: () => {
-        this.#size = ''; // configure again on the next frame
-        this.#wantKey = true;
+        layer.size = ''; // configure again on the next frame
+        layer.wantKey = true;
       },
     });
-    this.#config = {
-      codec: CODEC, width: frame.displayWidth, height: frame.displayHeight,
-      bitrate: this.#kbps * 1000, framerate: 30, latencyMode: 'realtime',
+    layer.kbps = this.#layerKbps(l);
+    layer.config = {
+      codec: CODEC, width, height, bitrate: layer.kbps * 1000, framerate: 30,
+      latencyMode: 'realtime',
     };
-    this.#encoder.configure(this.#config);
-    this.#size = size;
-    this.#wantKey = true;
+    layer.encoder.configure(layer.config);
+    layer.size = size;
+    layer.wantKey = true;
   }
 
-  // Someone lost a frame: the next one is a keyframe.
-  requestKeyframe() {
-    this.#wantKey = true;
+  #close(layer) {
+    if (layer.encoder && layer.encoder.state !== 'closed') {
+      layer.encoder.close();
+    }
+    layer.encoder = null;
+    layer.size = '';
   }
 
-  // Camera off: nothing is encoded or sent; on again starts on a keyframe.
+  // Someone lost a frame of |layer| (all layers when not said): its next
+  // frame is a keyframe.
+  requestKeyframe(layer = null) {
+    if (this.#spec.length === 1) layer = null;
+    this.#layers.forEach((x, l) => {
+      if (layer === null || layer === l) x.wantKey = true;
+    });
+  }
+
+  // Camera off: nothing is encoded or sent; on again starts on keyframes.
   setEnabled(on) {
-    if (on && !this.#enabled) this.#wantKey = true;
+    if (on && !this.#enabled) this.requestKeyframe();
     this.#enabled = on;
   }
 
   stop() {
     this.#reader?.cancel().catch(() => {});
-    if (this.#encoder?.state !== 'closed') this.#encoder?.close();
+    for (const layer of this.#layers) this.#close(layer);
   }
 }

@@ -195,6 +195,12 @@ async function ours(browser, transport, proxy = null) {
   const bob = pages[1];
   await bob.waitForSelector(
     '[data-testid="tile"][data-user="alice"] canvas', { timeout: 20_000 });
+  // Pinned, alice's tile is tall enough for her whole camera: the same
+  // picture size WebRTC sends (simulcast would give a grid cell half).
+  await bob.locator('[data-testid="tile"][data-user="alice"] ' +
+    '[data-testid="pin"]').click();
+  await bob.waitForFunction(() => document.querySelector(
+    '[data-testid="tile"][data-user="alice"] canvas')?.width === 640);
   await bob.waitForTimeout(2000); // past the first keyframes
   const samples = await bob.evaluate((ms) => new Promise((done) => {
     const out = [];

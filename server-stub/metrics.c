@@ -44,6 +44,10 @@ static void emit_wt(out *o, const vc_metrics_wt *wt) {
        "UDP packets received and dropped: empty, malformed, or for no "
        "connection.",
        wt->packets_dropped);
+  emit(o, "vc_wt_udp_receive_overflows_total", "counter",
+       "UDP packets the kernel dropped before the server read them: the "
+       "socket's receive buffer was full (see net.core.rmem_max).",
+       wt->udp_overflows);
   emit(o, "vc_wt_send_failed_total", "counter",
        "UDP packets not sent: the socket's buffer was full (QUIC resends).",
        wt->send_failed);

@@ -40,6 +40,12 @@
 #define MAX_UDP_PAYLOAD 1452
 #define RECV_BUF_LEN 65536
 #define READS_PER_WAKEUP 64
+/* What each UDP socket asks the kernel to buffer each way. Linux's
+ * default (208 KiB) is a few hundred packets: a loop held up for a few
+ * hundred milliseconds (a busy machine) lost audio for every
+ * participant. The kernel caps it at net.core.rmem_max / wmem_max. */
+#define UDP_BUFFER_BYTES (4 * 1024 * 1024)
+#define UDP_BUFFER_WARN_BELOW (1024 * 1024)
 #define CID_BUCKETS 4096
 #define MAX_VECS 16
 /* After our CONNECTION_CLOSE: answer stray packets with it this long. */
@@ -104,6 +110,9 @@ typedef struct listener {
   ev_io io;
   struct sockaddr_storage addr;
   socklen_t addrlen;
+  /* Packets the kernel dropped because the socket's buffer was full
+   * (SO_RXQ_OVFL: a running count, reported with each packet read). */
+  uint32_t overflows;
 } listener;
 
 typedef struct cid_entry {
@@ -1473,19 +1482,61 @@ static void on_readable(struct ev_loop *loop, ev_io *w, int revents) {
   (void)revents;
   for (i = 0; i < READS_PER_WAKEUP; i++) {
     struct sockaddr_storage sa;
-    socklen_t salen = sizeof(sa);
-    ssize_t n = recvfrom(lst->fd, srv->rbuf, sizeof(srv->rbuf), MSG_DONTWAIT,
-                         (struct sockaddr *)&sa, &salen);
+    union {
+      char buf[CMSG_SPACE(sizeof(uint32_t))];
+      struct cmsghdr align;
+    } control;
+    struct iovec iov = {srv->rbuf, sizeof(srv->rbuf)};
+    struct msghdr msg;
+    struct cmsghdr *cm;
+    ssize_t n;
+
+    memset(&msg, 0, sizeof(msg));
+    msg.msg_name = &sa;
+    msg.msg_namelen = sizeof(sa);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof(control.buf);
+    n = recvmsg(lst->fd, &msg, MSG_DONTWAIT);
     if (n < 0) {
       break;
     }
-    handle_packet(lst, &sa, salen, srv->rbuf, (size_t)n);
+    for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+      if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SO_RXQ_OVFL) {
+        memcpy(&lst->overflows, CMSG_DATA(cm), sizeof(lst->overflows));
+      }
+    }
+    handle_packet(lst, &sa, msg.msg_namelen, srv->rbuf, (size_t)n);
   }
   flush_dirty(srv);
   reap(srv);
 }
 
 /* ---- the server ---------------------------------------------------------- */
+
+/* Asks for UDP_BUFFER_BYTES each way (past the kernel's cap when the
+ * server may: SO_RCVBUFFORCE needs CAP_NET_ADMIN); says so when the
+ * kernel gives much less (Linux reports double what it grants). */
+static void size_udp_buffers(int fd, const char *addr) {
+  int want = UDP_BUFFER_BYTES, got = 0;
+  socklen_t len = sizeof(got);
+
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof(want)) != 0) {
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof(want));
+  }
+  if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &want, sizeof(want)) != 0) {
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof(want));
+  }
+  if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len) == 0 &&
+      got / 2 < UDP_BUFFER_WARN_BELOW) {
+    vc_log(VC_LOG_WARN,
+           "quic: %s: the kernel grants a %d KiB UDP receive buffer, not "
+           "%d KiB: packets will be lost when the server is busy; raise "
+           "net.core.rmem_max",
+           addr, got / 2 / 1024, UDP_BUFFER_BYTES / 1024);
+  }
+}
 
 static int bind_udp(listener *lst, const char *addr, uint16_t port) {
   struct sockaddr_in *a4 = (struct sockaddr_in *)&lst->addr;
@@ -1514,6 +1565,8 @@ static int bind_udp(listener *lst, const char *addr, uint16_t port) {
   if (lst->addr.ss_family == AF_INET6) {
     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
   }
+  size_udp_buffers(fd, addr);
+  setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
   if (bind(fd, (struct sockaddr *)&lst->addr, lst->addrlen) != 0 ||
       getsockname(fd, (struct sockaddr *)&lst->addr, &lst->addrlen) != 0) {
     vc_log(VC_LOG_WARN, "quic: bind %s port %u: %s", addr, port,
@@ -1614,10 +1667,14 @@ void vc_quic_server_stop(vc_quic_server *srv) {
 void vc_quic_server_get_stats(const vc_quic_server *srv,
                               vc_quic_server_stats *st) {
   const quic_conn *qc;
+  size_t i;
 
   *st = srv->stats;
   st->connections = srv->n_conns;
   st->sessions = srv->n_sessions;
+  for (i = 0; i < srv->n_listeners; i++) {
+    st->udp_overflows += srv->listeners[i].overflows;
+  }
   for (qc = srv->conns; qc; qc = qc->next) {
     if (!qc->h3) {
       continue;

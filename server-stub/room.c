@@ -746,7 +746,10 @@ static void forward_media(vc_room *r, vc__room_session *from,
       }
       sub->skip_deltas = 0;
     }
-    if (r->cb.send(r->cb.user_data, s->conn, frame, len, 0) != 0) {
+    if (r->cb.send(r->cb.user_data, s->conn, frame, len,
+                   route->kind == VC_STREAM_KIND_AUDIO
+                       ? VC_ROOM_SEND_MEDIA_DATAGRAM
+                       : VC_ROOM_SEND_MEDIA) != 0) {
       vc__room_congestion_count(s, len, 1);
       if (video) {
         sub->skip_deltas = 1;

@@ -31,13 +31,24 @@ typedef struct vc_room_limits {
 /* What vc-server uses unless told otherwise. */
 void vc_room_default_limits(vc_room_limits *limits);
 
+/* The |reliable| argument of vc_room_callbacks.send. */
+enum {
+  VC_ROOM_SEND_MEDIA = 0,   /* in order; dropped when the reader is slow */
+  VC_ROOM_SEND_CONTROL = 1, /* in order, never dropped */
+  /* Audio: may go as an unreliable datagram where the transport has them
+   * (a lost packet is concealed; a resent one would come too late). Video
+   * stays in order: a lost frame would break the pictures after it until
+   * a keyframe, where QUIC resends it in about one round trip. */
+  VC_ROOM_SEND_MEDIA_DATAGRAM = 2
+};
+
 typedef struct vc_room_callbacks {
   /*
-   * Queues |frame| on |conn|: on its reliable control stream, or as an
-   * unreliable datagram when |reliable| is 0. Returns 0, or a negative
-   * code when the connection cannot take it; for a reliable frame the
-   * room then gives the connection up (a stalled reader must not make the
-   * server buffer without limit).
+   * Queues |frame| on |conn|: on its control stream, or as a datagram
+   * (see the enum above). Returns 0, or a negative code when the
+   * connection cannot take it; for a control frame the room then gives
+   * the connection up (a stalled reader must not make the server buffer
+   * without limit).
    */
   int (*send)(void *user_data, vc_conn_id conn, const uint8_t *frame,
               size_t len, int reliable);

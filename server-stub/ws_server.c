@@ -210,7 +210,8 @@ static int port_send(void *conn, const uint8_t *frame, size_t len,
   if (c->closing || c->dead) {
     return VC_ERR_STATE;
   }
-  if (!reliable && port_queued(c) > ws->cfg.media_drop_bytes) {
+  if (reliable != VC_ROOM_SEND_CONTROL &&
+      port_queued(c) > ws->cfg.media_drop_bytes) {
     ws->stats.media_dropped++; /* late media is useless: drop, not queue */
     return VC_ERR_QUEUE_FULL;
   }
@@ -220,7 +221,7 @@ static int port_send(void *conn, const uint8_t *frame, size_t len,
   }
   rv = queue_ws_message(c, VC_WS_BINARY, prefix, (size_t)p, frame, len);
   if (rv != 0) {
-    if (reliable) {
+    if (reliable == VC_ROOM_SEND_CONTROL) {
       ws->stats.control_refused++;
     } else {
       ws->stats.media_dropped++;

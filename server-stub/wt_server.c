@@ -20,9 +20,10 @@
 #include "log.h"
 
 #define MEETING_PATH "/meeting"
-/* Media whose framed envelope fits in this goes as a datagram (the
+/* Audio whose framed envelope fits in this goes as a datagram (the
  * browser side uses the same limit): a lost packet then costs that one
- * frame, instead of holding up the stream behind it while QUIC resends. */
+ * frame, instead of holding up the stream behind it while QUIC resends.
+ * Video stays on the stream (room.h, VC_ROOM_SEND_MEDIA_DATAGRAM). */
 #define MAX_DATAGRAM_FRAME 1100
 
 typedef struct wt_conn {
@@ -107,7 +108,8 @@ static int port_send(void *conn, const uint8_t *frame, size_t len,
   if (c->closing || c->stream_id < 0) {
     return VC_ERR_STATE;
   }
-  if (!reliable && port_queued(c) > w->cfg.media_drop_bytes) {
+  if (reliable != VC_ROOM_SEND_CONTROL &&
+      port_queued(c) > w->cfg.media_drop_bytes) {
     w->stats.media_dropped++; /* late media is useless: drop, not queue */
     return VC_ERR_QUEUE_FULL;
   }
@@ -116,7 +118,8 @@ static int port_send(void *conn, const uint8_t *frame, size_t len,
     return (int)p;
   }
   memcpy(w->out + p, frame, len);
-  if (!reliable && (size_t)p + len <= MAX_DATAGRAM_FRAME) {
+  if (reliable == VC_ROOM_SEND_MEDIA_DATAGRAM &&
+      (size_t)p + len <= MAX_DATAGRAM_FRAME) {
     rv = vc_wt_session_send_datagram(c->s, w->out, (size_t)p + len);
     if (rv != 0) {
       w->stats.media_dropped++;
@@ -128,7 +131,7 @@ static int port_send(void *conn, const uint8_t *frame, size_t len,
   }
   rv = vc_wt_session_write(c->s, c->stream_id, w->out, (size_t)p + len, 0);
   if (rv != 0) {
-    if (reliable) {
+    if (reliable == VC_ROOM_SEND_CONTROL) {
       w->stats.control_refused++;
     } else {
       w->stats.media_dropped++;

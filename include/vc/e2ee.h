@@ -33,9 +33,13 @@ extern "C" {
 #define VC_E2EE_MAX_KEY_ID 15
 /* Counters run to 2^40 - 1 per key: 700 years of 50 frames a second. */
 #define VC_E2EE_MAX_COUNTER ((uint64_t)1 << 40)
-/* Frames up to this far behind the newest are still accepted once (the
- * window is two 64-bit words). */
-#define VC_E2EE_REPLAY_WINDOW 128
+/* Frames up to this far behind the newest are still accepted once. One
+ * sender's frames travel two ways (audio as WebTransport datagrams, video
+ * on the stream), and a busy page reads one way seconds behind the other:
+ * 2048 counters is 15 s of a camera's three layers and its sound. (128
+ * lost every sound of some senders in a call of six on a busy machine.) */
+#define VC_E2EE_REPLAY_WINDOW 2048
+#define VC_E2EE_REPLAY_WORDS (VC_E2EE_REPLAY_WINDOW / 64)
 /* A receiver keeps this many of a sender's keys (rekeys overlap). */
 #define VC_E2EE_KEYS_PER_SENDER 4
 
@@ -77,7 +81,8 @@ typedef struct vc_e2ee_receiver_key {
   int ready;
   uint64_t highest; /* highest counter opened */
   int seen_any;
-  uint64_t window[2]; /* bit b: counter highest - b was opened */
+  /* bit b: counter highest - b was opened */
+  uint64_t window[VC_E2EE_REPLAY_WORDS];
 } vc_e2ee_receiver_key;
 
 typedef struct vc_e2ee_receiver {

@@ -164,15 +164,19 @@ static int fresh(const vc_e2ee_receiver_key *k, uint64_t counter) {
 
 /* Moves the window |shift| counters on: bit b (counter highest - b)
  * becomes bit b + shift; what falls off the end is forgotten. */
-static void slide(uint64_t w[2], uint64_t shift) {
-  if (shift >= 128) {
-    w[0] = w[1] = 0;
-  } else if (shift >= 64) {
-    w[1] = w[0] << (shift - 64);
-    w[0] = 0;
-  } else if (shift > 0) {
-    w[1] = w[1] << shift | w[0] >> (64 - shift);
-    w[0] <<= shift;
+static void slide(uint64_t w[VC_E2EE_REPLAY_WORDS], uint64_t shift) {
+  size_t words, bits, i;
+
+  if (shift >= VC_E2EE_REPLAY_WINDOW) {
+    memset(w, 0, VC_E2EE_REPLAY_WORDS * sizeof(*w));
+    return;
+  }
+  words = (size_t)(shift / 64);
+  bits = (size_t)(shift % 64);
+  for (i = VC_E2EE_REPLAY_WORDS; i-- > 0;) {
+    uint64_t hi = i >= words ? w[i - words] : 0;
+    uint64_t lo = i >= words + 1 ? w[i - words - 1] : 0;
+    w[i] = bits ? hi << bits | lo >> (64 - bits) : hi;
   }
 }
 
@@ -180,7 +184,7 @@ static void remember(vc_e2ee_receiver_key *k, uint64_t counter) {
   uint64_t back;
 
   if (!k->seen_any) {
-    k->window[0] = k->window[1] = 0;
+    memset(k->window, 0, sizeof(k->window));
     k->highest = counter;
     k->seen_any = 1;
   } else if (counter > k->highest) {

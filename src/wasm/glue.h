@@ -33,6 +33,9 @@ typedef struct vcw_event {
 /* Cameras whose wanted simulcast layer is remembered: every tile of the
  * largest grid, with room to spare. */
 #define VCW_MAX_LAYER_WISHES 64
+/* Audio envelopes up to this size may go as WebTransport datagrams
+ * (web/js/transport/webtransport.js MAX_DATAGRAM, less the frame prefix). */
+#define VCW_DATAGRAM_ENVELOPE_MAX 1096
 
 typedef struct vcw_video_rx {
   uint32_t sender; /* 0: free */

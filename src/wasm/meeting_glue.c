@@ -32,6 +32,7 @@ int vcw_receive_datagram(vcw_meeting *w, const uint8_t *data, size_t len,
 int vcw_pop(vcw_meeting *w);
 const uint8_t *vcw_out(vcw_meeting *w);
 int vcw_out_is_media(vcw_meeting *w);
+double vcw_media_undecryptable(vcw_meeting *w);
 double vcw_expiry_ms(vcw_meeting *w);
 void vcw_handle_expiry(vcw_meeting *w, double ts_ms);
 const vcw_event *vcw_next_event(vcw_meeting *w);
@@ -228,6 +229,14 @@ int vcw_pop(vcw_meeting *w) {
   if (p < 0) {
     return (int)p;
   }
+  if (w->out_is_media && (size_t)n <= VCW_DATAGRAM_ENVELOPE_MAX) {
+    vc_route route;
+    if (vc_envelope_decode(&route, w->frame_buf, sizeof(w->frame_buf),
+                           w->out + VC_FRAME_MAX_HEADER_LEN, (size_t)n) >= 0 &&
+        route.kind == VC_STREAM_KIND_AUDIO) {
+      w->out_is_media = 2;
+    }
+  }
   /* Put the prefix right before the frame; JS reads from vcw_out. */
   memmove(w->out + p, w->out + VC_FRAME_MAX_HEADER_LEN, (size_t)n);
   memcpy(w->out, prefix, (size_t)p);
@@ -238,9 +247,20 @@ const uint8_t *vcw_out(vcw_meeting *w) {
   return w->out;
 }
 
-/* The frame vcw_pop gave is media: JS may drop it on a stalled path. */
+/* The frame vcw_pop gave is media (1): JS may drop it on a stalled path;
+ * 2: audio small enough for a WebTransport datagram, which it may go as
+ * (video stays on the stream: a lost frame would break the pictures after
+ * it until a keyframe, and QUIC resends it in about one round trip). */
 int vcw_out_is_media(vcw_meeting *w) {
   return w->out_is_media;
+}
+
+/* Media frames that did not open (for the stats overlay): a few while a
+ * sender's key is on its way; more means keys or frames go wrong. */
+double vcw_media_undecryptable(vcw_meeting *w) {
+  vc_meeting_stats st;
+  vc_meeting_get_stats(w->m, &st);
+  return (double)st.media_undecryptable;
 }
 
 double vcw_expiry_ms(vcw_meeting *w) {

@@ -173,9 +173,11 @@ void test_vc_e2ee_every_damaged_frame_is_refused_and_zeroed(void) {
   CHECK(all_zero(out, sizeof(out)));
 }
 
+#define SEALED (VC_E2EE_REPLAY_WINDOW + 172)
+
 void test_vc_e2ee_replay_window_takes_late_frames_once(void) {
-  static uint8_t frames[300][64];
-  vc_ssize lens[300];
+  static uint8_t frames[SEALED][64];
+  static vc_ssize lens[SEALED];
   uint8_t material[32], out[64];
   vc_e2ee_sender s;
   vc_e2ee_receiver rx;
@@ -188,20 +190,21 @@ void test_vc_e2ee_replay_window_takes_late_frames_once(void) {
   memset(&rx, 0, sizeof(rx));
   vc_e2ee_sender_set_key(&s, 0, material);
   vc_e2ee_receiver_set_key(&rx, 0, material);
-  for (i = 0; i < 300; i++) {
+  for (i = 0; i < SEALED; i++) {
     lens[i] = vc_e2ee_seal(&s, &r, (const uint8_t *)"x", 1, frames[i], 64);
     CHECK(lens[i] > 0);
   }
-  /* Newest first (299), then the older ones: within 128 they open once,
+  /* Newest first, then the older ones: within the window they open once,
    * beyond it they are refused (too old to tell a replay apart). */
-  CHECK_INT_EQ(vc_e2ee_open(&rx, &r, frames[299], (size_t)lens[299], out, 64),
+  CHECK_INT_EQ(vc_e2ee_open(&rx, &r, frames[SEALED - 1],
+                            (size_t)lens[SEALED - 1], out, 64),
                1);
-  for (i = 298; i >= 0; i--) {
-    vc_ssize want = 299 - i < VC_E2EE_REPLAY_WINDOW ? 1 : VC_ERR_DECRYPT;
+  for (i = SEALED - 2; i >= 0; i--) {
+    vc_ssize want = SEALED - 1 - i < VC_E2EE_REPLAY_WINDOW ? 1 : VC_ERR_DECRYPT;
     CHECK_INT_EQ(vc_e2ee_open(&rx, &r, frames[i], (size_t)lens[i], out, 64),
                  want);
   }
-  for (i = 299; i > 299 - VC_E2EE_REPLAY_WINDOW; i--) {
+  for (i = SEALED - 1; i > SEALED - 1 - VC_E2EE_REPLAY_WINDOW; i--) {
     CHECK_INT_EQ(vc_e2ee_open(&rx, &r, frames[i], (size_t)lens[i], out, 64),
                  VC_ERR_DECRYPT);
   }
@@ -302,4 +305,50 @@ void test_vc_e2ee_safety_code_depends_on_the_set_not_its_order(void) {
   CHECK(strcmp(a, b) != 0);
   CHECK_INT_EQ(vc_e2ee_safety_code(b, "room2", keys, 3), 0);
   CHECK(strcmp(a, b) != 0);
+}
+
+/* The window slides by any amount: frames opened in steps of 1, 63, 64,
+ * 65 and 1000 counters ahead, and each earlier one within the window then
+ * opens exactly once, in any order. */
+void test_vc_e2ee_replay_window_slides_by_any_step(void) {
+  static uint8_t frames[3000][64];
+  static vc_ssize lens[3000];
+  static const int steps[] = {0, 1, 64, 127, 192, 193, 1193, 2900};
+  uint8_t material[32], out[64];
+  vc_e2ee_sender s;
+  vc_e2ee_receiver rx;
+  vc_route r = vector_route();
+  int i, opened = 0;
+  size_t k;
+
+  vc_e2ee_init();
+  fixed_material(material, 51);
+  memset(&s, 0, sizeof(s));
+  memset(&rx, 0, sizeof(rx));
+  vc_e2ee_sender_set_key(&s, 0, material);
+  vc_e2ee_receiver_set_key(&rx, 0, material);
+  for (i = 0; i < 3000; i++) {
+    lens[i] = vc_e2ee_seal(&s, &r, (const uint8_t *)"x", 1, frames[i], 64);
+    CHECK(lens[i] > 0);
+  }
+  for (k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+    int f = steps[k];
+    CHECK_INT_EQ(vc_e2ee_open(&rx, &r, frames[f], (size_t)lens[f], out, 64), 1);
+    CHECK_INT_EQ(vc_e2ee_open(&rx, &r, frames[f], (size_t)lens[f], out, 64),
+                 VC_ERR_DECRYPT);
+  }
+  /* Newest is 2900: 853 .. 2899 are inside the window. */
+  for (i = 2899; i >= 0; i--) {
+    int seen = 0;
+    for (k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+      seen |= steps[k] == i;
+    }
+    if (seen || 2900 - i >= VC_E2EE_REPLAY_WINDOW) {
+      CHECK_INT_EQ(vc_e2ee_open(&rx, &r, frames[i], (size_t)lens[i], out, 64),
+                   VC_ERR_DECRYPT);
+    } else {
+      opened += vc_e2ee_open(&rx, &r, frames[i], (size_t)lens[i], out, 64) == 1;
+    }
+  }
+  CHECK_INT_EQ(opened, VC_E2EE_REPLAY_WINDOW - 1 - 1); /* less 1193 */
 }

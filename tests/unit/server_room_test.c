@@ -45,11 +45,11 @@ static int on_send(void *user_data, vc_conn_id conn, const uint8_t *frame,
   if (conn >= 16) {
     return VC_ERR_INVALID_ARGUMENT;
   }
-  if (!reliable && w->full[conn]) {
+  if (reliable != VC_ROOM_SEND_CONTROL && w->full[conn]) {
     return VC_ERR_QUEUE_FULL;
   }
   w->frames[conn]++;
-  if (!reliable) {
+  if (reliable != VC_ROOM_SEND_CONTROL) {
     w->datagrams++;
     w->media[conn]++;
     return 0;

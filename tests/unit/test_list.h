@@ -93,6 +93,7 @@
   X(e2ee, roundtrip_and_overhead)                                              \
   X(e2ee, every_damaged_frame_is_refused_and_zeroed)                           \
   X(e2ee, replay_window_takes_late_frames_once)                                \
+  X(e2ee, replay_window_slides_by_any_step)                                    \
   X(e2ee, late_joiners_and_the_departed_read_nothing_extra)                    \
   X(e2ee, sealed_keys_reach_only_their_recipient)                              \
   X(e2ee, safety_code_depends_on_the_set_not_its_order)                        \

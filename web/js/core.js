@@ -21,6 +21,7 @@ const REQUIRED_EXPORTS = [
   '_vcw_video_out_sender', '_vcw_video_out_keyframe',
   '_vcw_video_decoder_failed', '_vcw_video_stats',
   '_vcw_host_action', '_vcw_video_out_kind', '_vcw_video_want_layer',
+  '_vcw_media_undecryptable',
 ];
 
 // Audio the core gives per pull (src/wasm/audio_glue.c); what it takes
@@ -254,6 +255,11 @@ class MeetingCore {
     return { ...this.#copies };
   }
 
+  // Media frames received that did not open (E2EE).
+  get mediaUndecryptable() {
+    return this.#m._vcw_media_undecryptable(this.#w);
+  }
+
   // Bytes of one WebSocket message (or a stream chunk). Throws when the
   // stream is broken beyond repair (the transport must be closed).
   receive(bytes, now) {
@@ -288,20 +294,23 @@ class MeetingCore {
   }
 
   // Everything waiting to be sent, one framed message each, control
-  // before media: [{bytes, media}]. Media may be dropped on a stalled path.
+  // before media: [{bytes, media, datagram}]. Media may be dropped on a
+  // stalled path; datagram: audio, which may go as a datagram.
   takeOutgoing() {
     const m = this.#m;
     const out = [];
     for (let n = m._vcw_pop(this.#w); n > 0; n = m._vcw_pop(this.#w)) {
       const p = m._vcw_out(this.#w);
-      const media = m._vcw_out_is_media(this.#w) !== 0;
+      const kind = m._vcw_out_is_media(this.#w);
+      const media = kind !== 0;
       if (media) {
         this.#copies.outWire += n;
         this.#copies.outCopied += n;
       }
       // A copy the transport forces: it keeps the bytes after this
       // buffer is reused.
-      out.push({ bytes: m.HEAPU8.slice(p, p + n), media });
+      out.push({ bytes: m.HEAPU8.slice(p, p + n), media,
+        datagram: kind === 2 });
     }
     return out;
   }

@@ -85,10 +85,14 @@ export class MeetingSession {
 
   // Media frames the transport sent and dropped (a backed-up socket),
   // and how many times JS copied each byte on the wire, out and in.
+  #datagramsIn = 0; // WebTransport datagrams received, for the overlay
+
   get transportMedia() {
     const c = this.#mc.mediaCopies;
     return { sent: this.#transport?.mediaSent ?? 0,
       dropped: this.#transport?.mediaDropped ?? 0,
+      datagramsIn: this.#datagramsIn,
+      undecryptable: this.#mc.mediaUndecryptable,
       copiesOut: c.outWire ? c.outCopied / c.outWire : 0,
       copiesIn: c.inWire ? c.inCopied / c.inWire : 0 };
   }
@@ -114,6 +118,7 @@ export class MeetingSession {
       },
       datagram: (bytes) => {
         if (t !== this.#transport) return;
+        this.#datagramsIn++;
         this.#mc.receiveDatagram(bytes, now());
         this.#pump();
       },
@@ -128,8 +133,8 @@ export class MeetingSession {
   }
 
   #flush() {
-    for (const { bytes, media } of this.#mc.takeOutgoing()) {
-      if (media) this.#transport?.sendMedia(bytes);
+    for (const { bytes, media, datagram } of this.#mc.takeOutgoing()) {
+      if (media) this.#transport?.sendMedia(bytes, datagram);
       else this.#transport?.send(bytes);
     }
   }

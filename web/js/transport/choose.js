@@ -116,8 +116,8 @@ export class AutoTransport {
     return this.#inner?.send(bytes) ?? false;
   }
 
-  sendMedia(bytes) {
-    return this.#inner?.sendMedia(bytes) ?? false;
+  sendMedia(bytes, datagram = false) {
+    return this.#inner?.sendMedia(bytes, datagram) ?? false;
   }
 
   close() {

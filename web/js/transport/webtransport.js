@@ -1,8 +1,8 @@
 // transport/webtransport.js: the meeting over WebTransport (HTTP/3 over
 // QUIC, to the server's UDP port). One bidirectional stream carries the
-// same framed envelopes as the WebSocket fallback; media that fits in a
-// datagram (every audio packet) goes as one instead, so a lost packet
-// never holds up the sound behind it while QUIC resends. Nothing here
+// same framed envelopes as the WebSocket fallback; audio goes as
+// datagrams instead, so a lost packet never holds up the sound behind it
+// while QUIC resends. Nothing here
 // parses the envelopes. The server's self-signed certificate is pinned by
 // the SHA-256 hashes it publishes at /webtransport.json.
 
@@ -14,6 +14,13 @@ const MAX_QUEUED_MEDIA = 256 * 1024;
 // Datagrams up to this size (a framed envelope): under any QUIC packet's
 // room after its headers, so they never wait for path MTU discovery.
 const MAX_DATAGRAM = 1100;
+// Datagrams the browser holds for us until we read them. Chromium's
+// default is 1: any two arriving between two reads (the main thread busy
+// for a moment) lose all but the newest, which in a call of six lost
+// most of the sound and every small video frame. 512 is about two
+// seconds of everything a call of ten sends; older ones are still
+// dropped past it, as the cap on this queue.
+const INCOMING_DATAGRAMS = 512;
 
 function base64ToBytes(b64) {
   return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
@@ -79,6 +86,7 @@ export class WebTransportTransport {
 
   async #readDatagrams(handlers) {
     try {
+      this.#wt.datagrams.incomingHighWaterMark = INCOMING_DATAGRAMS;
       const reader = this.#wt.datagrams.readable.getReader();
       for (;;) {
         const { value, done } = await reader.read();
@@ -113,14 +121,16 @@ export class WebTransportTransport {
     return true;
   }
 
-  // Media: as a datagram when it fits, else on the stream while its
-  // queue is short; otherwise dropped.
-  sendMedia(bytes) {
+  // Media: audio (|datagram|) as a datagram when it fits, the rest on the
+  // stream while its queue is short; otherwise dropped. Video stays on
+  // the stream: a lost frame breaks the pictures after it until a
+  // keyframe, where QUIC resends it in about one round trip.
+  sendMedia(bytes, datagram = false) {
     if (!this.#writer || this.#closed) {
       this.mediaDropped++;
       return false;
     }
-    if (bytes.length <= MAX_DATAGRAM) {
+    if (datagram && bytes.length <= MAX_DATAGRAM) {
       // The browser drops datagrams it cannot send soon; no queue here.
       this.#datagrams.write(bytes).catch(() => {});
       this.mediaSent++;

@@ -301,7 +301,9 @@ export function showStats(transport, media, health, rows) {
   out.textContent = `Transport: ${transport || 'none'} · output peak ` +
     `${health.peak > 0 ? (20 * Math.log10(health.peak)).toFixed(0) : '−∞'} ` +
     `dBFS · playout underruns ${health.underruns}, dropped ${health.dropped}` +
-    ` · media frames sent ${media.sent}, dropped ${media.dropped}` +
+    ` · media frames sent ${media.sent}, dropped ${media.dropped}, ` +
+    `datagrams received ${media.datagramsIn}, ${media.undecryptable} ` +
+    'frames that did not decrypt' +
     ` · JS copies per byte sent ${media.copiesOut.toFixed(2)}, received ` +
     `${media.copiesIn.toFixed(2)} · camera at ${media.sendKbps} kbps ` +
     `(${media.limits} congestion signals), simulcast layers ` +
@@ -310,6 +312,8 @@ export function showStats(transport, media, health, rows) {
   out.dataset.sendLayers = media.sendLayers.join(',');
   out.dataset.limits = String(media.limits);
   out.dataset.mediaDropped = String(media.dropped);
+  out.dataset.datagramsIn = String(media.datagramsIn);
+  out.dataset.undecryptable = String(media.undecryptable);
   out.dataset.copiesOut = media.copiesOut.toFixed(3);
   out.dataset.copiesIn = media.copiesIn.toFixed(3);
   $('stats-list').replaceChildren(...rows.map(({ sessionId, name, stats,

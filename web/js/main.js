@@ -256,7 +256,7 @@ function joinCall(core, link, displayName) {
     const view = session.view();
     call.showStats(session.transportName, { ...session.transportMedia,
       sendKbps: sender.bitrateKbps, limits: sender.limits,
-      sendLayers: sender.layers },
+      sendLayers: sender.layers, sendSkipped: sender.dropped },
     audio.health, view.others.map(
       (p) => ({ sessionId: p.sessionId, name: p.displayName,
         stats: session.audioStats(p.sessionId),

@@ -307,7 +307,8 @@ export function showStats(transport, media, health, rows) {
     ` · JS copies per byte sent ${media.copiesOut.toFixed(2)}, received ` +
     `${media.copiesIn.toFixed(2)} · camera at ${media.sendKbps} kbps ` +
     `(${media.limits} congestion signals), simulcast layers ` +
-    `${media.sendLayers.length ? media.sendLayers.join(', ') : 'none'}`;
+    `${media.sendLayers.length ? media.sendLayers.join(', ') : 'none'}, ` +
+    `${media.sendSkipped} camera frames skipped (encoder busy)`;
   out.dataset.sendKbps = String(media.sendKbps);
   out.dataset.sendLayers = media.sendLayers.join(',');
   out.dataset.limits = String(media.limits);

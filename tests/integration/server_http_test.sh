@@ -23,22 +23,6 @@ echo 'hidden dotfile' >"$root/.env"
 echo 'TOP-SECRET' >"$tmp/secret.txt"
 ln -s ../secret.txt "$root/link.txt"
 
-# Starts a server with extra flags; sets $port and $pid.
-start_server() {
-  local out=$tmp/out.$RANDOM i
-  "$server" --port 0 --web-root "$root" --log-level warn "$@" \
-    >"$out" 2>>"$tmp/server.log" &
-  pid=$!
-  pids+=("$pid")
-  for i in $(seq 1 100); do
-    port=$(sed -n 's|.*listening on http://localhost:\([0-9]*\)/.*|\1|p' "$out")
-    [ -n "$port" ] && return 0
-    sleep 0.05
-  done
-  echo "FAIL: server did not print its listening line"; cat "$tmp/server.log"
-  exit 1
-}
-
 # Sends raw bytes on a fresh connection and prints the whole response.
 raw() { # $1 = printf format of the request
   exec {fd}<>"/dev/tcp/127.0.0.1/$port" || return 1

@@ -24,19 +24,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
   -keyout "$tmp/other.pem" -out "$tmp/other-cert.pem" -days 2 \
   -subj /CN=other 2>/dev/null
 
-"$server" --port 0 --web-root "$root" --log-level info \
-  --cert "$tmp/cert.pem" --key "$tmp/key.pem" >"$tmp/out" 2>"$tmp/server.log" &
-pid=$!
-pids+=("$pid")
-port=''
-for _ in $(seq 1 100); do
-  port=$(sed -n 's|.*listening on https://localhost:\([0-9]*\)/.*|\1|p' \
-    "$tmp/out")
-  [ -n "$port" ] && break
-  sleep 0.05
-done
-[ -n "$port" ] || { echo "FAIL: no https listening line"; cat "$tmp/out" \
-  "$tmp/server.log"; exit 1; }
+start_server --log-level info --cert "$tmp/cert.pem" --key "$tmp/key.pem"
 base="https://localhost:$port"
 tls() { curl -s --cacert "$tmp/cert.pem" -m 5 "$@"; }
 

@@ -11,23 +11,11 @@
 set -u
 
 server=$1
+# shellcheck source=checks.sh
 . "$(dirname "$0")/checks.sh"
 
-mkdir -p "$tmp/root"
-echo '<!doctype html><title>start page</title>' >"$tmp/root/index.html"
-"$server" --port 0 --web-root "$tmp/root" --log-level warn \
-  >"$tmp/out" 2>>"$tmp/server.log" &
-pid=$!
-pids+=("$pid")
-port=
-for _ in $(seq 1 100); do
-  port=$(sed -n 's|.*listening on http://localhost:\([0-9]*\)/.*|\1|p' "$tmp/out")
-  [ -n "$port" ] && break
-  sleep 0.05
-done
-[ -n "$port" ] || { echo "FAIL: no listening line"; cat "$tmp/server.log"; exit 1; }
-udp=$(curl -s "http://127.0.0.1:$port/webtransport.json" |
-  sed -n 's/.*"port":\([0-9]*\).*/\1/p')
+start_server
+udp=$wt_port
 [ -n "$udp" ] || { echo "FAIL: no WebTransport port"; exit 1; }
 
 metric() {

@@ -8,29 +8,10 @@ set -u
 
 server=$1
 client=$2
-tmp=$(mktemp -d)
-pid=
+# shellcheck source=checks.sh
+. "$(dirname "$0")/checks.sh"
 
-cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-mkdir -p "$tmp/root"
-echo '<!doctype html><title>start</title>' >"$tmp/root/index.html"
-"$server" --port 0 --web-root "$tmp/root" --log-level warn \
-  >"$tmp/out" 2>"$tmp/server.log" &
-pid=$!
-port=
-for _ in $(seq 1 100); do
-  port=$(sed -n 's|.*listening on http://localhost:\([0-9]*\)/.*|\1|p' "$tmp/out")
-  [ -n "$port" ] && break
-  sleep 0.05
-done
-if [ -z "$port" ]; then
-  echo "FAIL: server did not start"; cat "$tmp/server.log"; exit 1
-fi
+start_server
 
 "$client" "$port"
 rv=$?

@@ -16,33 +16,14 @@ set -u
 server=$1
 client=$2
 mode=${3:-meeting}
-tmp=$(mktemp -d)
-pid=
+# shellcheck source=checks.sh
+. "$(dirname "$0")/checks.sh"
 
-cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-mkdir -p "$tmp/root"
-echo '<!doctype html><title>start</title>' >"$tmp/root/index.html"
 start=$(date +%s.%N)
-"$server" --port 0 --wt-port 0 --web-root "$tmp/root" --log-level warn \
-  >"$tmp/out" 2>"$tmp/server.log" &
-pid=$!
-port=
-wt_port=
-for _ in $(seq 1 100); do
-  port=$(sed -n 's|.*listening on http://localhost:\([0-9]*\)/.*|\1|p' \
-    "$tmp/out")
-  wt_port=$(sed -n 's|^WebTransport on UDP port \([0-9]*\)$|\1|p' "$tmp/out")
-  [ -n "$port" ] && [ -n "$wt_port" ] && break
-  sleep 0.05
-done
-if [ -z "$port" ] || [ -z "$wt_port" ]; then
+start_server --wt-port 0
+if [ -z "$wt_port" ]; then
   echo "FAIL: server did not start with WebTransport"
-  cat "$tmp/out" "$tmp/server.log"; exit 1
+  cat "$tmp/server.log"; exit 1
 fi
 
 if [ "$mode" = empty-datagram ]; then

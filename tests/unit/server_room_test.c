@@ -96,6 +96,11 @@ static void on_random(void *user_data, uint8_t *buf, size_t len) {
   memset(buf, 0x5a, len);
 }
 
+/* Every session's resume token in these tests (on_random's bytes). */
+static const uint8_t RESUME_TOKEN[16] = {0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a,
+                                         0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a,
+                                         0x5a, 0x5a, 0x5a, 0x5a};
+
 static vc_room *new_room(wire_log *w, uint32_t max_participants) {
   vc_room_callbacks cb;
   vc_room_limits lim;
@@ -273,9 +278,6 @@ void test_vc_room_chat_rate_cap_is_reached(void) {
 }
 
 void test_vc_room_resume_keeps_the_session(void) {
-  static const uint8_t token[16] = {0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a,
-                                    0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a,
-                                    0x5a, 0x5a, 0x5a, 0x5a};
   static const uint8_t wrong[16] = {1};
   wire_log w;
   vc_room *r = new_room(&w, 10);
@@ -287,7 +289,7 @@ void test_vc_room_resume_keeps_the_session(void) {
   vc_room_conn_closed(r, 1, 2 * MS);
   CHECK_INT_EQ(vc_room_size(r), 2); /* reconnecting, still listed */
   bob_frames = w.frames[2];
-  CHECK_INT_EQ(join(r, 3, "alice", token, 3 * MS), 0);
+  CHECK_INT_EQ(join(r, 3, "alice", RESUME_TOKEN, 3 * MS), 0);
   CHECK_INT_EQ(vc_room_size(r), 2);
   CHECK_INT_EQ(w.frames[2], bob_frames); /* bob was told nothing */
   /* A wrong token is a new participant, not a takeover. */
@@ -363,8 +365,8 @@ void test_vc_room_only_the_host_acts(void) {
   del_room(r, &w);
 }
 
-static void send_video_frame(vc_room *r, vc_conn_id conn, uint32_t sender,
-                             uint32_t layer, uint32_t keyframe) {
+static void send_layer_frame(vc_room *r, vc_conn_id conn, uint32_t sender,
+                             uint32_t layer, uint32_t keyframe, vc_tstamp ts) {
   uint8_t frame[128];
   vc_route route;
   vc_ssize n;
@@ -376,8 +378,13 @@ static void send_video_frame(vc_room *r, vc_conn_id conn, uint32_t sender,
   route.keyframe = keyframe;
   n = vc_envelope_encode(frame, sizeof(frame), &route, (const uint8_t *)"v", 1);
   if (n > 0) {
-    vc_room_receive(r, conn, frame, (size_t)n, MS);
+    vc_room_receive(r, conn, frame, (size_t)n, ts);
   }
+}
+
+static void send_video_frame(vc_room *r, vc_conn_id conn, uint32_t sender,
+                             uint32_t layer, uint32_t keyframe) {
+  send_layer_frame(r, conn, sender, layer, keyframe, MS);
 }
 
 static void send_video(vc_room *r, vc_conn_id conn, uint32_t sender,
@@ -435,9 +442,6 @@ void test_vc_room_video_follows_subscriptions(void) {
 }
 
 void test_vc_room_chat_history_cap_is_reached(void) {
-  static const uint8_t token[16] = {0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a,
-                                    0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a,
-                                    0x5a, 0x5a, 0x5a, 0x5a};
   wire_log w;
   vc_room *r = new_room(&w, 10);
   uint64_t id;
@@ -453,7 +457,7 @@ void test_vc_room_chat_history_cap_is_reached(void) {
   vc_room_conn_closed(r, 1, 100 * 1000 * MS);
   before = w.frames[3];
   /* alice resumes having seen nothing: only the last 256 remain. */
-  CHECK_INT_EQ(join(r, 3, "alice", token, 100 * 1000 * MS + MS), 0);
+  CHECK_INT_EQ(join(r, 3, "alice", RESUME_TOKEN, 100 * 1000 * MS + MS), 0);
   CHECK_INT_EQ(w.frames[3] - before, 1 + 256); /* Welcome and the replay */
   /* A resend of a message that fell out of the history is a new one. */
   CHECK_INT_EQ(chat(r, 2, 2, 1, 101 * 1000 * MS), 0);
@@ -825,23 +829,6 @@ void test_vc_room_large_rooms_forward_the_loudest_three(void) {
   del_room(r, &w);
 }
 
-static void send_layer_frame(vc_room *r, vc_conn_id conn, uint32_t sender,
-                             uint32_t layer, uint32_t keyframe, vc_tstamp ts) {
-  uint8_t frame[128];
-  vc_route route;
-  vc_ssize n;
-
-  memset(&route, 0, sizeof(route));
-  route.kind = VC_STREAM_KIND_VIDEO;
-  route.sender_session = sender;
-  route.layer = layer;
-  route.keyframe = keyframe;
-  n = vc_envelope_encode(frame, sizeof(frame), &route, (const uint8_t *)"v", 1);
-  if (n > 0) {
-    vc_room_receive(r, conn, frame, (size_t)n, ts);
-  }
-}
-
 /* alice offers three layers. bob wants the top, carol the bottom: alice
  * is asked for exactly those two, and each gets only theirs, from its
  * keyframe on. bob then steps down: he keeps layer 2 until layer 0's
@@ -901,9 +888,6 @@ void test_vc_room_simulcast_sends_each_receiver_its_layer(void) {
  * leave, the sender is told to send nothing. A sender of one layer is
  * never asked and is forwarded as before. */
 void test_vc_room_simulcast_layer_sets_follow_the_room(void) {
-  static const uint8_t token[16] = {0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a,
-                                    0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a,
-                                    0x5a, 0x5a, 0x5a, 0x5a};
   wire_log w;
   vc_room *r = new_room(&w, 10);
 
@@ -926,7 +910,7 @@ void test_vc_room_simulcast_layer_sets_follow_the_room(void) {
 
   /* alice's connection drops; she resumes on connection 3. */
   vc_room_conn_closed(r, 1, 40 * MS);
-  CHECK_INT_EQ(join_offering(r, 3, "alice", token, 2, 50 * MS), 0);
+  CHECK_INT_EQ(join_offering(r, 3, "alice", RESUME_TOKEN, 2, 50 * MS), 0);
   CHECK_INT_EQ(w.layer_sets[3], 1);
   CHECK_INT_EQ(w.layers[3], 0x2);
 

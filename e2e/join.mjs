@@ -59,3 +59,10 @@ export async function joinMeeting(browser, user, meeting, {
 // The tile of |user| (their camera or avatar) on |page|.
 export const tileOf = (page, user) =>
   page.locator(`[data-testid="tile"][data-user="${user}"]`);
+
+// A counter of the server's /metrics, read through |source|: a page (its
+// request context) or Playwright's request fixture.
+export async function metric(source, name) {
+  const text = await (await (source.request ?? source).get('/metrics')).text();
+  return Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
+}

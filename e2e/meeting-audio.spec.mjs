@@ -5,18 +5,12 @@
 // Muting stops them; switching microphones keeps them coming; the stats
 // overlay shows the jitter buffer at work.
 import { test, expect } from '@playwright/test';
-import { joinMeeting, TRANSPORTS } from './join.mjs';
+import { joinMeeting, metric, TRANSPORTS } from './join.mjs';
 
 const join = (browser, user, meeting, transport) =>
   joinMeeting(browser, user, meeting, { stats: true, transport });
 
 // The loudest sample bob's loudspeaker played in the last half second.
-// A counter of the server's /metrics.
-const metric = async (page, name) => {
-  const text = await (await page.request.get('/metrics')).text();
-  return Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
-};
-
 const peakOf = async (page) => Number(await page.getByTestId('stats-transport')
   .getAttribute('data-peak'));
 

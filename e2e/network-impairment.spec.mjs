@@ -6,7 +6,7 @@
 // when UDP stays dead both pages see "Reconnecting…" and resume over
 // WebSocket without a reload.
 import { test, expect } from '@playwright/test';
-import { joinMeeting, tileOf } from './join.mjs';
+import { joinMeeting, metric, tileOf } from './join.mjs';
 import { startProxy, routeWebTransport } from './netem-proxy.mjs';
 
 // What bob's stats overlay says about alice: frames drawn, audio packets
@@ -112,8 +112,6 @@ test('a narrow downlink moves that receiver alone to a smaller layer', async ({
   test.setTimeout(120_000);
   const info = await (await request.get('/webtransport.json')).json();
   const proxy = await startProxy(info.port);
-  const metric = async (name) => Number(new RegExp(`^${name} (\\d+)$`, 'm')
-    .exec(await (await request.get('/metrics')).text())?.[1] ?? NaN);
   try {
     const meeting = `narrow-${Date.now()}`;
     const alice = await joinMeeting(browser, 'alice', meeting,
@@ -140,12 +138,13 @@ test('a narrow downlink moves that receiver alone to a smaller layer', async ({
     await expect.poll(() => layerAt(bob), { timeout: 15_000 }).toBe(2);
     await expect.poll(() => layerAt(carol), { timeout: 15_000 }).toBe(2);
     await expect.poll(sendLayers).toBe('2');
-    const lowered = await metric('vc_simulcast_layer_caps_lowered_total');
+    const lowered = await metric(request,
+      'vc_simulcast_layer_caps_lowered_total');
 
     await proxy.command('rate 250');
     await expect.poll(() => layerAt(bob), { timeout: 15_000 })
       .toBeLessThan(2);
-    expect(await metric('vc_simulcast_layer_caps_lowered_total'))
+    expect(await metric(request, 'vc_simulcast_layer_caps_lowered_total'))
       .toBeGreaterThan(lowered);
     // carol's picture is not bob's problem.
     expect(await layerAt(carol)).toBe(2);

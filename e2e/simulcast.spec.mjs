@@ -11,7 +11,7 @@
 //   bob unpins:             his tile is smaller: the middle layer, at its
 //                           keyframe; alice stops the top one.
 import { test, expect } from '@playwright/test';
-import { joinMeeting, tileOf, TRANSPORTS } from './join.mjs';
+import { joinMeeting, metric, tileOf, TRANSPORTS } from './join.mjs';
 
 const CAMERA_WIDTH = 1280;
 const widthOf = (layer) => CAMERA_WIDTH >> (2 - layer);
@@ -32,8 +32,11 @@ const wanted = async (page, user) => Number(await tileOf(page, user)
 
 for (const transport of TRANSPORTS) {
   test(`each receiver gets the layer its tile shows (${transport})`,
-    async ({ browser }) => {
+    async ({ browser, request }) => {
       const meeting = `simulcast-${transport}-${Date.now()}`;
+      const switchesBefore = await metric(request,
+        'vc_simulcast_layer_switches_total');
+      const setsBefore = await metric(request, 'vc_simulcast_layer_sets_total');
       const alice = await joinMeeting(browser, 'alice', meeting,
         { stats: true, transport });
       // Nobody watches: no layer is encoded.
@@ -72,6 +75,14 @@ for (const transport of TRANSPORTS) {
       const before = await shown();
       await expect.poll(shown, { timeout: 10_000 })
         .toBeGreaterThan(before + 30);
+
+      // The server counted it: at least bob to 2, carol to 0, bob to 1
+      // (carol's and bob's cameras are switched too), and alice asked for
+      // {2}, {0,2}, {0,1,2} while bob switched, then {0,1}.
+      expect(await metric(request, 'vc_simulcast_layer_switches_total') -
+        switchesBefore).toBeGreaterThanOrEqual(3);
+      expect(await metric(request, 'vc_simulcast_layer_sets_total') -
+        setsBefore).toBeGreaterThanOrEqual(4);
 
       for (const p of [alice, bob, carol]) {
         expect(p.errors).toEqual([]);

@@ -5,13 +5,8 @@
 // within 5 s of silence plus 10 s of grace. A tab whose goodbye on the
 // connection is lost still leaves at once, by its HTTP beacon.
 import { test, expect } from '@playwright/test';
-import { joinMeeting, tileOf, TRANSPORTS } from './join.mjs';
+import { joinMeeting, metric, tileOf, TRANSPORTS } from './join.mjs';
 
-// A counter of the server's /metrics.
-const metric = async (page, name) => {
-  const text = await (await page.request.get('/metrics')).text();
-  return Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1] ?? NaN);
-};
 
 for (const transport of TRANSPORTS) {
   test(`a tab that goes away leaves the meeting (${transport})`,

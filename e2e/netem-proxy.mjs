@@ -82,3 +82,16 @@ export function routeWebTransport(context, proxy) {
     await route.fulfill({ response, json: { ...info, port: proxy.port } });
   });
 }
+
+// Runs fn(proxy) with a proxy in front of the server's WebTransport port
+// (learnt from /webtransport.json through Playwright's |request|), and
+// stops the proxy however fn ends. Returns what fn returns.
+export async function withProxy(request, fn, options = {}) {
+  const info = await (await request.get('/webtransport.json')).json();
+  const proxy = await startProxy(info.port, options);
+  try {
+    return await fn(proxy);
+  } finally {
+    await proxy.stop();
+  }
+}

@@ -7,7 +7,7 @@
 // WebSocket without a reload.
 import { test, expect } from '@playwright/test';
 import { joinMeeting, metric, tileOf } from './join.mjs';
-import { startProxy, routeWebTransport } from './netem-proxy.mjs';
+import { withProxy, routeWebTransport } from './netem-proxy.mjs';
 
 // What bob's stats overlay says about alice: frames drawn, audio packets
 // received, audio samples received and concealed.
@@ -21,6 +21,12 @@ async function fromAlice(bob) {
   };
 }
 
+// Join options for a page whose WebTransport goes through |proxy|.
+const viaProxy = (proxy) => ({
+  transport: 'auto', stats: true,
+  prepare: (context) => routeWebTransport(context, proxy),
+});
+
 // Percent of the audio played between two readings that was concealed.
 const concealedPct = (a, b) => 100 * (b.concealed - a.concealed) /
   Math.max(1, b.samples - a.samples + b.concealed - a.concealed);
@@ -29,14 +35,10 @@ test('a call through loss, a short outage and dead UDP', async ({
   browser, request,
 }) => {
   test.setTimeout(120_000);
-  const info = await (await request.get('/webtransport.json')).json();
-  const proxy = await startProxy(info.port);
-  try {
+  await withProxy(request, async (proxy) => {
     const meeting = `impaired-${Date.now()}`;
-    const join = (user) => joinMeeting(browser, user, meeting, {
-      transport: 'auto', stats: true,
-      prepare: (context) => routeWebTransport(context, proxy),
-    });
+    const join = (user) => joinMeeting(browser, user, meeting,
+      viaProxy(proxy));
     const alice = await join('alice');
     const bob = await join('bob');
     await expect(tileOf(bob.page, 'alice')).toHaveCount(1);
@@ -95,9 +97,7 @@ test('a call through loss, a short outage and dead UDP', async ({
     expect(bob.errors).toEqual([]);
     await alice.context.close();
     await bob.context.close();
-  } finally {
-    await proxy.stop();
-  }
+  });
 });
 
 // The server's congestion signals with simulcast: bob's downlink narrows
@@ -110,16 +110,11 @@ test('a narrow downlink moves that receiver alone to a smaller layer', async ({
   browser, request,
 }) => {
   test.setTimeout(120_000);
-  const info = await (await request.get('/webtransport.json')).json();
-  const proxy = await startProxy(info.port);
-  try {
+  await withProxy(request, async (proxy) => {
     const meeting = `narrow-${Date.now()}`;
     const alice = await joinMeeting(browser, 'alice', meeting,
       { transport: 'webtransport', stats: true });
-    const bob = await joinMeeting(browser, 'bob', meeting, {
-      transport: 'auto', stats: true,
-      prepare: (context) => routeWebTransport(context, proxy),
-    });
+    const bob = await joinMeeting(browser, 'bob', meeting, viaProxy(proxy));
     const carol = await joinMeeting(browser, 'carol', meeting,
       { transport: 'webtransport', stats: true });
     // Both pin alice: a tile that wants her largest layer.
@@ -168,7 +163,5 @@ test('a narrow downlink moves that receiver alone to a smaller layer', async ({
       expect(p.errors).toEqual([]);
       await p.context.close();
     }
-  } finally {
-    await proxy.stop();
-  }
+  });
 });

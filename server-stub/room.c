@@ -426,12 +426,8 @@ static int admit(vc_room *r, vc_conn_id conn, const Vc__Wire__Join *join,
   memcpy(s->user, join->user, strlen(join->user) + 1);
   memcpy(s->display_name, join->display_name, strlen(join->display_name) + 1);
   take_join_state(s, join);
-  vc__room_layers_init(s);
-  s->n_layers =
-      join->capabilities ? join->capabilities->max_simulcast_layers : 1;
-  if (s->n_layers < 1 || s->n_layers > VC__ROOM_LAYERS) {
-    s->n_layers = 1;
-  }
+  vc__room_layers_init(
+      s, join->capabilities ? join->capabilities->max_simulcast_layers : 1);
   r->cb.random(r->cb.user_data, s->token, sizeof(s->token));
   if (!r->host) {
     r->host = s->id; /* the first to arrive hosts */
@@ -676,11 +672,6 @@ static int on_control(vc_room *r, vc__room_session *s,
 
 /* ---- media ------------------------------------------------------------- */
 
-static int is_video(const vc_route *route) {
-  return route->kind == VC_STREAM_KIND_VIDEO ||
-         route->kind == VC_STREAM_KIND_SCREEN;
-}
-
 /* One sender's media budget: refilled continuously, capped at a second's
  * worth, so a flood is cut to the limit instead of multiplied by the
  * number of receivers. */
@@ -717,7 +708,7 @@ static int within_media_rate(vc_room *r, vc__room_session *s, size_t len,
 static void forward_media(vc_room *r, vc__room_session *from,
                           const vc_route *route, const uint8_t *frame,
                           size_t len, vc_tstamp ts) {
-  int video = is_video(route);
+  int video = vc__room_is_picture(route->kind);
   size_t i;
 
   for (i = 0; i < r->n_sessions; i++) {

@@ -37,10 +37,6 @@ void vc__room_congestion_count(vc__room_session *receiver, size_t len,
   }
 }
 
-static int is_video_kind(uint32_t kind) {
-  return kind == VC_STREAM_KIND_VIDEO || kind == VC_STREAM_KIND_SCREEN;
-}
-
 /* A congested receiver's share (of |bps|) for one video stream, onto
  * each sender. */
 static void limit_senders(vc_room *r, const vc__room_session *rx,
@@ -49,7 +45,7 @@ static void limit_senders(vc_room *r, const vc__room_session *rx,
   size_t i;
 
   for (i = 0; i < rx->n_subs; i++) {
-    streams += is_video_kind(rx->subs[i].kind);
+    streams += vc__room_is_picture(rx->subs[i].kind);
   }
   if (streams == 0) {
     return;
@@ -57,7 +53,7 @@ static void limit_senders(vc_room *r, const vc__room_session *rx,
   bps /= streams;
   for (i = 0; i < rx->n_subs; i++) {
     vc__room_session *tx;
-    if (!is_video_kind(rx->subs[i].kind)) {
+    if (!vc__room_is_picture(rx->subs[i].kind)) {
       continue;
     }
     tx = vc__room_find(r, rx->subs[i].session);

@@ -118,6 +118,11 @@ struct vc_room {
   vc_room_stats stats;
 };
 
+/* Video of either kind (a camera or a shared screen). */
+static inline int vc__room_is_picture(uint32_t kind) {
+  return kind == VC_STREAM_KIND_VIDEO || kind == VC_STREAM_KIND_SCREEN;
+}
+
 vc__room_session *vc__room_find(vc_room *r, uint32_t id);
 int vc__room_send(vc_room *r, vc__room_session *s, const Vc__Wire__Control *msg,
                   vc_tstamp ts);
@@ -150,7 +155,9 @@ vc__room_sub *vc__room_find_sub(const vc__room_session *s, uint32_t session,
  * new layer set if that changed. */
 void vc__room_layers_refresh(vc_room *r, const vc__room_session *receiver,
                              vc__room_sub *sub, vc_tstamp ts);
-void vc__room_layers_init(vc__room_session *receiver);
+/* A new session: it offers |offered| layers (outside 1..4: one), and as a
+ * receiver is not capped. */
+void vc__room_layers_init(vc__room_session *s, uint32_t offered);
 /* |receiver| is congested: caps it one layer below the highest it gets.
  * Returns 1 when that lowers something, 0 when every simulcast camera it
  * gets is on its lowest layer already (the senders must slow down). */

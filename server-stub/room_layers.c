@@ -73,9 +73,10 @@ static uint32_t wanted_layer(const vc__room_session *sender,
   return receiver->layer_cap < want ? receiver->layer_cap : want;
 }
 
-void vc__room_layers_init(vc__room_session *receiver) {
-  receiver->layer_cap = NO_CAP;
-  receiver->cap_hold_ms = CAP_HOLD_MS;
+void vc__room_layers_init(vc__room_session *s, uint32_t offered) {
+  s->n_layers = offered >= 1 && offered <= VC__ROOM_LAYERS ? offered : 1;
+  s->layer_cap = NO_CAP;
+  s->cap_hold_ms = CAP_HOLD_MS;
 }
 
 static uint32_t layer_mask(const vc__room_session *sender) {

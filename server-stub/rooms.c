@@ -118,18 +118,30 @@ static void send_error(vc_rooms *rs, vc_conn_id conn, Vc__Wire__ErrorCode code,
   }
 }
 
+/* The slot of the room for |meeting_id|, 0 when there is none. */
+static uint32_t find_room(const vc_rooms *rs, const char *meeting_id) {
+  uint32_t i;
+
+  for (i = 1; i <= rs->limits.max_rooms; i++) {
+    const rooms_slot *slot = &rs->slots[i];
+    if (slot->room && strcmp(slot->meeting_id, meeting_id) == 0) {
+      return i;
+    }
+  }
+  return 0;
+}
+
 /* The room for |meeting_id|, made when there is none; 0 when all slots
  * are taken. */
 static uint32_t find_or_open(vc_rooms *rs, const char *meeting_id,
                              vc_tstamp ts) {
-  uint32_t i, free_slot = 0;
+  uint32_t i = find_room(rs, meeting_id), free_slot = 0;
 
-  for (i = 1; i <= rs->limits.max_rooms; i++) {
-    rooms_slot *slot = &rs->slots[i];
-    if (slot->room && strcmp(slot->meeting_id, meeting_id) == 0) {
-      return i;
-    }
-    if (!slot->room && !free_slot) {
+  if (i) {
+    return i;
+  }
+  for (i = 1; i <= rs->limits.max_rooms && !free_slot; i++) {
+    if (!rs->slots[i].room) {
       free_slot = i;
     }
   }
@@ -197,15 +209,11 @@ void vc_rooms_conn_closed(vc_rooms *rs, vc_rooms_conn *conn, vc_tstamp ts) {
 int vc_rooms_leave_by_token(vc_rooms *rs, const char *meeting_id,
                             uint32_t session, const uint8_t *token,
                             size_t token_len, vc_tstamp ts) {
-  uint32_t i;
+  uint32_t i = find_room(rs, meeting_id);
 
-  for (i = 1; i <= rs->limits.max_rooms; i++) {
-    rooms_slot *slot = &rs->slots[i];
-    if (slot->room && strcmp(slot->meeting_id, meeting_id) == 0) {
-      return vc_room_leave_by_token(slot->room, session, token, token_len, ts);
-    }
-  }
-  return VC_ERR_INVALID_ARGUMENT;
+  return i ? vc_room_leave_by_token(rs->slots[i].room, session, token,
+                                    token_len, ts)
+           : VC_ERR_INVALID_ARGUMENT;
 }
 
 vc_tstamp vc_rooms_get_expiry(const vc_rooms *rs) {

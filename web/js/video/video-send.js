@@ -47,10 +47,13 @@ export class VideoSender {
     for (;;) {
       const { value: frame, done } = await reader.read();
       if (done) return;
-      if (reader !== this.#reader || this.#inFlight >= MAX_IN_FLIGHT) {
-        if (reader === this.#reader) this.dropped++;
-        frame.close(); // replaced meanwhile, or the worker is behind
-        if (reader !== this.#reader) return;
+      if (reader !== this.#reader) { // replaced meanwhile
+        frame.close();
+        return;
+      }
+      if (this.#inFlight >= MAX_IN_FLIGHT) { // the worker is behind
+        this.dropped++;
+        frame.close();
         continue;
       }
       this.#inFlight++;

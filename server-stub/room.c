@@ -362,13 +362,16 @@ static vc__room_session *find_resumable(vc_room *r,
   return NULL;
 }
 
-static void take_join_state(vc__room_session *s, const Vc__Wire__Join *join) {
-  vc__wire__media_state__init(&s->state);
-  if (join->state) {
-    s->state.audio_muted = join->state->audio_muted;
-    s->state.video_off = join->state->video_off;
-    s->state.screen_sharing = join->state->screen_sharing;
-    s->state.hand_raised = join->state->hand_raised;
+/* The fields only: |from| belongs to a decoded message that goes away. */
+static void copy_state(Vc__Wire__MediaState *to,
+                       const Vc__Wire__MediaState *from) {
+  vc__wire__media_state__init(to);
+  if (from) {
+    to->audio_muted = from->audio_muted;
+    to->video_off = from->video_off;
+    to->screen_sharing = from->screen_sharing;
+    to->hand_raised = from->hand_raised;
+    to->e2ee_off = from->e2ee_off;
   }
 }
 
@@ -376,7 +379,7 @@ static int states_equal(const Vc__Wire__MediaState *a,
                         const Vc__Wire__MediaState *b) {
   return a->audio_muted == b->audio_muted && a->video_off == b->video_off &&
          a->screen_sharing == b->screen_sharing &&
-         a->hand_raised == b->hand_raised;
+         a->hand_raised == b->hand_raised && a->e2ee_off == b->e2ee_off;
 }
 
 static int resume(vc_room *r, vc__room_session *s, vc_conn_id conn,
@@ -393,7 +396,7 @@ static int resume(vc_room *r, vc__room_session *s, vc_conn_id conn,
   s->conn = conn;
   s->last_rx = ts;
   s->detached_at = 0;
-  take_join_state(s, join);
+  copy_state(&s->state, join->state);
   r->stats.resumes++;
   send_welcome(r, s, 1, ts);
   vc__room_layers_announce(r, s, 1, ts); /* it forgot while away */
@@ -425,7 +428,7 @@ static int admit(vc_room *r, vc_conn_id conn, const Vc__Wire__Join *join,
   s->last_rx = ts;
   memcpy(s->user, join->user, strlen(join->user) + 1);
   memcpy(s->display_name, join->display_name, strlen(join->display_name) + 1);
-  take_join_state(s, join);
+  copy_state(&s->state, join->state);
   vc__room_layers_init(
       s, join->capabilities ? join->capabilities->max_simulcast_layers : 1);
   r->cb.random(r->cb.user_data, s->token, sizeof(s->token));
@@ -635,10 +638,7 @@ static int on_control(vc_room *r, vc__room_session *s,
   }
   case VC__WIRE__CONTROL__MSG_MEDIA_STATE: {
     Vc__Wire__MediaState before = s->state;
-    s->state.audio_muted = c->media_state->state->audio_muted;
-    s->state.video_off = c->media_state->state->video_off;
-    s->state.screen_sharing = c->media_state->state->screen_sharing;
-    s->state.hand_raised = c->media_state->state->hand_raised;
+    copy_state(&s->state, c->media_state->state);
     if (!states_equal(&before, &s->state)) {
       broadcast_updated(r, s, ts);
     }

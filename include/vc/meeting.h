@@ -53,6 +53,9 @@ typedef struct vc_media_state {
   uint8_t video_off;
   uint8_t screen_sharing;
   uint8_t hand_raised;
+  /* Sends media and chat without end-to-end encryption (the person
+   * switched it off, or the client has none). Everyone sees it. */
+  uint8_t e2ee_off;
 } vc_media_state;
 
 typedef struct vc_participant {
@@ -146,7 +149,10 @@ typedef struct vc_meeting_config {
   const char *display_name; /* UTF-8, 1..64 characters */
   vc_media_state state;     /* at join */
   uint32_t max_simulcast_layers;
-  /* End-to-end encryption of chat (and later media): needs |random|. */
+  /* End-to-end encryption: keys are made and exchanged, so encrypted
+   * media and chat can be read, and what this client sends is sealed
+   * unless |state.e2ee_off|. Needs |random|. Without it the client
+   * sends in the clear and says so (state.e2ee_off is forced on). */
   int e2ee;
   int webtransport;
   /* Cryptographic randomness for keys (the core draws none itself);
@@ -290,6 +296,8 @@ typedef struct vc_meeting_stats {
   /* Media that did not open: normal for frames that overtake the
    * sender's key (they are dropped); never otherwise. */
   uint64_t media_undecryptable;
+  /* Media taken unsealed from senders who switched E2EE off. */
+  uint64_t media_in_clear;
   uint64_t media_sent;
   uint64_t media_dropped; /* the media queue was full: oldest dropped */
   uint64_t media_received;

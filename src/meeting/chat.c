@@ -118,7 +118,7 @@ static int send_pending(vc_meeting *m, vc__pending_chat *p) {
   chat.body.data = p->body;
   chat.body.len = p->len;
   chat.encrypted = p->encrypted;
-  if (m->e2ee) {
+  if (vc__meeting_seals(m)) {
     /* Sealed afresh at every send: a resend gets a new counter. */
     vc_ssize n = vc__keys_seal_chat(m, p->client_msg_id, p->body, p->len,
                                     m->chat_sealed, sizeof(m->chat_sealed));

@@ -54,6 +54,7 @@ int vc_meeting_new(vc_meeting **pm, const vc_meeting_config *cfg) {
     return VC_ERR_INVALID_ARGUMENT;
   }
   m->state = cfg->state;
+  m->state.e2ee_off = cfg->state.e2ee_off || !cfg->e2ee;
   m->max_simulcast_layers = cfg->max_simulcast_layers;
   m->e2ee = cfg->e2ee;
   m->webtransport = cfg->webtransport;
@@ -234,6 +235,7 @@ static void to_wire_state(Vc__Wire__MediaState *w, const vc_media_state *s) {
   w->video_off = s->video_off;
   w->screen_sharing = s->screen_sharing;
   w->hand_raised = s->hand_raised;
+  w->e2ee_off = s->e2ee_off;
 }
 
 static void from_wire_state(vc_media_state *s, const Vc__Wire__MediaState *w) {
@@ -243,6 +245,7 @@ static void from_wire_state(vc_media_state *s, const Vc__Wire__MediaState *w) {
     s->video_off = w->video_off != 0;
     s->screen_sharing = w->screen_sharing != 0;
     s->hand_raised = w->hand_raised != 0;
+    s->e2ee_off = w->e2ee_off != 0;
   }
 }
 
@@ -757,12 +760,26 @@ static int on_control(vc_meeting *m, const Vc__Wire__Control *c, vc_tstamp ts) {
   }
 }
 
-/* A media frame in m->payload: opened when E2EE is on, then reported. */
+int vc__meeting_seals(const vc_meeting *m) {
+  return m->e2ee && !m->state.e2ee_off;
+}
+
+int vc__meeting_sends_in_clear(const vc_meeting *m, uint32_t session) {
+  const vc_participant *p =
+      (const vc_participant *)vc__roster_find(&m->roster, session);
+  return p && p->state.e2ee_off;
+}
+
+/* A media frame in m->payload: opened, then reported. A sender who
+ * switched E2EE off sends in the clear; a frame of theirs that opens
+ * anyway was sealed before the switch reached us. Anyone else's frame
+ * that does not open is dropped: handing it to a decoder as it is would
+ * only show garbage (and let the server forge it). */
 static int on_media(vc_meeting *m, const vc_route *route, size_t len,
                     vc_tstamp ts) {
   vc_meeting_event ev;
   const uint8_t *body = m->payload;
-  vc_ssize n = (vc_ssize)len;
+  vc_ssize n = VC_ERR_DECRYPT;
 
   if (m->phase != VC_MEETING_JOINED || route->sender_session == m->session_id) {
     return 0;
@@ -773,11 +790,16 @@ static int on_media(vc_meeting *m, const vc_route *route, size_t len,
   if (m->e2ee) {
     n = vc__keys_open(m, route, m->payload, len, m->opened,
                       VC_ENVELOPE_MAX_PAYLOAD_LEN);
-    if (n < 0) {
+    body = m->opened;
+  }
+  if (n < 0) {
+    if (!vc__meeting_sends_in_clear(m, route->sender_session)) {
       m->stats.media_undecryptable++;
       return (int)n;
     }
-    body = m->opened;
+    body = m->payload;
+    n = (vc_ssize)len;
+    m->stats.media_in_clear++;
   }
   m->stats.media_received++;
   memset(&ev, 0, sizeof(ev));
@@ -816,7 +838,7 @@ int vc_meeting_send_media(vc_meeting *m, const vc_media_frame *f,
   route.sequence = m->media_sequence[f->kind][f->layer]++;
   route.audio_level = f->audio_level;
   route.timestamp_us = f->timestamp_us;
-  if (m->e2ee) {
+  if (vc__meeting_seals(m)) {
     n = vc__keys_seal(m, &route, payload, len, sealed,
                       VC_ENVELOPE_MAX_PAYLOAD_LEN);
     if (n < 0) {
@@ -1010,12 +1032,13 @@ int vc_meeting_set_media_state(vc_meeting *m, const vc_media_state *state,
     return VC_ERR_STATE;
   }
   m->state = *state; /* a rejoin's Join carries it if this is lost */
+  m->state.e2ee_off = state->e2ee_off || !m->e2ee;
   if (m->phase != VC_MEETING_JOINED) {
     return 0;
   }
   vc__wire__control__init(&ctl);
   vc__wire__media_state_update__init(&up);
-  to_wire_state(&ws, state);
+  to_wire_state(&ws, &m->state);
   up.state = &ws;
   ctl.msg_case = VC__WIRE__CONTROL__MSG_MEDIA_STATE;
   ctl.media_state = &up;

@@ -115,6 +115,11 @@ struct vc_meeting {
 void vc__meeting_emit(vc_meeting *m, vc_meeting_event *ev);
 int vc__meeting_send(vc_meeting *m, const Vc__Wire__Control *msg);
 uint64_t vc__meeting_random(vc_meeting *m);
+/* What this client sends is sealed: E2EE is on and not switched off. */
+int vc__meeting_seals(const vc_meeting *m);
+/* |session| said it sends in the clear (its roster state). Anyone else,
+ * known or not, is expected to seal. */
+int vc__meeting_sends_in_clear(const vc_meeting *m, uint32_t session);
 
 /* chat.c */
 int vc__chat_init(vc_meeting *m);

@@ -29,5 +29,5 @@ size_t vc_wasm_route_size(void) {
 _Static_assert(offsetof(vc_participant, session_id) == 0, "core.js layout");
 _Static_assert(offsetof(vc_participant, is_host) == 4, "core.js layout");
 _Static_assert(offsetof(vc_participant, state) == 5, "core.js layout");
-_Static_assert(offsetof(vc_participant, user) == 9, "core.js layout");
-_Static_assert(offsetof(vc_participant, display_name) == 74, "core.js layout");
+_Static_assert(offsetof(vc_participant, user) == 10, "core.js layout");
+_Static_assert(offsetof(vc_participant, display_name) == 75, "core.js layout");

@@ -300,6 +300,7 @@ int vcw_set_media_state(vcw_meeting *w, int flags, double ts_ms) {
   st.video_off = (flags & 2) != 0;
   st.screen_sharing = (flags & 4) != 0;
   st.hand_raised = (flags & 8) != 0;
+  st.e2ee_off = (flags & 16) != 0;
   return vc_meeting_set_media_state(w->m, &st, vcw__to_ts(ts_ms));
 }
 

@@ -347,6 +347,104 @@ static void scenario_e2ee(uint64_t seed) {
          (unsigned long long)sealed);
 }
 
+/* ---- switching E2EE off and on ------------------------------------------ */
+
+static void act_e2ee_off(sim *s, int i) {
+  sim_set_e2ee_off(s, i, 1);
+}
+static void act_e2ee_on(sim *s, int i) {
+  sim_set_e2ee_off(s, i, 0);
+}
+
+/* |viewer|'s roster says |who| sends in the clear. */
+static int sees_in_clear(sim *s, int viewer, int who) {
+  vc_meeting *m = sim_client_at(s, viewer)->m;
+  size_t k, n = vc_meeting_roster_size(m);
+
+  for (k = 0; k < n; k++) {
+    const vc_participant *p = vc_meeting_roster_at(m, k);
+    if (strcmp(p->user, sim_client_at(s, who)->user) == 0) {
+      return p->state.e2ee_off;
+    }
+  }
+  return -1;
+}
+
+/* Four talk; u1 switches E2EE off from 3 s to 6 s; u3's client has no
+ * E2EE at all. Only u1 (while off) and u3 put plaintext on the wire;
+ * everyone who can read them hears them; u3 cannot read the sealed
+ * others and is never handed their ciphertext as if it were sound. */
+static void scenario_e2ee_switch(uint64_t seed) {
+  sim_path path = {30, 10, 0.01, 0, 0};
+  sim *s = sim_new(seed, 4, &path);
+  uint64_t u1_on_again;
+  int i, j;
+
+  sim_set_e2ee(s, 1);
+  sim_client_at(s, 3)->no_e2ee = 1;
+  for (i = 0; i < 4; i++) {
+    sim_at(s, ms(100 * (uint64_t)i), act_join, i);
+    sim_talk(s, i, 60);
+    sim_at(s, ms(2000 + 100 * (uint64_t)i), act_chat, i);
+    sim_at(s, ms(4500 + 100 * (uint64_t)i), act_chat, i);
+  }
+  sim_at(s, ms(3000), act_e2ee_off, 1);
+  sim_at(s, ms(6000), act_e2ee_on, 1);
+  sim_run_until(s, ms(2900));
+  EXPECT(sim_client_at(s, 1)->markers_sent == 0, "u1 sealed all until 3 s");
+  EXPECT(sim_client_at(s, 3)->markers_sent > 0, "u3 sends in the clear");
+  EXPECT(sees_in_clear(s, 0, 1) == 0 && sees_in_clear(s, 0, 3) == 1,
+         "u0 sees u1 sealing and u3 not");
+  sim_run_until(s, ms(5900));
+  EXPECT(sim_client_at(s, 1)->markers_sent > 100,
+         "u1 sent in the clear while off (%llu frames)",
+         (unsigned long long)sim_client_at(s, 1)->markers_sent);
+  EXPECT(sees_in_clear(s, 0, 1) == 1 && sees_in_clear(s, 2, 1) == 1 &&
+             sees_in_clear(s, 3, 1) == 1,
+         "everyone sees that u1 switched E2EE off");
+  sim_run_until(s, ms(7000));
+  u1_on_again = sim_client_at(s, 1)->markers_sent;
+  EXPECT(sees_in_clear(s, 0, 1) == 0, "u0 sees u1 sealing again");
+  sim_run_until(s, ms(9000));
+  EXPECT(sim_client_at(s, 1)->markers_sent == u1_on_again,
+         "u1 sealed everything after switching back on");
+  EXPECT(sim_client_at(s, 0)->markers_sent == 0 &&
+             sim_client_at(s, 2)->markers_sent == 0,
+         "u0 and u2 never sent plaintext");
+  for (j = 0; j < 4; j++) {
+    sim_client *c = sim_client_at(s, j);
+    vc_meeting_stats st;
+    vc_meeting_get_stats(c->m, &st);
+    /* A client without E2EE cannot tell a sealed frame from sound: the
+     * first of u1's frames sealed again can overtake the roster change
+     * (a datagram passing a resent control message) and reach u3 as is. */
+    EXPECT(c->media_garbled <= (j == 3 ? 2u : 0u),
+           "u%d: %llu media frames garbled", j,
+           (unsigned long long)c->media_garbled);
+    if (j == 3) {
+      /* u1's three seconds in the clear, nothing sealed. */
+      EXPECT(c->media_received >= 120 && c->media_received <= 160,
+             "u3 heard u1 only while off (%llu frames)",
+             (unsigned long long)c->media_received);
+      EXPECT(st.media_undecryptable > 800, "u3 could not open the others");
+      continue;
+    }
+    /* About 3 x 450 frames from three talkers over 9 s. */
+    EXPECT(c->media_received >= 1100, "u%d heard %llu audio frames", j,
+           (unsigned long long)c->media_received);
+    EXPECT(st.media_in_clear >= 400, "u%d took %llu frames in the clear", j,
+           (unsigned long long)st.media_in_clear);
+    EXPECT(st.media_undecryptable < 60, "u%d: %llu media frames did not open",
+           j, (unsigned long long)st.media_undecryptable);
+    for (i = 0; i < 4; i++) {
+      if (i != 3 || j != 3) {
+        expect_chats(s, j, i, 0);
+      }
+    }
+  }
+  sim_del(s);
+}
+
 /* ---- a meeting passphrase ------------------------------------------------ */
 
 /* Three share the passphrase, a fourth has another: the three read each
@@ -575,6 +673,8 @@ int main(int argc, char **argv) {
     scenario_passphrase(seed);
   } else if (strcmp(name, "e2ee") == 0) {
     scenario_e2ee(seed);
+  } else if (strcmp(name, "e2ee_switch") == 0) {
+    scenario_e2ee_switch(seed);
   } else if (strcmp(name, "chat_flood") == 0) {
     scenario_chat_flood(seed);
   } else if (strcmp(name, "churn") == 0) {
@@ -591,11 +691,11 @@ int main(int argc, char **argv) {
     EXPECT(a != c, "seeds %llu and %llu gave the same trace",
            (unsigned long long)seed, (unsigned long long)seed + 1);
   } else {
-    fprintf(stderr,
-            "usage: vc_sim two|ten|two_hundred|thousand|e2ee|passphrase|"
-            "chat_flood|churn|"
-            "partition|"
-            "server_restart|determinism [seed]\n");
+    fprintf(stderr, "usage: vc_sim "
+                    "two|ten|two_hundred|thousand|e2ee|e2ee_switch|passphrase|"
+                    "chat_flood|churn|"
+                    "partition|"
+                    "server_restart|determinism [seed]\n");
     return 2;
   }
   printf("sim %s (seed %llu): %s, %d failures\n", name,

@@ -219,11 +219,9 @@ static vc_tstamp resend_delay(const sim_client *cl) {
  * clear when E2EE is on. */
 static const char MARKER[] = "PLAINTEXT-MARKER";
 
-static void scan_for_marker(sim *s, const uint8_t *data, size_t len) {
-  if (len >= sizeof(MARKER) - 1 &&
-      memmem(data, len, MARKER, sizeof(MARKER) - 1) != NULL) {
-    s->markers_seen++;
-  }
+static int holds_marker(const uint8_t *data, size_t len) {
+  return len >= sizeof(MARKER) - 1 &&
+         memmem(data, len, MARKER, sizeof(MARKER) - 1) != NULL;
 }
 
 static void transmit(sim *s, vc_conn_id id, int to_server, const uint8_t *data,
@@ -234,7 +232,10 @@ static void transmit(sim *s, vc_conn_id id, int to_server, const uint8_t *data,
   int copies = 1, lost, i;
   sim_event ev;
 
-  scan_for_marker(s, data, len);
+  if (holds_marker(data, len)) {
+    s->markers_seen++;
+    cl->markers_sent += to_server ? 1 : 0;
+  }
 
   if (!reliable && rnd_unit(s) < cl->path.duplicate) {
     copies = 2;
@@ -855,7 +856,7 @@ void sim_join(sim *s, int idx) {
   cfg.max_simulcast_layers = 3;
   cfg.seed = s->rng ^ ((uint64_t)idx << 32);
   cfg.on_event = on_event;
-  cfg.e2ee = s->e2ee;
+  cfg.e2ee = s->e2ee && !cl->no_e2ee;
   cfg.random = sim_random;
   cfg.passphrase = cl->passphrase;
   cfg.user_data = cl;
@@ -946,6 +947,17 @@ void sim_chat(sim *s, int idx) {
     cl->chats_sent++;
   }
   flush_client(s, cl);
+}
+
+void sim_set_e2ee_off(sim *s, int idx, int off) {
+  sim_client *cl = &s->clients[idx];
+  vc_media_state st;
+
+  memset(&st, 0, sizeof(st));
+  st.e2ee_off = (uint8_t)(off != 0);
+  if (cl->m && vc_meeting_set_media_state(cl->m, &st, s->now) == 0) {
+    flush_client(s, cl);
+  }
 }
 
 void sim_talk(sim *s, int idx, uint32_t loudness) {

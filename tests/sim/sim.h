@@ -64,6 +64,8 @@ typedef struct sim_client {
   int left_seen[SIM_MAX_CLIENTS];
   int unverified_seen[SIM_MAX_CLIENTS]; /* passphrase check failed for */
   const char *passphrase;               /* with E2EE; NULL: none */
+  int no_e2ee;           /* joins without E2EE even when the others have it */
+  uint64_t markers_sent; /* frames it sent with the marker in the clear */
   int errors;
   int reconnects;
   int resumes;
@@ -108,6 +110,9 @@ uint64_t sim_events(const sim *s);
 
 /* Clients joining from now on encrypt end to end. */
 void sim_set_e2ee(sim *s, int on);
+/* The person switches end-to-end encryption of what they send off (1)
+ * or back on (0), as the page's switch does. */
+void sim_set_e2ee_off(sim *s, int idx, int off);
 /* Frames on the wire (either direction) holding a chat's plaintext. */
 uint64_t sim_markers_seen(const sim *s);
 

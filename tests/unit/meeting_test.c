@@ -72,13 +72,19 @@ static size_t server_frame(uint8_t *out, size_t cap,
 
 static Vc__Wire__Participant people[3];
 static Vc__Wire__Participant *people_ptrs[3];
+static Vc__Wire__MediaState in_clear;
 
+/* Bob and Carol send in the clear (so this test's meeting, which has no
+ * E2EE, can read them); Dave seals. */
 static void make_people(void) {
   static const char *const users[] = {"bob", "carol", "dave"};
   size_t i;
 
+  vc__wire__media_state__init(&in_clear);
+  in_clear.e2ee_off = 1;
   for (i = 0; i < 3; i++) {
     vc__wire__participant__init(&people[i]);
+    people[i].state = i < 2 ? &in_clear : NULL;
     people[i].session_id = (uint32_t)(i + 2);
     people[i].user = (char *)(uintptr_t)users[i];
     people[i].display_name = (char *)(uintptr_t)users[i];
@@ -619,6 +625,7 @@ void test_vc_meeting_media_and_keyframe_requests_are_reported(void) {
   vc_meeting *m = new_meeting(&r);
   Vc__Wire__Control ctl;
   Vc__Wire__KeyframeRequest kr;
+  vc_meeting_stats st;
   uint8_t frame[256];
   size_t len;
 
@@ -628,6 +635,12 @@ void test_vc_meeting_media_and_keyframe_requests_are_reported(void) {
   audio(m, 2, 30, 2 * MS);
   CHECK_INT_EQ(r.counts[VC_MEETING_EVENT_MEDIA], 1);
   CHECK_INT_EQ(r.last_session, 2);
+  /* Dave seals: without keys his frames are dropped, never handed on as
+   * if they were sound. */
+  audio(m, 4, 30, 2 * MS);
+  CHECK_INT_EQ(r.counts[VC_MEETING_EVENT_MEDIA], 1);
+  vc_meeting_get_stats(m, &st);
+  CHECK(st.media_undecryptable == 1 && st.media_in_clear == 1);
   vc__wire__control__init(&ctl);
   vc__wire__keyframe_request__init(&kr);
   kr.session_id = 1;

@@ -38,7 +38,7 @@ const ROUTE_SIZE = 32; // checked against the core at load time
 // Layouts from src/wasm/meeting_glue.c and include/vc/meeting.h, checked
 // at load time (sizes) and at build time (offsets, src/wasm/layout.c).
 const EVENT_SIZE = 32 + 4100;
-const PARTICIPANT_SIZE = 332;
+const PARTICIPANT_SIZE = 332; // 4 + 1 + 5 + 65 + 257
 
 // vc_meeting_event_type, in include/vc/meeting.h order.
 export const MeetingEvent = Object.freeze({
@@ -59,6 +59,7 @@ export const HostAction = Object.freeze({ REMOVE: 2, MUTE_REQUEST: 3 });
 // Bits of vcw_set_media_state.
 export const MediaFlag = Object.freeze({
   AUDIO_MUTED: 1, VIDEO_OFF: 2, SCREEN_SHARING: 4, HAND_RAISED: 8,
+  E2EE_OFF: 16, // send without end-to-end encryption
 });
 
 export const StreamKind = Object.freeze({
@@ -485,7 +486,7 @@ class MeetingCore {
   }
 
   // Everyone else: [{sessionId, isHost, audioMuted, videoOff,
-  // screenSharing, handRaised, user, displayName}], by session id.
+  // screenSharing, handRaised, e2eeOff, user, displayName}], by session id.
   roster() {
     const m = this.#m;
     const n = m._vcw_roster_size(this.#w);
@@ -500,8 +501,9 @@ class MeetingCore {
         videoOff: u8[p + 6] !== 0,
         screenSharing: u8[p + 7] !== 0,
         handRaised: u8[p + 8] !== 0,
-        user: m.UTF8ToString(p + 9),
-        displayName: m.UTF8ToString(p + 74),
+        e2eeOff: u8[p + 9] !== 0,
+        user: m.UTF8ToString(p + 10),
+        displayName: m.UTF8ToString(p + 75),
       });
     }
     return list;

@@ -11,7 +11,9 @@ import { expect } from '@playwright/test';
 // the page's ?transport= parameter; 'auto': the page chooses, as for
 // people, and WebTransport is expected), prepare (called with the new
 // browser context before the page opens, to route requests), viewport
-// (the window's size, {width, height}; Playwright's 1280x720 otherwise).
+// (the window's size, {width, height}; Playwright's 1280x720 otherwise),
+// e2ee (false: the pre-join switch is turned off before joining).
+// Returns {context, page, errors, wire (every frame), sent (this page's)}.
 export const TRANSPORT_NAMES = Object.freeze({
   webtransport: 'WebTransport', websocket: 'WebSocket', auto: 'WebTransport',
 });
@@ -23,6 +25,7 @@ export const TRANSPORTS = Object.freeze(['webtransport', 'websocket']);
 export async function joinMeeting(browser, user, meeting, {
   displayName = user, passphrase = '', baseURL = undefined, stats = false,
   transport = 'webtransport', prepare = null, viewport = undefined,
+  e2ee = true,
 } = {}) {
   const context = await browser.newContext({
     ...(baseURL ? { baseURL } : {}), ...(viewport ? { viewport } : {}),
@@ -31,10 +34,14 @@ export async function joinMeeting(browser, user, meeting, {
   const page = await context.newPage();
   const errors = [];
   const wire = [];
+  const sent = [];
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('websocket', (ws) => {
     const keep = (f) => wire.push(Buffer.from(f.payload));
-    ws.on('framesent', keep);
+    ws.on('framesent', (f) => {
+      keep(f);
+      sent.push(wire[wire.length - 1]);
+    });
     ws.on('framereceived', keep);
   });
   const fragment = passphrase ?
@@ -45,6 +52,7 @@ export async function joinMeeting(browser, user, meeting, {
   if (displayName !== null) {
     await page.getByTestId('display-name').fill(displayName);
   }
+  if (!e2ee) await page.getByTestId('e2ee-toggle').uncheck();
   await page.getByTestId('join-button').click();
   await expect(page.getByTestId('call')).toBeVisible();
   await expect(page.getByTestId('connection-detail'))
@@ -53,7 +61,7 @@ export async function joinMeeting(browser, user, meeting, {
     await page.getByTestId('stats-button').click();
     await expect(page.getByTestId('stats-panel')).toBeVisible();
   }
-  return { context, page, errors, wire };
+  return { context, page, errors, wire, sent };
 }
 
 // The tile of |user| (their camera or avatar) on |page|.

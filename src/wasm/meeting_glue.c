@@ -120,6 +120,9 @@ static void on_event(void *user_data, const vc_meeting_event *ev) {
     e->code =
         (int32_t)(ev->bitrate_kbps > INT32_MAX ? INT32_MAX : ev->bitrate_kbps);
   }
+  if (ev->type == VC_MEETING_EVENT_CHAT) {
+    e->code = ev->chat_encrypted; /* 0: sent in the clear */
+  }
   if (ev->type == VC_MEETING_EVENT_RTT) {
     e->code = (int32_t)(ev->rtt_us > INT32_MAX ? INT32_MAX : ev->rtt_us);
   }

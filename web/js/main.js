@@ -70,7 +70,8 @@ function flagsOf(own) {
   return (own.audioMuted ? MediaFlag.AUDIO_MUTED : 0) |
     (own.videoOff ? MediaFlag.VIDEO_OFF : 0) |
     (own.screenSharing ? MediaFlag.SCREEN_SHARING : 0) |
-    (own.handRaised ? MediaFlag.HAND_RAISED : 0);
+    (own.handRaised ? MediaFlag.HAND_RAISED : 0) |
+    (own.e2eeOff ? MediaFlag.E2EE_OFF : 0);
 }
 
 // The passphrase lives in the URL fragment (#passphrase=...), which the
@@ -95,7 +96,7 @@ function choosePassphrase() {
 function joinCall(core, link, displayName) {
   const passphrase = choosePassphrase();
   const own = { audioMuted: false, videoOff: false, handRaised: false,
-    screenSharing: false };
+    screenSharing: false, e2eeOff: !ui.e2eeChosen() };
   let screenStream = null;
   let screenSender = null;
   let lastView = null;
@@ -170,7 +171,7 @@ function joinCall(core, link, displayName) {
   });
   try {
     audio.createContext();
-    session.start();
+    session.start(flagsOf(own));
     session.startAudio();
   } catch (e) {
     ui.showError(e.message);
@@ -298,6 +299,13 @@ function joinCall(core, link, displayName) {
   document.getElementById('hand-button').onclick =
     toggle('handRaised', 'hand-button', 'Lower hand', 'Raise hand');
   document.getElementById('leave-button').onclick = () => session.leave();
+  // The switch changes only what this page sends; the badge and the
+  // tiles show everyone's.
+  document.getElementById('e2ee-switch').onchange = (e) => {
+    own.e2eeOff = !e.target.checked;
+    session.setMediaState(flagsOf(own));
+    redraw();
+  };
   // Closing the tab says goodbye at once, so the others do not wait out
   // the server's liveness timeout and resume grace (15 s) to see it.
   window.addEventListener('pagehide', () => session.leave({ beacon: true }),

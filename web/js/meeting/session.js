@@ -32,11 +32,13 @@ export class MeetingSession {
     this.#ui = ui;
   }
 
-  start() {
+  // flags: the MediaFlag bits to join with (the Join carries them).
+  start(flags = 0) {
     this.#mc = this.#core.createMeeting({
       meetingId: this.#link.meetingId, user: this.#link.user,
       displayName: this.#displayName, passphrase: this.#passphrase,
     });
+    this.#mc.setMediaState(flags, now());
     this.#connect();
   }
 
@@ -240,6 +242,7 @@ export class MeetingSession {
         this.#ui.chat({
           from: this.#nameOf(ev.sessionId), text: ev.text,
           own: ev.sessionId === this.#mc.sessionId(),
+          encrypted: ev.code !== 0,
         });
         return;
       case MeetingEvent.ERROR:

@@ -141,6 +141,14 @@ function tile(p, { isSelf, isSpeaker, localStream, remoteVideo, quality,
     h.dataset.testid = 'hand';
     label.append(h);
   }
+  if (p.e2eeOff) {
+    const u = el('span', 'rounded bg-amber-800 px-1 text-xs', 'not encrypted');
+    u.dataset.testid = 'unencrypted';
+    u.title = isSelf ? 'You switched end-to-end encryption off: the server ' +
+      'can read what you send' : `${p.displayName} switched end-to-end ` +
+      'encryption off: the server can read what they send';
+    label.append(u);
+  }
   t.append(label);
   if (onPin) t.append(pinButton(p, pinned, onPin));
   return t;
@@ -228,7 +236,7 @@ export function showRoster(view, own, localStream, videoOf = () => null,
       p === me ? `${p.displayName} (you)` : p.displayName));
     const marks = [p.isHost && 'host', p.audioMuted && 'muted',
       p.videoOff && 'camera off', p.screenSharing && 'sharing screen',
-      p.handRaised && 'hand raised']
+      p.handRaised && 'hand raised', p.e2eeOff && 'not encrypted']
       .filter(Boolean).join(' · ');
     li.append(el('span', 'shrink-0 text-xs text-slate-500', marks));
     // The host can ask anyone to mute or remove them.
@@ -251,7 +259,24 @@ export function showRoster(view, own, localStream, videoOf = () => null,
   });
   $('people').replaceChildren(...people);
   $('people-count').textContent = `(${people.length})`;
+  showEncryption(me, view.others);
+}
 
+// The lock badge speaks for the whole meeting: green only while everyone
+// seals what they send, so a switch turned off anywhere (or a server
+// claiming so) is seen by all.
+function showEncryption(me, others) {
+  const open = [me, ...others].filter((p) => p.e2eeOff);
+  const badge = $('e2ee-badge');
+  badge.dataset.encrypted = String(open.length === 0);
+  $('e2ee-badge-text').textContent = open.length === 0
+    ? 'end-to-end encrypted' : 'not end-to-end encrypted';
+  badge.title = open.length === 0
+    ? 'Sound, video and messages are sealed in each browser with keys the ' +
+      'server never sees'
+    : 'The server can read what these people send: ' + open.map(
+      (p) => (p === me ? 'you' : p.displayName)).join(', ');
+  $('e2ee-switch').checked = !me.e2eeOff;
 }
 
 // The tiles of others' cameras now on the page (with data-session).
@@ -265,10 +290,14 @@ export function showSafetyCode(code) {
   $('safety-code').textContent = code || 'waiting for everyone\'s keys…';
 }
 
-export function addChat({ from, text, own }) {
+// encrypted: false for a message sent in the clear (its sender had
+// end-to-end encryption switched off): marked, so nobody mistakes it.
+export function addChat({ from, text, own, encrypted = true }) {
   const li = el('li', own ? 'text-right' : '');
   li.dataset.testid = 'chat-message';
-  li.append(el('div', 'text-xs text-slate-500', from));
+  li.dataset.encrypted = String(encrypted);
+  li.append(el('div', 'text-xs text-slate-500',
+    encrypted ? from : `${from} · not encrypted`));
   li.append(el('div', 'inline-block max-w-full break-words rounded-lg ' +
     `px-3 py-1.5 ${own ? 'bg-sky-800' : 'bg-slate-800'}`, text));
   const log = $('chat-log');
@@ -282,7 +311,8 @@ export function showEnded(text) {
     'You left the meeting.';
   b.classList.remove('hidden');
   for (const id of ['mic-button', 'camera-button', 'hand-button',
-    'leave-button', 'chat-input', 'stats-button', 'screen-button']) {
+    'leave-button', 'chat-input', 'stats-button', 'screen-button',
+    'e2ee-switch']) {
     $(id).disabled = true;
   }
 }

@@ -59,6 +59,11 @@ export function enableJoin(defaultName, onJoin) {
 }
 
 // A passing remark (not an error): replaces the previous one.
+// The pre-join switch: end-to-end encryption on (the default) or off.
+export function e2eeChosen() {
+  return $('e2ee-toggle').checked;
+}
+
 export function showNote(message) {
   let note = document.getElementById('app-note');
   if (!note) {

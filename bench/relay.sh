@@ -13,7 +13,10 @@
 #
 # Environment:
 #   RELAY_SECS      measured seconds per run (3), after 1 s of warm-up
-#   RELAY_LOAD      forwarded packets/s offered per room (100000)
+#   RELAY_LOAD      forwarded packets/s offered per room size (100000);
+#                   where one room cannot take it under RELAY_MAX_RATE
+#                   (the room of two), rooms of that size run side by
+#                   side until they do: five rooms of two
 #   RELAY_MAX_RATE  packets/s per sender at most (10000: about 1.9 MB/s of
 #                   envelopes, under the server's 2.5 MB/s per sender)
 #   RELAY_SIZES     room sizes ("2 10 50 200")
@@ -92,10 +95,10 @@ echo "relay: payload $payload B, $secs s measured per run after 1 s of" \
 [ ${#lg_flags[@]} -gt 0 ] && echo "relay: load generator flags: ${lg_flags[*]}"
 
 # One run; appends its name=value line to $tmp/results.
-run() { # transport port pid n rate round
+run() { # transport port pid n rate round rooms
   local line
   line=$("$loadgen" -t "$1" -P "$2" -p "$3" -n "$4" -r "$5" -s "$payload" \
-    -d "$secs" -w 1 -m "r$6n$4" ${lg_flags[@]+"${lg_flags[@]}"}) || {
+    -d "$secs" -w 1 -m "r$6n$4" -R "$7" ${lg_flags[@]+"${lg_flags[@]}"}) || {
     echo "relay: $1 n=$4: $line" >&2
     return 0
   }
@@ -105,18 +108,20 @@ run() { # transport port pid n rate round
 : >"$tmp/results"
 for round in $(seq "$rounds"); do
   for n in $sizes; do
-    rate=$(awk -v l="$load" -v n="$n" -v m="$max_rate" 'BEGIN {
-      r = l / (n * (n - 1)); if (r > m) r = m
-      printf(r >= 100 ? "%.0f" : "%.3g", r) }')
-    echo "relay: round $round, room of $n at $rate packets/s per sender" >&2
+    read -r rooms rate < <(awk -v l="$load" -v n="$n" -v m="$max_rate" \
+      'BEGIN { k = int((l - 1) / (n * (n - 1) * m)) + 1
+      r = l / (k * n * (n - 1))
+      printf("%d " (r >= 100 ? "%.0f" : "%.3g") "\n", k, r) }')
+    echo "relay: round $round, $rooms room(s) of $n at $rate packets/s" \
+      "per sender" >&2
     # Alternate who goes first: a build starting on the other core
     # should not always land on the same server.
     if [ $((round % 2)) = 1 ]; then
-      run vc "$vc_port" "$vc_pid" "$n" "$rate" "$round"
-      run nats "$nats_port" "$nats_pid" "$n" "$rate" "$round"
+      run vc "$vc_port" "$vc_pid" "$n" "$rate" "$round" "$rooms"
+      run nats "$nats_port" "$nats_pid" "$n" "$rate" "$round" "$rooms"
     else
-      run nats "$nats_port" "$nats_pid" "$n" "$rate" "$round"
-      run vc "$vc_port" "$vc_pid" "$n" "$rate" "$round"
+      run nats "$nats_port" "$nats_pid" "$n" "$rate" "$round" "$rooms"
+      run vc "$vc_port" "$vc_pid" "$n" "$rate" "$round" "$rooms"
     fi
   done
 done
@@ -158,8 +163,10 @@ END {
       t = j == 1 ? "vc" : "nats"
       l = row[k, t]
       if (l == "") continue
-      printf "| %s | %s | %s | %.0f | %s | %.0f %% | %.0f | %s / %s |" \
-        " %.0f %% | %.0f / %.0f %% | %s |\n", get(l, "n"), get(l, "rate"),
+      rooms = get(l, "rooms") > 1 ? " (" get(l, "rooms") " rooms)" : ""
+      printf "| %s%s | %s | %s | %.0f | %s | %.0f %% | %.0f | %s / %s |" \
+        " %.0f %% | %.0f / %.0f %% | %s |\n", get(l, "n"), rooms,
+        get(l, "rate"),
         t == "vc" ? "vc-server" : "nats-server", get(l, "fwd_per_s"),
         get(l, "lost"), get(l, "server_cpu_pct"), get(l, "fwd_per_cpu_s"),
         ms(get(l, "p50_us")), ms(get(l, "p99_us")),

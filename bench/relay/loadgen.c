@@ -111,15 +111,16 @@ enum { T_VC, T_NATS };
 static struct {
   int transport;
   uint16_t port;
-  int n;
+  int n;     /* participants per room */
+  int rooms; /* side by side, each of n */
   double rate;
   size_t payload_len;
   double secs, warmup;
   int server_pid;
   int quickack;
   uint32_t kind;
-  char meeting[80], subject[96];
-} opt = {T_VC, 0, 2, 50, 160, 5, 1, 0, 0, VC_STREAM_KIND_VIDEO, "", ""};
+  char meeting[80];
+} opt = {T_VC, 0, 2, 1, 50, 160, 5, 1, 0, 0, VC_STREAM_KIND_VIDEO, ""};
 
 static struct {
   uint64_t t0, t1;   /* the measured window, by send time */
@@ -417,7 +418,7 @@ static int conn_send_media(lg_conn *c, uint64_t due_ns) {
     st.sent_win++;
   }
   return opt.transport == T_VC ? vc_ws_send_frame(c, frame, (size_t)f)
-                               : nats_publish(c, opt.subject, frame, (size_t)f);
+                               : nats_publish(c, c->subject, frame, (size_t)f);
 }
 
 static int conn_read(lg_conn *c) {
@@ -486,14 +487,14 @@ static void usage(void) {
   fprintf(stderr, "usage: relay_loadgen -t vc|nats -P port -n participants "
                   "-r packets_per_s\n       [-s payload_bytes] [-d seconds] "
                   "[-w warmup_seconds] [-p server_pid]\n       "
-                  "[-k video|audio|data] [-m meeting] [-q]\n");
+                  "[-k video|audio|data] [-m meeting] [-R rooms] [-q]\n");
   exit(2);
 }
 
 static void parse_args(int argc, char **argv) {
   int ch;
 
-  while ((ch = getopt(argc, argv, "t:P:n:r:s:d:w:p:k:m:q")) != -1) {
+  while ((ch = getopt(argc, argv, "t:P:n:r:s:d:w:p:k:m:R:q")) != -1) {
     switch (ch) {
     case 't':
       opt.transport = strcmp(optarg, "nats") == 0 ? T_NATS : T_VC;
@@ -527,6 +528,9 @@ static void parse_args(int argc, char **argv) {
     case 'q':
       opt.quickack = 1;
       break;
+    case 'R':
+      opt.rooms = atoi(optarg);
+      break;
     case 'm':
       snprintf(opt.meeting, sizeof(opt.meeting), "%s", optarg);
       break;
@@ -534,14 +538,14 @@ static void parse_args(int argc, char **argv) {
       usage();
     }
   }
-  if (!opt.port || opt.n < 2 || opt.rate <= 0 || opt.payload_len < 12 ||
+  if (!opt.port || opt.n < 2 || opt.rooms < 1 || opt.rooms > 1000 ||
+      opt.rate <= 0 || opt.payload_len < 12 ||
       opt.payload_len > VC_ENVELOPE_MAX_PAYLOAD_LEN || opt.secs <= 0) {
     usage();
   }
   if (!opt.meeting[0]) {
     snprintf(opt.meeting, sizeof(opt.meeting), "relay%d", opt.n);
   }
-  snprintf(opt.subject, sizeof(opt.subject), "room.%s", opt.meeting);
 }
 
 /* What the window's figures are differences of. */
@@ -563,22 +567,22 @@ static void report(const lg_conn *cs, const sample *a, const sample *b) {
   double secs = (double)(b->wall_ns - a->wall_ns) / 1e9;
   double server_s = (double)(b->server_ns - a->server_ns) / 1e9;
   uint64_t expected = st.sent_win * (uint64_t)(opt.n - 1), kf = 0;
-  int i;
+  int i, total = opt.n * opt.rooms;
 
-  for (i = 0; i < opt.n; i++) {
+  for (i = 0; i < total; i++) {
     kf += cs[i].kf_requests;
   }
   printf(
-      "transport=%s n=%d rate=%g payload=%zu secs=%.3f sent=%llu "
+      "transport=%s n=%d rooms=%d rate=%g payload=%zu secs=%.3f sent=%llu "
       "expected=%llu received=%llu lost=%lld fwd_per_s=%.0f "
       "server_cpu_s=%.3f stat_cpu_s=%.2f server_cpu_pct=%.1f "
       "fwd_per_cpu_s=%.0f p50_us=%.0f p90_us=%.0f p99_us=%.0f "
       "p999_us=%.0f loadgen_cpu_pct=%.1f server_wait_pct=%.1f "
       "loadgen_wait_pct=%.1f late_mean_us=%.1f late_max_us=%.0f "
       "keyframe_requests=%llu\n",
-      opt.transport == T_VC ? "vc" : "nats", opt.n, opt.rate, opt.payload_len,
-      secs, (unsigned long long)st.sent_win, (unsigned long long)expected,
-      (unsigned long long)st.recv_win,
+      opt.transport == T_VC ? "vc" : "nats", opt.n, opt.rooms, opt.rate,
+      opt.payload_len, secs, (unsigned long long)st.sent_win,
+      (unsigned long long)expected, (unsigned long long)st.recv_win,
       (long long)expected - (long long)st.recv_win, (double)st.recv_win / secs,
       server_s, (double)(b->server_ticks_ns - a->server_ticks_ns) / 1e9,
       100.0 * server_s / secs,
@@ -597,24 +601,30 @@ int main(int argc, char **argv) {
   uint64_t interval_ns, start, deadline, now, end;
   uint64_t *hb_next;
   sample at_t0 = {0}, at_t1 = {0};
-  int i, phase = 0;
+  int i, total, phase = 0;
 
   parse_args(argc, argv);
-  cs = calloc((size_t)opt.n, sizeof(*cs));
-  hb_next = calloc((size_t)opt.n, sizeof(*hb_next));
+  total = opt.n * opt.rooms;
+  cs = calloc((size_t)total, sizeof(*cs));
+  hb_next = calloc((size_t)total, sizeof(*hb_next));
   epfd = epoll_create1(EPOLL_CLOEXEC);
   if (!cs || !hb_next || epfd < 0) {
     return 1;
   }
-  for (i = 0; i < opt.n; i++) {
+  for (i = 0; i < total; i++) {
     cs[i].fd = -1;
   }
   st.t0 = st.t1 = UINT64_MAX;
 
   /* Join everyone, one after the other, as a meeting fills. */
-  for (i = 0; i < opt.n && !st.failed; i++) {
+  for (i = 0; i < total && !st.failed; i++) {
     lg_conn *c = &cs[i];
+    char meeting[96];
     c->index = i;
+    /* One room keeps the plain name; side by side, each its own. */
+    snprintf(meeting, sizeof(meeting), opt.rooms > 1 ? "%s-%d" : "%s",
+             opt.meeting, i / opt.n);
+    snprintf(c->subject, sizeof(c->subject), "room.%s", meeting);
     c->in = malloc(LG_IN_CAP);
     c->frame_buf = malloc(VC_ENVELOPE_MAX_LEN);
     c->fd = lg_tcp_connect(opt.port);
@@ -630,14 +640,14 @@ int main(int argc, char **argv) {
     /* The handshakes read their first reply blocking: simpler, and the
      * join is not what is measured. */
     fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) & ~O_NONBLOCK);
-    if ((opt.transport == T_VC ? vc_ws_start(c, opt.meeting, i)
-                               : nats_start(c, opt.subject)) != 0) {
+    if ((opt.transport == T_VC ? vc_ws_start(c, meeting, i)
+                               : nats_start(c, c->subject)) != 0) {
       lg_fail("participant %d: handshake failed", i);
     }
     fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
   }
   deadline = lg_now_ns() + 20 * NS_PER_S;
-  while (!st.failed && !all_joined(cs, opt.n)) {
+  while (!st.failed && !all_joined(cs, total)) {
     if (lg_now_ns() > deadline) {
       lg_fail("not everyone joined within 20 s");
       break;
@@ -646,8 +656,8 @@ int main(int argc, char **argv) {
   }
   if (!st.failed && opt.transport == T_VC &&
       (opt.kind == VC_STREAM_KIND_VIDEO || opt.kind == VC_STREAM_KIND_SCREEN)) {
-    for (i = 0; i < opt.n; i++) {
-      vc_ws_subscribe(&cs[i], cs, opt.n, opt.kind);
+    for (i = 0; i < total; i++) {
+      vc_ws_subscribe(&cs[i], cs + i / opt.n * opt.n, opt.n, opt.kind);
     }
   }
   /* Let the subscriptions land and the join storm's messages drain. */
@@ -658,9 +668,9 @@ int main(int argc, char **argv) {
 
   interval_ns = (uint64_t)((double)NS_PER_S / opt.rate);
   start = lg_now_ns() + 10 * NS_PER_MS;
-  for (i = 0; i < opt.n; i++) {
-    cs[i].next_send_ns = start + interval_ns * (uint64_t)i / (uint64_t)opt.n;
-    hb_next[i] = start + HEARTBEAT_NS * (uint64_t)i / (uint64_t)opt.n;
+  for (i = 0; i < total; i++) {
+    cs[i].next_send_ns = start + interval_ns * (uint64_t)i / (uint64_t)total;
+    hb_next[i] = start + HEARTBEAT_NS * (uint64_t)i / (uint64_t)total;
   }
   st.t0 = start + (uint64_t)(opt.warmup * (double)NS_PER_S);
   st.t1 = st.t0 + (uint64_t)(opt.secs * (double)NS_PER_S);
@@ -675,7 +685,7 @@ int main(int argc, char **argv) {
       take_sample(&at_t1, now);
       phase = 2;
     }
-    for (i = 0; i < opt.n && !st.failed; i++) {
+    for (i = 0; i < total && !st.failed; i++) {
       lg_conn *c = &cs[i];
       while (c->next_send_ns <= now && c->next_send_ns < st.t1) {
         if (conn_send_media(c, c->next_send_ns) != 0) {
@@ -711,7 +721,7 @@ int main(int argc, char **argv) {
   } else {
     report(cs, &at_t0, &at_t1);
   }
-  for (i = 0; i < opt.n; i++) {
+  for (i = 0; i < total; i++) {
     if (cs[i].fd >= 0) {
       close(cs[i].fd);
     }

@@ -23,9 +23,10 @@
 
 typedef struct lg_conn {
   int fd;
-  int index;        /* 0 .. n-1 */
-  uint32_t session; /* vc: from the Welcome; nats: 1 once PONG came */
-  uint8_t *in;      /* LG_IN_CAP bytes: a partial message waits here */
+  int index;         /* 0 .. rooms * n - 1 */
+  char subject[112]; /* nats: its room's subject */
+  uint32_t session;  /* vc: from the Welcome; nats: 1 once PONG came */
+  uint8_t *in;       /* LG_IN_CAP bytes: a partial message waits here */
   size_t in_len;
   uint8_t *out; /* bytes the kernel did not take yet */
   size_t out_len, out_off, out_cap;

@@ -29,6 +29,10 @@ extern "C" {
 #define VC_MEETING_MEDIA_OUT_LEN ((size_t)256 * 1024)
 #define VC_MEETING_MEDIA_OUT_FRAMES 64
 #define VC_MEETING_SEEN_CHAT_IDS 256 /* recent client_msg_ids, for de-dup */
+/* A sealed chat that overtook its sender's key waits for it this long,
+ * and the chats behind it wait too (order is kept); at most this many. */
+#define VC_MEETING_CHAT_KEY_WAIT_MS 3000
+#define VC_MEETING_MAX_HELD_CHAT 16
 #define VC_MEETING_MAX_SUBSCRIPTIONS 1000
 
 /* Defaults until the server's Welcome says otherwise (milliseconds). */
@@ -293,6 +297,7 @@ typedef struct vc_meeting_stats {
   uint64_t reconnects;
   uint64_t resumes;
   uint64_t undecryptable; /* encrypted chat that did not open */
+  uint64_t chats_held;    /* waited for their sender's key (or behind one) */
   /* Media that did not open: normal for frames that overtake the
    * sender's key (they are dropped); never otherwise. */
   uint64_t media_undecryptable;

@@ -8,6 +8,11 @@
  * it must still not show twice. Senders keep unacknowledged messages and
  * resend them, in order, after every rejoin; the server recognises a
  * resend by its client_msg_id and only acknowledges it.
+ *
+ * A sealed message can overtake its sender's key (the delivery goes
+ * through the server too, later on a jittery path). It is held until the
+ * key comes, VC_MEETING_CHAT_KEY_WAIT_MS at most, and every message after
+ * it waits behind it, so what people read stays in the server's order.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +28,14 @@ int vc__chat_init(vc_meeting *m) {
 }
 
 void vc__chat_free(vc_meeting *m) {
+  size_t i;
+
   free(m->pending);
   m->pending = NULL;
+  for (i = 0; i < m->n_held; i++) {
+    free(m->held[i].body);
+  }
+  m->n_held = 0;
 }
 
 static int seen_recently(const vc_meeting *m, uint64_t id) {
@@ -58,8 +69,144 @@ static int acknowledge(vc_meeting *m, uint64_t id) {
   return 0;
 }
 
-void vc__chat_on_message(vc_meeting *m, const Vc__Wire__Chat *chat) {
+/* A received chat, as held or as it came. */
+typedef struct chat_in {
+  uint64_t seq, client_msg_id;
+  uint32_t sender;
+  int encrypted, own;
+  const uint8_t *body;
+  size_t len;
+} chat_in;
+
+/* The sender's key for |body| may still be on its way: none delivered yet,
+ * or the body names a key id just past ours (the sender moved on for a
+ * leave and its delivery is late). Never for an unverifiable sender. */
+static int key_may_come(const vc_meeting *m, const chat_in *c) {
+  const vc__member *mb = vc__roster_find(&m->roster, c->sender);
+  unsigned ahead;
+
+  if (!m->e2ee || !mb || mb->unverified || c->len == 0) {
+    return 0;
+  }
+  if (!mb->has_key) {
+    return 1;
+  }
+  ahead = ((unsigned)(c->body[0] >> 4) + 16u - mb->key_id) % 16u;
+  return ahead > 0 && ahead < 8;
+}
+
+/* Emits |c|, opened when sealed. Returns 1 instead when it does not open
+ * yet, |may_wait| and its key may still come. */
+static int deliver(vc_meeting *m, const chat_in *c, int may_wait) {
+  static const char undecryptable[] =
+      "(a message that could not be decrypted: its key has not arrived)";
   vc_meeting_event ev;
+
+  memset(&ev, 0, sizeof(ev));
+  ev.type = VC_MEETING_EVENT_CHAT;
+  ev.text = (const char *)c->body;
+  ev.textlen = c->len;
+  if (c->encrypted) {
+    vc_ssize n = m->e2ee ? vc__keys_open_chat(m, c->sender, c->client_msg_id,
+                                              c->body, c->len, m->chat_plain,
+                                              sizeof(m->chat_plain))
+                         : VC_ERR_DECRYPT;
+    if (n < 0 && may_wait && key_may_come(m, c)) {
+      return 1;
+    }
+    if (n < 0 ||
+        vc__utf8_count((const char *)m->chat_plain, (size_t)n, 0) < 0) {
+      m->stats.undecryptable++;
+      ev.text = undecryptable;
+      ev.textlen = sizeof(undecryptable) - 1;
+    } else {
+      ev.text = (const char *)m->chat_plain;
+      ev.textlen = (size_t)n;
+    }
+  }
+  ev.chat_seq = c->seq;
+  ev.client_msg_id = c->client_msg_id;
+  ev.chat_sender = c->sender;
+  ev.session_id = c->sender;
+  ev.chat_own = c->own;
+  ev.chat_encrypted = c->encrypted;
+  ev.participant =
+      (const vc_participant *)vc__roster_find(&m->roster, c->sender);
+  vc__meeting_emit(m, &ev);
+  return 0;
+}
+
+static chat_in held_view(const vc__held_chat *h) {
+  chat_in c;
+
+  c.seq = h->seq;
+  c.client_msg_id = h->client_msg_id;
+  c.sender = h->sender;
+  c.encrypted = h->encrypted;
+  c.own = h->own;
+  c.body = h->body;
+  c.len = h->len;
+  return c;
+}
+
+/* Delivers the held chats in order, from the first, until one must still
+ * wait (only the first may: the rest wait behind it). |force| delivers
+ * the first whatever it holds. */
+static void release_held(vc_meeting *m, vc_tstamp ts, int force) {
+  while (m->n_held > 0) {
+    vc__held_chat *h = &m->held[0];
+    chat_in c = held_view(h);
+    int may_wait =
+        !force && ts < h->held_at + VC_MEETING_CHAT_KEY_WAIT_MS * VC__MS;
+    if (deliver(m, &c, may_wait) != 0) {
+      return;
+    }
+    force = 0;
+    free(h->body);
+    memmove(&m->held[0], &m->held[1], (m->n_held - 1) * sizeof(m->held[0]));
+    m->n_held--;
+  }
+}
+
+void vc__chat_release(vc_meeting *m, vc_tstamp ts) {
+  release_held(m, ts, 0);
+}
+
+vc_tstamp vc__chat_held_expiry(const vc_meeting *m) {
+  return m->n_held > 0
+             ? m->held[0].held_at + VC_MEETING_CHAT_KEY_WAIT_MS * VC__MS
+             : VC__NEVER;
+}
+
+/* Queues |c| behind the held ones; a full queue first lets its first go
+ * (opened if it can be, else shown as undecryptable). */
+static void hold(vc_meeting *m, const chat_in *c, vc_tstamp ts) {
+  vc__held_chat *h;
+  uint8_t *copy = malloc(c->len ? c->len : 1);
+
+  if (!copy) {
+    release_held(m, ts, 1); /* no room to keep order: deliver what we can */
+    (void)deliver(m, c, 0);
+    return;
+  }
+  if (m->n_held == VC_MEETING_MAX_HELD_CHAT) {
+    release_held(m, ts, 1);
+  }
+  h = &m->held[m->n_held++];
+  h->seq = c->seq;
+  h->client_msg_id = c->client_msg_id;
+  h->sender = c->sender;
+  h->encrypted = c->encrypted;
+  h->own = c->own;
+  h->held_at = ts;
+  h->len = c->len;
+  h->body = copy;
+  memcpy(copy, c->body, c->len);
+  m->stats.chats_held++;
+}
+
+void vc__chat_on_message(vc_meeting *m, const Vc__Wire__Chat *chat) {
+  chat_in c;
   int own = chat->sender_session == m->session_id;
 
   if (own) {
@@ -74,38 +221,19 @@ void vc__chat_on_message(vc_meeting *m, const Vc__Wire__Chat *chat) {
   }
   m->chat_seq = chat->seq;
   remember(m, chat->client_msg_id);
-  memset(&ev, 0, sizeof(ev));
-  ev.type = VC_MEETING_EVENT_CHAT;
-  ev.text = (const char *)chat->body.data;
-  ev.textlen = chat->body.len;
-  if (chat->encrypted) {
-    static const char undecryptable[] =
-        "(a message that could not be decrypted: its key has not arrived)";
-    vc_ssize n =
-        m->e2ee
-            ? vc__keys_open_chat(m, chat->sender_session, chat->client_msg_id,
-                                 chat->body.data, chat->body.len, m->chat_plain,
-                                 sizeof(m->chat_plain))
-            : VC_ERR_DECRYPT;
-    if (n < 0 ||
-        vc__utf8_count((const char *)m->chat_plain, (size_t)n, 0) < 0) {
-      m->stats.undecryptable++;
-      ev.text = undecryptable;
-      ev.textlen = sizeof(undecryptable) - 1;
-    } else {
-      ev.text = (const char *)m->chat_plain;
-      ev.textlen = (size_t)n;
-    }
+  c.seq = chat->seq;
+  c.client_msg_id = chat->client_msg_id;
+  c.sender = chat->sender_session;
+  c.encrypted = chat->encrypted;
+  c.own = own;
+  c.body = chat->body.data;
+  c.len = chat->body.len;
+  /* Behind a held chat, or sealed with a key still on its way: it waits,
+   * so chat stays in server order and nothing is shown unreadable that
+   * would have been readable a moment later. */
+  if (m->n_held > 0 || deliver(m, &c, 1) != 0) {
+    hold(m, &c, m->last_rx);
   }
-  ev.chat_seq = chat->seq;
-  ev.client_msg_id = chat->client_msg_id;
-  ev.chat_sender = chat->sender_session;
-  ev.session_id = chat->sender_session;
-  ev.chat_own = own;
-  ev.chat_encrypted = chat->encrypted;
-  ev.participant =
-      (const vc_participant *)vc__roster_find(&m->roster, chat->sender_session);
-  vc__meeting_emit(m, &ev);
 }
 
 static int send_pending(vc_meeting *m, vc__pending_chat *p) {

@@ -178,6 +178,7 @@ void vc__keys_on_announce(vc_meeting *m, const Vc__Wire__KeyAnnounce *ka) {
     mb->unverified = 1;
     mb->has_key = 0; /* whatever it delivered before is not trusted */
     vc__meeting_emit(m, &ev);
+    vc__chat_release(m, m->last_rx); /* its chats will never open */
     return;
   }
   mb->unverified = 0;
@@ -205,6 +206,7 @@ void vc__keys_on_delivery(vc_meeting *m, const Vc__Wire__KeyDelivery *kd) {
   mb->has_key = 1;
   vc_e2ee_receiver_set_key(&mb->rx, mb->key_id, mb->material);
   vc_e2ee_wipe(msg, sizeof(msg));
+  vc__chat_release(m, m->last_rx); /* chats that waited for it */
 }
 
 static vc_route chat_route(uint32_t sender, uint64_t client_msg_id) {

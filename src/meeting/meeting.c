@@ -958,6 +958,7 @@ vc_tstamp vc_meeting_get_expiry(const vc_meeting *m) {
   t = min_ts(t, m->reconnect_at);
   t = min_ts(t, m->chat_retry_at);
   t = min_ts(t, m->key_switch_at);
+  t = min_ts(t, vc__chat_held_expiry(m));
   return min_ts(t, m->next_speaker_tick);
 }
 
@@ -989,6 +990,9 @@ void vc_meeting_handle_expiry(vc_meeting *m, vc_tstamp ts) {
     }
   }
   vc__keys_tick(m, ts);
+  if (ts >= vc__chat_held_expiry(m)) {
+    vc__chat_release(m, ts); /* the key did not come: shown unreadable */
+  }
   if (ts >= m->next_speaker_tick) {
     vc__speaker_tick(m, ts);
     m->next_speaker_tick = m->phase == VC_MEETING_ENDED

@@ -22,6 +22,16 @@ typedef struct vc__pending_chat {
   uint8_t body[VC_CONTROL_MAX_CHAT_LEN];
 } vc__pending_chat;
 
+/* A received chat waiting for its sender's key, or behind one that is. */
+typedef struct vc__held_chat {
+  uint64_t seq, client_msg_id;
+  uint32_t sender;
+  int encrypted, own;
+  vc_tstamp held_at;
+  size_t len;
+  uint8_t *body; /* its own copy */
+} vc__held_chat;
+
 struct vc_meeting {
   char meeting_id[65];
   char user[65];
@@ -89,6 +99,8 @@ struct vc_meeting {
   size_t n_pending;
   uint64_t seen_ids[VC_MEETING_SEEN_CHAT_IDS];
   size_t seen_next;
+  vc__held_chat held[VC_MEETING_MAX_HELD_CHAT]; /* in server order */
+  size_t n_held;
 
   /* Active speaker. */
   uint32_t speaker;
@@ -126,6 +138,10 @@ int vc__chat_init(vc_meeting *m);
 void vc__chat_free(vc_meeting *m);
 void vc__chat_on_message(vc_meeting *m, const Vc__Wire__Chat *chat);
 void vc__chat_resend(vc_meeting *m);
+/* Delivers held chats that can be now: a key arrived, a sender turned out
+ * unverifiable, or the first one's wait ended by |ts|. */
+void vc__chat_release(vc_meeting *m, vc_tstamp ts);
+vc_tstamp vc__chat_held_expiry(const vc_meeting *m); /* VC__NEVER: none */
 
 /* e2ee_keys.c */
 void vc__keys_on_joined(vc_meeting *m);

@@ -207,10 +207,20 @@ void vc_meeting_transport_lost(vc_meeting *m, vc_tstamp ts);
 int vc_meeting_receive(vc_meeting *m, const uint8_t *frame, size_t len,
                        vc_tstamp ts);
 
+/* What vc_meeting_pop_frame_kind says of a frame. Only audio may go
+ * unreliably: a lost video frame would break every picture after it until
+ * a keyframe, while a reliable stream resends it in about a round trip. */
+enum {
+  VC_MEETING_FRAME_CONTROL = 0,  /* reliable and in order */
+  VC_MEETING_FRAME_MEDIA = 1,    /* may be dropped on a stalled transport */
+  VC_MEETING_FRAME_DATAGRAM = 2, /* media that may go as a datagram */
+};
+
 /* Copies the next frame to send into |dest|: control first, then media.
  * Returns its length, 0 when nothing waits, VC_ERR_NOBUF when |destlen| is
- * short (frame kept). |*is_media| (may be NULL) tells the caller it may
- * drop this one rather than queue it on a stalled transport. */
+ * short (frame kept). |*is_media| (may be NULL) gets a VC_MEETING_FRAME_*
+ * class: non-zero tells the caller it may drop this one rather than queue
+ * it on a stalled transport. */
 vc_ssize vc_meeting_pop_frame(vc_meeting *m, uint8_t *dest, size_t destlen);
 vc_ssize vc_meeting_pop_frame_kind(vc_meeting *m, uint8_t *dest, size_t destlen,
                                    int *is_media);

@@ -81,7 +81,7 @@ int vc_meeting_new(vc_meeting **pm, const vc_meeting_config *cfg) {
   m->next_speaker_tick = m->chat_retry_at = VC__NEVER;
   m->key_switch_at = VC__NEVER;
   m->subs = calloc(VC_MEETING_MAX_SUBSCRIPTIONS, sizeof(*m->subs));
-  m->scratch = malloc(2 * VC_ENVELOPE_MAX_LEN);
+  m->scratch = malloc(2 * VC_ENVELOPE_MAX_LEN + 1); /* + a class byte */
   m->payload = malloc(VC_ENVELOPE_MAX_PAYLOAD_LEN);
   /* Opened media gets its own buffer, so a callback may send media. */
   m->opened = m->e2ee ? malloc(VC_ENVELOPE_MAX_PAYLOAD_LEN) : NULL;
@@ -212,10 +212,18 @@ vc_ssize vc_meeting_pop_frame_kind(vc_meeting *m, uint8_t *dest, size_t destlen,
     f = vc__msg_queue_peek(q, &len);
   }
   if (is_media) {
-    *is_media = q == &m->media_out;
+    *is_media = VC_MEETING_FRAME_CONTROL;
   }
   if (!f) {
     return 0;
+  }
+  if (q == &m->media_out) {
+    /* Queued media carries its class in one byte before the envelope. */
+    if (is_media) {
+      *is_media = f[0];
+    }
+    f++;
+    len--;
   }
   if (len > destlen) {
     return VC_ERR_NOBUF;
@@ -815,6 +823,7 @@ static int on_media(vc_meeting *m, const vc_route *route, size_t len,
 int vc_meeting_send_media(vc_meeting *m, const vc_media_frame *f,
                           const uint8_t *payload, size_t len, vc_tstamp ts) {
   uint8_t *sealed = m->scratch, *frame = m->scratch + VC_ENVELOPE_MAX_LEN;
+  uint8_t *envelope = frame + 1; /* after the class byte */
   vc_route route;
   vc_ssize n;
   int rv;
@@ -847,15 +856,17 @@ int vc_meeting_send_media(vc_meeting *m, const vc_media_frame *f,
     payload = sealed;
     len = (size_t)n;
   }
-  n = vc_envelope_encode(frame, VC_ENVELOPE_MAX_LEN, &route, payload, len);
+  n = vc_envelope_encode(envelope, VC_ENVELOPE_MAX_LEN, &route, payload, len);
   if (n < 0) {
     return (int)n;
   }
-  rv = vc__msg_queue_push(&m->media_out, frame, (size_t)n);
+  frame[0] = f->kind == VC_STREAM_KIND_AUDIO ? VC_MEETING_FRAME_DATAGRAM
+                                             : VC_MEETING_FRAME_MEDIA;
+  rv = vc__msg_queue_push(&m->media_out, frame, (size_t)n + 1);
   while (rv == VC_ERR_QUEUE_FULL && m->media_out.count > 0) {
     vc__msg_queue_pop(&m->media_out); /* the oldest is worth least */
     m->stats.media_dropped++;
-    rv = vc__msg_queue_push(&m->media_out, frame, (size_t)n);
+    rv = vc__msg_queue_push(&m->media_out, frame, (size_t)n + 1);
   }
   if (rv != 0) {
     return rv;

@@ -232,13 +232,9 @@ int vcw_pop(vcw_meeting *w) {
   if (p < 0) {
     return (int)p;
   }
-  if (w->out_is_media && (size_t)n <= VCW_DATAGRAM_ENVELOPE_MAX) {
-    vc_route route;
-    if (vc_envelope_decode(&route, w->frame_buf, sizeof(w->frame_buf),
-                           w->out + VC_FRAME_MAX_HEADER_LEN, (size_t)n) >= 0 &&
-        route.kind == VC_STREAM_KIND_AUDIO) {
-      w->out_is_media = 2;
-    }
+  if (w->out_is_media == VC_MEETING_FRAME_DATAGRAM &&
+      (size_t)n > VCW_DATAGRAM_ENVELOPE_MAX) {
+    w->out_is_media = VC_MEETING_FRAME_MEDIA; /* too big for one datagram */
   }
   /* Put the prefix right before the frame; JS reads from vcw_out. */
   memmove(w->out + p, w->out + VC_FRAME_MAX_HEADER_LEN, (size_t)n);
@@ -250,10 +246,9 @@ const uint8_t *vcw_out(vcw_meeting *w) {
   return w->out;
 }
 
-/* The frame vcw_pop gave is media (1): JS may drop it on a stalled path;
- * 2: audio small enough for a WebTransport datagram, which it may go as
- * (video stays on the stream: a lost frame would break the pictures after
- * it until a keyframe, and QUIC resends it in about one round trip). */
+/* The frame vcw_pop gave is media (1, VC_MEETING_FRAME_MEDIA): JS may
+ * drop it on a stalled path; 2 (VC_MEETING_FRAME_DATAGRAM): audio small
+ * enough for a WebTransport datagram, which it may go as. */
 int vcw_out_is_media(vcw_meeting *w) {
   return w->out_is_media;
 }

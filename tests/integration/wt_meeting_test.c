@@ -379,7 +379,8 @@ static void peer_flush(peer *p) {
         peer_lost(p);
         return;
       }
-    } else if (is_media && len <= MAX_DATAGRAM_FRAME) {
+    } else if (is_media == VC_MEETING_FRAME_DATAGRAM &&
+               len <= MAX_DATAGRAM_FRAME) {
       if (wt_client_send_datagram(p->wt, out, len) != 0) {
         p->media_dropped_tx++; /* as the browser: late media is dropped */
       }

@@ -311,12 +311,14 @@ static void flush_client(sim *s, sim_client *cl) {
     touch(s, cl);
     return;
   }
-  /* Control on the reliable stream, media as datagrams (WebTransport). */
+  /* Control and video on the reliable stream, audio as datagrams
+   * (WebTransport). */
   while ((n = vc_meeting_pop_frame_kind(cl->m, s->frame, sizeof(s->frame),
                                         &media)) > 0) {
     sim_conn *c = conn_of(s, cl->conn);
     if (c && cl->conn_up && c->client_open) {
-      transmit(s, cl->conn, 1, s->frame, (size_t)n, !media);
+      transmit(s, cl->conn, 1, s->frame, (size_t)n,
+               media != VC_MEETING_FRAME_DATAGRAM);
     }
   }
   touch(s, cl);

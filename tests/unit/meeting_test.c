@@ -13,6 +13,7 @@
 #include <vc/meeting.h>
 #include <vc/wire.h>
 
+#include "meeting_fixtures.h"
 #include "test.h"
 
 #define MS ((vc_tstamp)1000000)
@@ -53,81 +54,20 @@ static vc_meeting *new_meeting(recorder *r) {
   return m;
 }
 
-/* Wraps |msg| in a control envelope, as the server sends it. */
-static size_t server_frame(uint8_t *out, size_t cap,
-                           const Vc__Wire__Control *msg) {
-  static uint8_t body[VC_ENVELOPE_MAX_LEN];
-  vc_route route;
-  vc_ssize n = vc_control_encode(body, sizeof(body), msg), f;
-
-  memset(&route, 0, sizeof(route));
-  route.kind = VC_STREAM_KIND_CONTROL;
-  route.audio_level = VC_AUDIO_LEVEL_SILENT;
-  if (n < 0) {
-    return 0;
-  }
-  f = vc_envelope_encode(out, cap, &route, body, (size_t)n);
-  return f < 0 ? 0 : (size_t)f;
-}
-
-static Vc__Wire__Participant people[3];
-static Vc__Wire__Participant *people_ptrs[3];
-static Vc__Wire__MediaState in_clear;
-
-/* Bob and Carol send in the clear (so this test's meeting, which has no
- * E2EE, can read them); Dave seals. */
-static void make_people(void) {
-  static const char *const users[] = {"bob", "carol", "dave"};
-  size_t i;
-
-  vc__wire__media_state__init(&in_clear);
-  in_clear.e2ee_off = 1;
-  for (i = 0; i < 3; i++) {
-    vc__wire__participant__init(&people[i]);
-    people[i].state = i < 2 ? &in_clear : NULL;
-    people[i].session_id = (uint32_t)(i + 2);
-    people[i].user = (char *)(uintptr_t)users[i];
-    people[i].display_name = (char *)(uintptr_t)users[i];
-    people_ptrs[i] = &people[i];
-  }
-}
-
 /* Delivers a Welcome making us session 1 with |n_first| of 3 others in
  * it (the rest follow in a RosterPage when |page| is set). */
 static int welcome(vc_meeting *m, size_t n_first, int page, vc_tstamp ts) {
-  static uint8_t token[16] = {1, 2, 3};
-  static uint8_t frame[8192];
-  Vc__Wire__Control ctl;
-  Vc__Wire__Welcome w;
-  Vc__Wire__RosterPage rp;
-  size_t len;
-  int rv;
+  static uint8_t frame[8192], page_frame[8192];
+  size_t page_len = 0;
+  size_t len = vc_test_welcome_frame(frame, sizeof(frame), n_first,
+                                     page ? page_frame : NULL,
+                                     sizeof(page_frame), &page_len);
+  int rv = vc_meeting_receive(m, frame, len, ts);
 
-  make_people();
-  vc__wire__control__init(&ctl);
-  vc__wire__welcome__init(&w);
-  w.session_id = 1;
-  w.resume_token.data = token;
-  w.resume_token.len = sizeof(token);
-  w.roster = people_ptrs;
-  w.n_roster = n_first;
-  w.roster_total = 3;
-  w.host_session = 1;
-  ctl.msg_case = VC__WIRE__CONTROL__MSG_WELCOME;
-  ctl.welcome = &w;
-  len = server_frame(frame, sizeof(frame), &ctl);
-  rv = vc_meeting_receive(m, frame, len, ts);
   if (rv != 0 || !page) {
     return rv;
   }
-  vc__wire__control__init(&ctl);
-  vc__wire__roster_page__init(&rp);
-  rp.participants = people_ptrs + n_first;
-  rp.n_participants = 3 - n_first;
-  ctl.msg_case = VC__WIRE__CONTROL__MSG_ROSTER_PAGE;
-  ctl.roster_page = &rp;
-  len = server_frame(frame, sizeof(frame), &ctl);
-  return vc_meeting_receive(m, frame, len, ts);
+  return vc_meeting_receive(m, page_frame, page_len, ts);
 }
 
 /* Pops the next outgoing frame and decodes its Control message. */
@@ -289,7 +229,7 @@ static size_t chat_frame(uint8_t *out, size_t cap, uint64_t seq, uint64_t id) {
   chat.body.len = 5;
   ctl.msg_case = VC__WIRE__CONTROL__MSG_CHAT;
   ctl.chat = &chat;
-  return server_frame(out, cap, &ctl);
+  return vc_test_server_frame(out, cap, &ctl);
 }
 
 void test_vc_meeting_chat_is_delivered_once(void) {
@@ -423,7 +363,7 @@ void test_vc_meeting_removal_ends_the_meeting(void) {
   leave.text = "removed";
   ctl.msg_case = VC__WIRE__CONTROL__MSG_LEAVE;
   ctl.leave = &leave;
-  len = server_frame(frame, sizeof(frame), &ctl);
+  len = vc_test_server_frame(frame, sizeof(frame), &ctl);
   CHECK_INT_EQ(vc_meeting_receive(m, frame, len, MS), 0);
   CHECK_INT_EQ(vc_meeting_get_phase(m), VC_MEETING_ENDED);
   CHECK_INT_EQ(r.counts[VC_MEETING_EVENT_ENDED], 1);
@@ -503,7 +443,7 @@ void test_vc_meeting_roster_cap_is_reached(void) {
   w.roster_total = VC_CONTROL_MAX_ROSTER;
   ctl.msg_case = VC__WIRE__CONTROL__MSG_WELCOME;
   ctl.welcome = &w;
-  len = server_frame(frame, sizeof(frame), &ctl);
+  len = vc_test_server_frame(frame, sizeof(frame), &ctl);
   CHECK(len > 0);
   CHECK_INT_EQ(vc_meeting_receive(m, frame, len, MS), 0);
   vc__wire__control__init(&ctl);
@@ -512,7 +452,7 @@ void test_vc_meeting_roster_cap_is_reached(void) {
   page.n_participants = VC_CONTROL_MAX_ROSTER_PAGE;
   ctl.msg_case = VC__WIRE__CONTROL__MSG_ROSTER_PAGE;
   ctl.roster_page = &page;
-  len = server_frame(frame, sizeof(frame), &ctl);
+  len = vc_test_server_frame(frame, sizeof(frame), &ctl);
   CHECK_INT_EQ(vc_meeting_receive(m, frame, len, MS), 0);
   CHECK_INT_EQ(vc_meeting_get_phase(m), VC_MEETING_JOINED);
   CHECK_INT_EQ(vc_meeting_roster_size(m), VC_CONTROL_MAX_ROSTER);
@@ -522,7 +462,7 @@ void test_vc_meeting_roster_cap_is_reached(void) {
   pj.participant = ptrs[VC_CONTROL_MAX_ROSTER];
   ctl.msg_case = VC__WIRE__CONTROL__MSG_PARTICIPANT_JOINED;
   ctl.participant_joined = &pj;
-  len = server_frame(frame, sizeof(frame), &ctl);
+  len = vc_test_server_frame(frame, sizeof(frame), &ctl);
   CHECK_INT_EQ(vc_meeting_receive(m, frame, len, MS), VC_ERR_QUEUE_FULL);
   CHECK_INT_EQ(vc_meeting_roster_size(m), VC_CONTROL_MAX_ROSTER);
   CHECK(vc_meeting_find(m, VC_CONTROL_MAX_ROSTER + 2) == NULL);
@@ -581,7 +521,7 @@ static size_t chat_from(uint8_t *out, size_t cap, uint64_t seq, uint32_t sender,
   chat.body.len = sealed ? sizeof(body) : 12;
   ctl.msg_case = VC__WIRE__CONTROL__MSG_CHAT;
   ctl.chat = &chat;
-  return server_frame(out, cap, &ctl);
+  return vc_test_server_frame(out, cap, &ctl);
 }
 
 /* Sealed chats whose sender's key has not come wait for it, with every
@@ -680,8 +620,9 @@ void test_vc_meeting_media_waits_behind_control_and_drops_oldest(void) {
     CHECK(c != NULL && c->msg_case == VC__WIRE__CONTROL__MSG_KEYFRAME_REQUEST);
     CHECK_INT_EQ(c->keyframe_request->session_id, 2);
   }
+  /* Audio is the one kind that may go as a datagram. */
   n = vc_meeting_pop_frame_kind(m, frame, sizeof(frame), &is_media);
-  CHECK(n > 0 && is_media == 1);
+  CHECK(n > 0 && is_media == VC_MEETING_FRAME_DATAGRAM);
   CHECK(vc_envelope_decode(&route, payload, sizeof(payload), frame,
                            (size_t)n) == 64);
   CHECK_INT_EQ(route.kind, VC_STREAM_KIND_AUDIO);
@@ -719,7 +660,7 @@ void test_vc_meeting_media_and_keyframe_requests_are_reported(void) {
   kr.kind = VC__WIRE__STREAM_KIND__STREAM_KIND_VIDEO;
   ctl.msg_case = VC__WIRE__CONTROL__MSG_KEYFRAME_REQUEST;
   ctl.keyframe_request = &kr;
-  len = server_frame(frame, sizeof(frame), &ctl);
+  len = vc_test_server_frame(frame, sizeof(frame), &ctl);
   CHECK(len > 0);
   CHECK_INT_EQ(vc_meeting_receive(m, frame, len, 3 * MS), 0);
   CHECK_INT_EQ(r.counts[VC_MEETING_EVENT_KEYFRAME_REQUESTED], 1);
@@ -743,11 +684,11 @@ void test_vc_meeting_congestion_signals_limit_the_send_rate(void) {
   vc__wire__receiver_report__init(&rr);
   ctl.msg_case = VC__WIRE__CONTROL__MSG_RECEIVER_REPORT;
   ctl.receiver_report = &rr;
-  len = server_frame(frame, sizeof(frame), &ctl);
+  len = vc_test_server_frame(frame, sizeof(frame), &ctl);
   CHECK_INT_EQ(vc_meeting_receive(m, frame, len, 2 * MS), 0);
   CHECK_INT_EQ(r.counts[VC_MEETING_EVENT_SEND_RATE_LIMIT], 0);
   rr.estimated_bandwidth_kbps = 420;
-  len = server_frame(frame, sizeof(frame), &ctl);
+  len = vc_test_server_frame(frame, sizeof(frame), &ctl);
   CHECK_INT_EQ(vc_meeting_receive(m, frame, len, 3 * MS), 0);
   CHECK_INT_EQ(r.counts[VC_MEETING_EVENT_SEND_RATE_LIMIT], 1);
   CHECK_INT_EQ(r.bitrate_kbps, 420);
@@ -780,12 +721,12 @@ void test_vc_meeting_simulcast_layers_are_streams_of_their_own(void) {
   sl.layers = 0x5;
   ctl.msg_case = VC__WIRE__CONTROL__MSG_SEND_LAYERS;
   ctl.send_layers = &sl;
-  len = server_frame(frame, sizeof(frame), &ctl);
+  len = vc_test_server_frame(frame, sizeof(frame), &ctl);
   CHECK_INT_EQ(vc_meeting_receive(m, frame, len, 2 * MS), 0);
   CHECK_INT_EQ(r.counts[VC_MEETING_EVENT_SEND_LAYERS], 1);
   CHECK_INT_EQ(r.layers, 0x5);
   sl.layers = 0x10;
-  len = server_frame(frame, sizeof(frame), &ctl);
+  len = vc_test_server_frame(frame, sizeof(frame), &ctl);
   CHECK(vc_meeting_receive(m, frame, len, 3 * MS) < 0);
   CHECK_INT_EQ(r.counts[VC_MEETING_EVENT_SEND_LAYERS], 1);
 

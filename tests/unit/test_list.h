@@ -85,6 +85,7 @@
   X(meeting, roster_cap_is_reached)                                            \
   X(meeting, e2ee_needs_randomness_and_room_for_the_seal)                      \
   X(meeting, chats_wait_for_their_key_up_to_a_cap)                             \
+  X(wasm_glue, sending_keeps_a_frame_half_received)                            \
   X(meeting, media_waits_behind_control_and_drops_oldest)                      \
   X(meeting, media_and_keyframe_requests_are_reported)                         \
   X(meeting, congestion_signals_limit_the_send_rate)                           \

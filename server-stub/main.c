@@ -148,6 +148,7 @@ static int webtransport_stats(void *user_data, vc_metrics_wt *out) {
   out->bytes_out = q.bytes_out;
   out->packets_dropped = q.packets_dropped;
   out->udp_overflows = q.udp_overflows;
+  out->datagrams_stale = q.datagrams_stale;
   out->send_failed = q.send_failed;
   out->refused_too_many = q.refused_too_many;
   out->conn_errors = q.conn_errors;

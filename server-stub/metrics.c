@@ -48,6 +48,10 @@ static void emit_wt(out *o, const vc_metrics_wt *wt) {
        "UDP packets the kernel dropped before the server read them: the "
        "socket's receive buffer was full (see net.core.rmem_max).",
        wt->udp_overflows);
+  emit(o, "vc_wt_datagrams_stale_total", "counter",
+       "Datagrams (media) that waited over 200 ms in the server's socket "
+       "before it read them: dropped as late, not relayed.",
+       wt->datagrams_stale);
   emit(o, "vc_wt_send_failed_total", "counter",
        "UDP packets not sent: the socket's buffer was full (QUIC resends).",
        wt->send_failed);

@@ -16,7 +16,7 @@ typedef struct vc_metrics_wt {
   uint64_t handshakes;
   uint64_t packets_in, packets_out, bytes_in, bytes_out;
   uint64_t packets_dropped, send_failed, refused_too_many, conn_errors;
-  uint64_t udp_overflows;
+  uint64_t udp_overflows, datagrams_stale;
   uint64_t sessions_accepted, sessions_refused;
   uint64_t frames_in, frames_out;
   uint64_t media_dropped, control_refused, protocol_errors;

@@ -52,6 +52,10 @@
 #define CLOSING_PERIOD_S 1.0
 /* A datagram not sent within this is late media: dropped. */
 #define DATAGRAM_MAX_AGE (200 * NGTCP2_MILLISECONDS)
+/* The same for one that waited this long in our socket's receive buffer
+ * (a busy machine: the 4 MiB buffer holds seconds of packets). Relaying
+ * it would play seconds-old sound; its QUIC packet is still processed. */
+#define DATAGRAM_MAX_RX_AGE_NS (200 * 1000000LL)
 /* A session we closed: its connection goes this long after. */
 #define CLOSE_AFTER_SESSION_S 0.5
 
@@ -160,6 +164,8 @@ struct vc_quic_server {
   ev_prepare prepare;
   uint8_t reset_secret[32];
   vc_quic_server_stats stats;
+  /* How long the packet being handled waited in the kernel (0: unknown). */
+  int64_t rx_age_ns;
   uint8_t rbuf[RECV_BUF_LEN];
 };
 
@@ -1007,6 +1013,10 @@ static int cb_recv_datagram(ngtcp2_conn *conn, uint32_t flags,
 
   (void)conn;
   (void)flags;
+  if (qc->srv->rx_age_ns > DATAGRAM_MAX_RX_AGE_NS) {
+    qc->srv->stats.datagrams_stale++;
+    return 0;
+  }
   vc_h3wt_on_datagram(qc->h3, data, datalen);
   mark_dirty(qc);
   return 0;
@@ -1483,7 +1493,8 @@ static void on_readable(struct ev_loop *loop, ev_io *w, int revents) {
   for (i = 0; i < READS_PER_WAKEUP; i++) {
     struct sockaddr_storage sa;
     union {
-      char buf[CMSG_SPACE(sizeof(uint32_t))];
+      char buf[CMSG_SPACE(sizeof(uint32_t)) +
+               CMSG_SPACE(sizeof(struct timespec))];
       struct cmsghdr align;
     } control;
     struct iovec iov = {srv->rbuf, sizeof(srv->rbuf)};
@@ -1502,9 +1513,17 @@ static void on_readable(struct ev_loop *loop, ev_io *w, int revents) {
     if (n < 0) {
       break;
     }
+    srv->rx_age_ns = 0;
     for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
       if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SO_RXQ_OVFL) {
         memcpy(&lst->overflows, CMSG_DATA(cm), sizeof(lst->overflows));
+      }
+      if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
+        struct timespec at, now;
+        memcpy(&at, CMSG_DATA(cm), sizeof(at));
+        clock_gettime(CLOCK_REALTIME, &now);
+        srv->rx_age_ns = (int64_t)(now.tv_sec - at.tv_sec) * 1000000000LL +
+                         (now.tv_nsec - at.tv_nsec);
       }
     }
     handle_packet(lst, &sa, msg.msg_namelen, srv->rbuf, (size_t)n);
@@ -1567,6 +1586,8 @@ static int bind_udp(listener *lst, const char *addr, uint16_t port) {
   }
   size_udp_buffers(fd, addr);
   setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
+  /* Each packet's arrival time: how long it waited for us to read it. */
+  setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
   if (bind(fd, (struct sockaddr *)&lst->addr, lst->addrlen) != 0 ||
       getsockname(fd, (struct sockaddr *)&lst->addr, &lst->addrlen) != 0) {
     vc_log(VC_LOG_WARN, "quic: bind %s port %u: %s", addr, port,

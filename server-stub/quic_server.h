@@ -95,6 +95,7 @@ typedef struct vc_quic_server_stats {
   uint64_t bytes_in, bytes_out;
   uint64_t packets_dropped;   /* empty, unknown connection, not an Initial */
   uint64_t udp_overflows;     /* lost in the kernel: the socket buffer full */
+  uint64_t datagrams_stale;   /* waited over 200 ms to be read: dropped */
   uint64_t send_failed;       /* the socket's buffer was full: resent */
   uint64_t refused_too_many;  /* Initials over max_connections */
   uint64_t conn_errors;       /* connections closed on an error */

@@ -1188,6 +1188,36 @@ int main(int argc, char **argv) {
   EXPECT(slow->lost == 0 && wt_client_session_open(slow->wt),
          "slow gives credit again and is still in the meeting");
 
+  /* A server held up (stopped here for 600 ms, as a starved machine
+   * holds it) finds the audio that came meanwhile waiting in its socket.
+   * Past 200 ms it is late: dropped and counted, not relayed, so the
+   * others hear what is said now rather than what was said a while ago. */
+  before = metric("vc_wt_datagrams_stale_total");
+  bob->audio_frames = 0;
+  kill((pid_t)server_pid, SIGSTOP);
+  {
+    static uint8_t sound[200];
+    struct timespec ms20 = {0, 20000000}, ms200 = {0, 200000000};
+    vc_media_frame f;
+    memset(&f, 0, sizeof(f));
+    f.kind = VC_STREAM_KIND_AUDIO;
+    f.audio_level = 40;
+    for (int i = 0; i < 20; i++) {
+      f.timestamp_us = (uint64_t)i * 20000;
+      vc_meeting_send_media(alice->m, &f, sound, sizeof(sound), now_ts());
+      peer_flush(alice);
+      nanosleep(&ms20, NULL);
+    }
+    nanosleep(&ms200, NULL);
+  }
+  kill((pid_t)server_pid, SIGCONT);
+  pump(500);
+  after = metric("vc_wt_datagrams_stale_total");
+  EXPECT(after - before >= 10 && bob->audio_frames + (after - before) <= 20,
+         "20 audio datagrams sent while the server was stopped: %lld "
+         "dropped as stale (vc_wt_datagrams_stale_total), %d relayed to bob",
+         after - before, bob->audio_frames);
+
   /* The abrupt disconnect: dave is reported gone once the grace ran out.
    */
   PUMP_UNTIL(alice->left_session == dave_session &&

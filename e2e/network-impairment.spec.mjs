@@ -132,7 +132,7 @@ test('a narrow downlink moves that receiver alone to a smaller layer', async ({
       .getAttribute('data-send-layers');
     await expect.poll(() => layerAt(bob), { timeout: 15_000 }).toBe(2);
     await expect.poll(() => layerAt(carol), { timeout: 15_000 }).toBe(2);
-    await expect.poll(sendLayers).toBe('2');
+    await expect.poll(sendLayers, { timeout: 15_000 }).toBe('2');
     const lowered = await metric(request,
       'vc_simulcast_layer_caps_lowered_total');
 
@@ -155,7 +155,7 @@ test('a narrow downlink moves that receiver alone to a smaller layer', async ({
     await proxy.command('profile none');
     // A layer back after each 4 s without congestion.
     await expect.poll(() => layerAt(bob), { timeout: 40_000 }).toBe(2);
-    await expect.poll(sendLayers, { timeout: 5_000 }).toBe('2');
+    await expect.poll(sendLayers, { timeout: 15_000 }).toBe('2');
     before = await shown(bob);
     await expect.poll(() => shown(bob), { timeout: 10_000 })
       .toBeGreaterThan(before + 20);

@@ -33,7 +33,7 @@ void vc__chat_free(vc_meeting *m) {
   free(m->pending);
   m->pending = NULL;
   for (i = 0; i < m->n_held; i++) {
-    free(m->held[i].body);
+    free((void *)(uintptr_t)m->held[i].c.body);
   }
   m->n_held = 0;
 }
@@ -69,19 +69,10 @@ static int acknowledge(vc_meeting *m, uint64_t id) {
   return 0;
 }
 
-/* A received chat, as held or as it came. */
-typedef struct chat_in {
-  uint64_t seq, client_msg_id;
-  uint32_t sender;
-  int encrypted, own;
-  const uint8_t *body;
-  size_t len;
-} chat_in;
-
 /* The sender's key for |body| may still be on its way: none delivered yet,
  * or the body names a key id just past ours (the sender moved on for a
  * leave and its delivery is late). Never for an unverifiable sender. */
-static int key_may_come(const vc_meeting *m, const chat_in *c) {
+static int key_may_come(const vc_meeting *m, const vc__chat_in *c) {
   const vc__member *mb = vc__roster_find(&m->roster, c->sender);
   unsigned ahead;
 
@@ -97,7 +88,7 @@ static int key_may_come(const vc_meeting *m, const chat_in *c) {
 
 /* Emits |c|, opened when sealed. Returns 1 instead when it does not open
  * yet, |may_wait| and its key may still come. */
-static int deliver(vc_meeting *m, const chat_in *c, int may_wait) {
+static int deliver(vc_meeting *m, const vc__chat_in *c, int may_wait) {
   static const char undecryptable[] =
       "(a message that could not be decrypted: its key has not arrived)";
   vc_meeting_event ev;
@@ -136,33 +127,19 @@ static int deliver(vc_meeting *m, const chat_in *c, int may_wait) {
   return 0;
 }
 
-static chat_in held_view(const vc__held_chat *h) {
-  chat_in c;
-
-  c.seq = h->seq;
-  c.client_msg_id = h->client_msg_id;
-  c.sender = h->sender;
-  c.encrypted = h->encrypted;
-  c.own = h->own;
-  c.body = h->body;
-  c.len = h->len;
-  return c;
-}
-
 /* Delivers the held chats in order, from the first, until one must still
  * wait (only the first may: the rest wait behind it). |force| delivers
  * the first whatever it holds. */
 static void release_held(vc_meeting *m, vc_tstamp ts, int force) {
   while (m->n_held > 0) {
     vc__held_chat *h = &m->held[0];
-    chat_in c = held_view(h);
     int may_wait =
         !force && ts < h->held_at + VC_MEETING_CHAT_KEY_WAIT_MS * VC__MS;
-    if (deliver(m, &c, may_wait) != 0) {
+    if (deliver(m, &h->c, may_wait) != 0) {
       return;
     }
     force = 0;
-    free(h->body);
+    free((void *)(uintptr_t)h->c.body); /* our own copy (hold) */
     memmove(&m->held[0], &m->held[1], (m->n_held - 1) * sizeof(m->held[0]));
     m->n_held--;
   }
@@ -180,7 +157,7 @@ vc_tstamp vc__chat_held_expiry(const vc_meeting *m) {
 
 /* Queues |c| behind the held ones; a full queue first lets its first go
  * (opened if it can be, else shown as undecryptable). */
-static void hold(vc_meeting *m, const chat_in *c, vc_tstamp ts) {
+static void hold(vc_meeting *m, const vc__chat_in *c, vc_tstamp ts) {
   vc__held_chat *h;
   uint8_t *copy = malloc(c->len ? c->len : 1);
 
@@ -192,21 +169,16 @@ static void hold(vc_meeting *m, const chat_in *c, vc_tstamp ts) {
   if (m->n_held == VC_MEETING_MAX_HELD_CHAT) {
     release_held(m, ts, 1);
   }
-  h = &m->held[m->n_held++];
-  h->seq = c->seq;
-  h->client_msg_id = c->client_msg_id;
-  h->sender = c->sender;
-  h->encrypted = c->encrypted;
-  h->own = c->own;
-  h->held_at = ts;
-  h->len = c->len;
-  h->body = copy;
   memcpy(copy, c->body, c->len);
+  h = &m->held[m->n_held++];
+  h->c = *c;
+  h->c.body = copy;
+  h->held_at = ts;
   m->stats.chats_held++;
 }
 
 void vc__chat_on_message(vc_meeting *m, const Vc__Wire__Chat *chat) {
-  chat_in c;
+  vc__chat_in c;
   int own = chat->sender_session == m->session_id;
 
   if (own) {

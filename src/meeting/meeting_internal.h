@@ -22,14 +22,19 @@ typedef struct vc__pending_chat {
   uint8_t body[VC_CONTROL_MAX_CHAT_LEN];
 } vc__pending_chat;
 
-/* A received chat waiting for its sender's key, or behind one that is. */
-typedef struct vc__held_chat {
+/* A received chat (chat.c), as it came or as held. */
+typedef struct vc__chat_in {
   uint64_t seq, client_msg_id;
   uint32_t sender;
   int encrypted, own;
-  vc_tstamp held_at;
+  const uint8_t *body;
   size_t len;
-  uint8_t *body; /* its own copy */
+} vc__chat_in;
+
+/* A chat waiting for its sender's key, or behind one that is. */
+typedef struct vc__held_chat {
+  vc__chat_in c; /* c.body: its own copy */
+  vc_tstamp held_at;
 } vc__held_chat;
 
 struct vc_meeting {

@@ -474,20 +474,25 @@ static void fake_random(void *user_data, uint8_t *buf, size_t len) {
   memset(buf, 0x42, len);
 }
 
+/* Alice's meeting with E2EE, events into |r|; no randomness yet. */
+static void e2ee_config(vc_meeting_config *cfg, recorder *r) {
+  memset(r, 0, sizeof(*r));
+  memset(cfg, 0, sizeof(*cfg));
+  cfg->meeting_id = "room1";
+  cfg->user = "alice";
+  cfg->display_name = "Alice";
+  cfg->on_event = record;
+  cfg->user_data = r;
+  cfg->e2ee = 1;
+}
+
 void test_vc_meeting_e2ee_needs_randomness_and_room_for_the_seal(void) {
   recorder r;
   vc_meeting_config cfg;
   vc_meeting *m = NULL;
   static uint8_t big[VC_CONTROL_MAX_CHAT_LEN];
 
-  memset(&r, 0, sizeof(r));
-  memset(&cfg, 0, sizeof(cfg));
-  cfg.meeting_id = "room1";
-  cfg.user = "alice";
-  cfg.display_name = "Alice";
-  cfg.on_event = record;
-  cfg.user_data = &r;
-  cfg.e2ee = 1;
+  e2ee_config(&cfg, &r);
   /* Keys from a PRNG seeded by the page would be guessable: refused. */
   CHECK_INT_EQ(vc_meeting_new(&m, &cfg), VC_ERR_INVALID_ARGUMENT);
   cfg.random = fake_random;
@@ -536,14 +541,7 @@ void test_vc_meeting_chats_wait_for_their_key_up_to_a_cap(void) {
   size_t len;
   uint64_t seq;
 
-  memset(&r, 0, sizeof(r));
-  memset(&cfg, 0, sizeof(cfg));
-  cfg.meeting_id = "room1";
-  cfg.user = "alice";
-  cfg.display_name = "Alice";
-  cfg.on_event = record;
-  cfg.user_data = &r;
-  cfg.e2ee = 1;
+  e2ee_config(&cfg, &r);
   cfg.random = fake_random;
   CHECK_INT_EQ(vc_meeting_new(&m, &cfg), 0);
   vc_meeting_connected(m, 0);

@@ -33,7 +33,7 @@ void vc__chat_free(vc_meeting *m) {
   free(m->pending);
   m->pending = NULL;
   for (i = 0; i < m->n_held; i++) {
-    free((void *)(uintptr_t)m->held[i].c.body);
+    free(m->held[i].copy);
   }
   m->n_held = 0;
 }
@@ -139,7 +139,7 @@ static void release_held(vc_meeting *m, vc_tstamp ts, int force) {
       return;
     }
     force = 0;
-    free((void *)(uintptr_t)h->c.body); /* our own copy (hold) */
+    free(h->copy);
     memmove(&m->held[0], &m->held[1], (m->n_held - 1) * sizeof(m->held[0]));
     m->n_held--;
   }
@@ -172,7 +172,7 @@ static void hold(vc_meeting *m, const vc__chat_in *c, vc_tstamp ts) {
   memcpy(copy, c->body, c->len);
   h = &m->held[m->n_held++];
   h->c = *c;
-  h->c.body = copy;
+  h->c.body = h->copy = copy;
   h->held_at = ts;
   m->stats.chats_held++;
 }

@@ -33,7 +33,8 @@ typedef struct vc__chat_in {
 
 /* A chat waiting for its sender's key, or behind one that is. */
 typedef struct vc__held_chat {
-  vc__chat_in c; /* c.body: its own copy */
+  vc__chat_in c; /* c.body is |copy| */
+  uint8_t *copy;
   vc_tstamp held_at;
 } vc__held_chat;
 

@@ -72,6 +72,12 @@ typedef struct vc__delay_manager {
   uint32_t packet_ms;
   uint32_t target_ms;
   double loss; /* smoothed share of packets lost */
+  /* Delay peaks: packets later than the histogram's target by a margin. */
+  int have_peak, in_peak;
+  double last_peak_ms;    /* arrival of the latest peak packet */
+  double peak_height_ms;  /* the highest relative delay since peaks began */
+  uint32_t jitter_ms;     /* the quantile of relative delay, without peaks */
+  uint32_t peak_cover_ms; /* what the target holds for peaks; 0: none */
 } vc__delay_manager;
 
 void vc__delay_manager_init(vc__delay_manager *dm, double quantile,

@@ -13,6 +13,17 @@
  * Beyond NetEQ: while packets are being lost, the target holds one packet
  * more, so the packet after a loss is already here when the loss is found
  * and its in-band FEC recovers the lost one instead of concealment.
+ *
+ * Delay peaks (NetEQ's DelayPeakDetector, in part): a packet whose
+ * relative delay exceeds the histogram's target by more than NetEQ's peak
+ * height is a peak, say the link stalled. Peaks stay out of the histogram:
+ * there the 95th percentile is blind to a stall every few seconds, and the
+ * stall's packets would only lift it for the second after the stall, when
+ * another is no likelier than at any other time. Instead, for a while after
+ * the latest peak the target holds a third of the highest one. NetEQ holds
+ * all of it, which on a link that stalls 200 ms costs 200 ms of delay all
+ * the time; a third (with stretching while the buffer drains, in
+ * jitter_buffer.c) conceals no more than a fixed 80 ms buffer at less delay.
  */
 #include <string.h>
 
@@ -26,6 +37,14 @@
 /* The target while the first packets arrive. */
 #define START_PACKETS 50
 #define START_TARGET_MS 60
+/* A peak is this much later than the target (NetEQ's kPeakHeightMs). */
+#define PEAK_MARGIN_MS 78
+/* How long a peak is remembered. NetEQ forgets its peaks 20 s after the
+ * last one; stalls from Wi-Fi scans or handovers can be further apart,
+ * and 30 s passed more seeds of the spike profile (docs/AUDIO.md). */
+#define PEAK_HOLD_MS 30000
+/* The share of the highest peak the target covers. */
+#define PEAK_COVER 3
 
 void vc__delay_manager_init(vc__delay_manager *dm, double quantile,
                             uint32_t min_ms, uint32_t max_ms) {
@@ -43,6 +62,10 @@ void vc__delay_manager_reset(vc__delay_manager *dm) {
   dm->win_head = dm->win_n = 0;
   dm->have_first = 0;
   dm->loss = 0;
+  dm->have_peak = dm->in_peak = 0;
+  dm->peak_height_ms = 0;
+  dm->jitter_ms = 0;
+  dm->peak_cover_ms = 0;
   dm->packet_ms = 20;
   dm->target_ms = dm->packet_ms > dm->min_ms ? dm->packet_ms : dm->min_ms;
 }
@@ -99,6 +122,31 @@ static double relative_delay(vc__delay_manager *dm, double offset_ms,
   return offset_ms - min;
 }
 
+/* Whether a packet with relative delay |rel| arriving at |now_ms| is a
+ * delay peak; remembers the peak and forgets old ones. */
+static int peak_update(vc__delay_manager *dm, double rel, double now_ms) {
+  if (dm->have_peak && now_ms - dm->last_peak_ms > PEAK_HOLD_MS) {
+    dm->have_peak = 0;
+    dm->peak_height_ms = 0;
+  }
+  /* Until the histogram has settled every packet looks like a peak. A
+   * peak lasts until a packet is no later than usual: those held up with
+   * the first, arriving together, are part of it. */
+  if (dm->n_updates < START_PACKETS ||
+      rel <= (double)(dm->jitter_ms + dm->packet_ms) +
+                 (dm->in_peak ? 0 : PEAK_MARGIN_MS)) {
+    dm->in_peak = 0;
+    return 0;
+  }
+  dm->in_peak = 1;
+  dm->have_peak = 1;
+  dm->last_peak_ms = now_ms;
+  if (rel > dm->peak_height_ms) {
+    dm->peak_height_ms = rel;
+  }
+  return 1;
+}
+
 void vc__delay_manager_update(vc__delay_manager *dm, uint64_t timestamp,
                               vc_tstamp arrival, uint32_t packet_samples) {
   double now_ms, media_ms, rel, forget;
@@ -114,25 +162,28 @@ void vc__delay_manager_update(vc__delay_manager *dm, uint64_t timestamp,
   media_ms =
       ((double)timestamp - (double)dm->first_timestamp) / VC__SAMPLES_PER_MS;
   rel = relative_delay(dm, now_ms - media_ms, now_ms);
-
-  /* Start-up ramp: 1 - 2/(k+2) until it reaches the steady factor. */
-  forget = 1.0 - 2.0 / (double)(dm->n_updates + 2);
-  if (forget > dm->forget) {
-    forget = dm->forget;
-  }
-  for (i = 0; i < VC__DELAY_BUCKETS; i++) {
-    dm->hist[i] *= forget;
-  }
-  bucket = (size_t)(rel / VC__DELAY_BUCKET_MS);
-  if (bucket >= VC__DELAY_BUCKETS) {
-    bucket = VC__DELAY_BUCKETS - 1;
-  }
-  dm->hist[bucket] += 1.0 - forget;
-  dm->n_updates++;
-
   dm->packet_ms = packet_samples / VC__SAMPLES_PER_MS;
+
+  if (!peak_update(dm, rel, now_ms)) {
+    /* Start-up ramp: 1 - 2/(k+2) until it reaches the steady factor. */
+    forget = 1.0 - 2.0 / (double)(dm->n_updates + 2);
+    if (forget > dm->forget) {
+      forget = dm->forget;
+    }
+    for (i = 0; i < VC__DELAY_BUCKETS; i++) {
+      dm->hist[i] *= forget;
+    }
+    bucket = (size_t)(rel / VC__DELAY_BUCKET_MS);
+    if (bucket >= VC__DELAY_BUCKETS) {
+      bucket = VC__DELAY_BUCKETS - 1;
+    }
+    dm->hist[bucket] += 1.0 - forget;
+    dm->n_updates++;
+    dm->jitter_ms = vc__delay_manager_quantile_ms(dm, dm->quantile);
+  }
+
   dm->loss *= LOSS_FILTER;
-  target = vc__delay_manager_quantile_ms(dm, dm->quantile) + dm->packet_ms;
+  target = dm->jitter_ms + dm->packet_ms;
   if (dm->loss > LOSS_FOR_FEC) {
     target += dm->packet_ms;
   }
@@ -140,6 +191,13 @@ void vc__delay_manager_update(vc__delay_manager *dm, uint64_t timestamp,
    * start cautious, like NetEQ, and come down as it learns. */
   if (dm->n_updates < START_PACKETS && target < START_TARGET_MS) {
     target = START_TARGET_MS;
+  }
+  dm->peak_cover_ms =
+      dm->have_peak
+          ? (uint32_t)(dm->peak_height_ms / PEAK_COVER) + dm->packet_ms
+          : 0;
+  if (target < dm->peak_cover_ms) {
+    target = dm->peak_cover_ms;
   }
   if (target < dm->min_ms) {
     target = dm->min_ms;

@@ -106,6 +106,11 @@ typedef struct vc__decision_input {
   uint32_t target;       /* samples */
   uint32_t packet_samples;
   int time_stretch;
+  /* No packet for longer than jitter explains, on a link known to stall:
+   * |level_now| is the level the overdue packet would find if it came now. */
+  int starving;
+  double level_now;
+  int draining; /* a wait added delay: accelerate down to the target */
 } vc__decision_input;
 
 vc_jitter_op vc__decide(const vc__decision_input *in);
@@ -121,9 +126,10 @@ void vc__decision_limits(uint32_t target, uint32_t packet_samples,
 #define VC__PITCH_MAX ((size_t)480)
 
 /*
- * Finds the pitch period of |x| (|n| >= 2 * VC__PITCH_MAX samples) and
- * returns it, with the normalised correlation of two consecutive periods
- * in |*corr| and whether the segment is near silence in |*quiet|.
+ * Finds the pitch period of |x| and returns it, with the normalised
+ * correlation of two consecutive periods in |*corr| and whether the
+ * segment is near silence in |*quiet|. Periods up to |n| / 2 are searched:
+ * all of them when |n| >= 2 * VC__PITCH_MAX.
  */
 size_t vc__pitch_period(const int16_t *x, size_t n, double *corr, int *quiet);
 /* Removes one period |t| at the start of |x| by cross-fading period one

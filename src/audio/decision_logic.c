@@ -11,7 +11,14 @@
  *     delay is accelerated away later);
  *   - the packet is on time: merge after concealment, else compare the
  *     smoothed buffer level with the limits around the target and
- *     accelerate, stretch (preemptive expand) or play it as it is.
+ *     accelerate, stretch (preemptive expand) or play it as it is;
+ *   - after a wait (a stall: concealment while late packets were on their
+ *     way) accelerate until the level is back at the target, not just
+ *     inside the limits: the wait added that delay;
+ *   - while packets are overdue on a link that stalls, the level measured
+ *     at the last arrival is stale: judge by the level the overdue packet
+ *     would find now, so what is left is stretched while it drains (NetEQ
+ *     measures when it decodes and does the same).
  */
 #include "audio_internal.h"
 
@@ -29,6 +36,7 @@ void vc__decision_limits(uint32_t target, uint32_t packet_samples,
 
 vc_jitter_op vc__decide(const vc__decision_input *in) {
   uint32_t low, high;
+  double level;
 
   if (!in->have_packet) {
     return in->in_dtx ? VC_JITTER_OP_CNG : VC_JITTER_OP_EXPAND;
@@ -49,11 +57,15 @@ vc_jitter_op vc__decide(const vc__decision_input *in) {
   if (!in->time_stretch) {
     return VC_JITTER_OP_NORMAL;
   }
+  level = in->filtered_level;
+  if (in->starving && in->level_now < level) {
+    level = in->level_now;
+  }
   vc__decision_limits(in->target, in->packet_samples, &low, &high);
-  if (in->filtered_level > (double)high) {
+  if (level > (double)high || (in->draining && level > (double)in->target)) {
     return VC_JITTER_OP_ACCELERATE;
   }
-  if (in->filtered_level < (double)low) {
+  if (level < (double)low) {
     return VC_JITTER_OP_PREEMPTIVE;
   }
   return VC_JITTER_OP_NORMAL;

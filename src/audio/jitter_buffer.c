@@ -23,6 +23,14 @@
 #define SILENT_AFTER_SAMPLES ((uint64_t)300 * VC__SAMPLES_PER_MS)
 /* Smoothing of the buffer level per decision (about 1 s at 20 ms). */
 #define LEVEL_FILTER 0.95
+/* Periodicity a stretch needs: removing speech must be inaudible; adding
+ * some is safer than running dry (an underrun means concealment). While
+ * the buffer drains in a stall or after one, the alternative is
+ * concealment or seconds of extra delay, so both take NetEQ's fast-mode
+ * threshold. */
+#define CORR_ACCELERATE 0.9
+#define CORR_PREEMPTIVE 0.7
+#define CORR_STALL 0.5
 
 struct vc_jitter {
   vc_jitter_settings s;
@@ -45,6 +53,9 @@ struct vc_jitter {
   uint32_t packet_samples;
   uint64_t next_expected; /* timestamp after the newest packet seen */
   int newest_was_dtx;     /* a gap after it is silence, not loss */
+  vc_tstamp last_arrival; /* of the newest packet held */
+  int starving;           /* this decision: packets are overdue */
+  int draining;           /* since a wait: accelerating to the target */
   vc_jitter_stats st;
 };
 
@@ -158,6 +169,7 @@ static void start_over(vc_jitter *j, uint64_t timestamp) {
   j->in_dtx = 1; /* start like talk resuming after silence */
   j->next_expected = 0;
   j->newest_was_dtx = 0;
+  j->draining = 0;
 }
 
 /*
@@ -216,6 +228,7 @@ int vc_jitter_insert(vc_jitter *j, uint64_t timestamp, const uint8_t *data,
     return 0;
   }
   j->packet_samples = (uint32_t)samples;
+  j->last_arrival = ts;
   if (timestamp >= j->next_expected) {
     if (timestamp > j->next_expected && !j->newest_was_dtx &&
         j->next_expected != 0) {
@@ -274,37 +287,53 @@ static void comfort_noise(vc_jitter *j) {
   decode_missing(j, VC_AUDIO_PULL_SAMPLES, 1);
 }
 
-/* Stretches the |n| samples just appended when the level says so. */
+/*
+ * Stretches the |n| samples just appended when the level says so: one
+ * pitch period, or while a stall drains the buffer (starving) up to twice
+ * their length, and after one (draining) two periods, as NetEQ's
+ * preemptive expand and fast accelerate do one per 10 ms.
+ */
 static vc_jitter_op stretch(vc_jitter *j, vc_jitter_op op, size_t n) {
-  size_t start = j->sync_w - n, t;
+  int accelerate = op == VC_JITTER_OP_ACCELERATE;
+  int stall = accelerate ? j->draining : j->starving;
+  size_t start = j->sync_w - n, n0 = n, changed = 0, periods = 0, t;
   double corr;
   int quiet;
+  double need = stall        ? CORR_STALL
+                : accelerate ? CORR_ACCELERATE
+                             : CORR_PREEMPTIVE;
 
-  if (n < 2 * VC__PITCH_MAX) {
-    return VC_JITTER_OP_NORMAL;
+  /* A period needs two to be found; later ones may be shorter. */
+  while (n >= (periods ? 3 * VC__PITCH_MIN : 2 * VC__PITCH_MAX)) {
+    t = vc__pitch_period(j->sync + start, n, &corr, &quiet);
+    if (!quiet && corr < need) {
+      break;
+    }
+    if (periods > 0 &&
+        !(stall && (accelerate ? periods < 2 : changed + t <= n0))) {
+      break;
+    }
+    periods++;
+    if (accelerate) {
+      vc__stretch_remove(j->sync + start, j->sync_ts + start,
+                         j->sync_arrival + start, n, t);
+      j->sync_w -= t;
+      n -= t;
+      j->st.removed_samples_for_acceleration += t;
+      j->filtered_level -= (double)t;
+    } else {
+      sync_reserve(j, t);
+      start = j->sync_w - n;
+      vc__stretch_insert(j->sync + start, j->sync_ts + start,
+                         j->sync_arrival + start, n, t);
+      j->sync_w += t;
+      n += t;
+      j->st.inserted_samples_for_deceleration += t;
+      j->filtered_level += (double)t;
+    }
+    changed += t;
   }
-  t = vc__pitch_period(j->sync + start, n, &corr, &quiet);
-  /* Removing speech must be inaudible; adding some is safer than running
-   * dry (an underrun means concealment), so it takes less. */
-  if (!quiet && corr < (op == VC_JITTER_OP_ACCELERATE ? 0.9 : 0.7)) {
-    return VC_JITTER_OP_NORMAL;
-  }
-  if (op == VC_JITTER_OP_ACCELERATE) {
-    vc__stretch_remove(j->sync + start, j->sync_ts + start,
-                       j->sync_arrival + start, n, t);
-    j->sync_w -= t;
-    j->st.removed_samples_for_acceleration += t;
-    j->filtered_level -= (double)t;
-  } else {
-    sync_reserve(j, t);
-    start = j->sync_w - n;
-    vc__stretch_insert(j->sync + start, j->sync_ts + start,
-                       j->sync_arrival + start, n, t);
-    j->sync_w += t;
-    j->st.inserted_samples_for_deceleration += t;
-    j->filtered_level += (double)t;
-  }
-  return op;
+  return periods ? op : VC_JITTER_OP_NORMAL;
 }
 
 /* Decodes the earliest packet into the sync buffer. */
@@ -359,6 +388,30 @@ static vc_jitter_op recover_fec(vc_jitter *j) {
   return VC_JITTER_OP_FEC;
 }
 
+/*
+ * Whether packets are overdue on a link that stalls: the delay manager has
+ * seen delay peaks lately, and nothing arrived for a packet's time plus
+ * the jitter the histogram expects. On other links a gap in arrivals is
+ * loss, which stretching cannot bring back (measured: more delay, no less
+ * concealment). |*level| is what the overdue packet would find now.
+ */
+static int starving(const vc_jitter *j, vc_tstamp ts, double *level) {
+  vc_tstamp due =
+      j->last_arrival +
+      (vc_tstamp)(j->packet_samples / VC__SAMPLES_PER_MS + j->dm.jitter_ms) *
+          1000000;
+  if (j->dm.peak_cover_ms == 0 || j->in_dtx || j->newest_was_dtx ||
+      j->last_arrival == 0 || ts <= due) {
+    return 0;
+  }
+  *level = (double)sync_avail(j) + (double)j->pb.span_samples +
+           (double)j->packet_samples;
+  if (ts > j->last_pull && j->last_pull != 0) {
+    *level -= (double)(ts - j->last_pull) * VC__SAMPLES_PER_MS / 1e6;
+  }
+  return 1;
+}
+
 /* One operation that adds samples to the sync buffer. */
 static vc_jitter_op produce(vc_jitter *j, vc_tstamp ts) {
   const vc__audio_packet *p;
@@ -379,6 +432,12 @@ static vc_jitter_op produce(vc_jitter *j, vc_tstamp ts) {
   in.target = j->dm.target_ms * VC__SAMPLES_PER_MS;
   in.packet_samples = p ? p->samples : j->packet_samples;
   in.time_stretch = j->s.time_stretch;
+  j->starving = starving(j, ts, &in.level_now);
+  in.starving = j->starving;
+  if (j->draining && j->filtered_level <= (double)in.target) {
+    j->draining = 0;
+  }
+  in.draining = j->draining;
   if (p && p->timestamp > j->playout_ts) {
     in.gap_samples = p->timestamp - j->playout_ts;
     in.wait_samples = j->wait_samples;
@@ -423,6 +482,19 @@ static vc_jitter_op produce(vc_jitter *j, vc_tstamp ts) {
   case VC_JITTER_OP_FEC:
     return recover_fec(j);
   case VC_JITTER_OP_MERGE:
+    if (j->wait_samples > in.gap_samples) {
+      /* We waited longer than the gap to this packet explains: it was
+       * late, not lost, and the delay grew by what came meanwhile. The
+       * level is what is held now (NetEQ resets its filter when an expand
+       * changed the delay); above the limits, back to the target. */
+      double level = (double)sync_avail(j) + (double)j->pb.span_samples;
+      uint32_t low, high;
+      vc__decision_limits(in.target, in.packet_samples, &low, &high);
+      if (level > j->filtered_level) {
+        j->filtered_level = level;
+      }
+      j->draining = level > (double)high;
+    }
     j->playout_ts = p->timestamp;
     return decode_next(j, VC_JITTER_OP_MERGE);
   default:

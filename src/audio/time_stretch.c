@@ -34,11 +34,12 @@ static double correlation(const int16_t *a, const int16_t *b, size_t n,
 size_t vc__pitch_period(const int16_t *x, size_t n, double *corr, int *quiet) {
   double best = -2, energy = 0;
   size_t t, best_t = VC__PITCH_MIN, lo, hi;
+  size_t window = n < 2 * VC__PITCH_MAX ? n : 2 * VC__PITCH_MAX;
 
-  for (t = 0; t < 2 * VC__PITCH_MAX && t < n; t++) {
+  for (t = 0; t < window; t++) {
     energy += (double)x[t] * x[t];
   }
-  *quiet = energy / (double)(2 * VC__PITCH_MAX) < QUIET_ENERGY;
+  *quiet = window == 0 || energy / (double)window < QUIET_ENERGY;
   /* Coarse: every 4th lag and sample. */
   for (t = VC__PITCH_MIN; t <= VC__PITCH_MAX && 2 * t <= n; t += DECIMATE) {
     double c = correlation(x, x + t, t, DECIMATE);

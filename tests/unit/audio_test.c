@@ -420,6 +420,34 @@ void test_vc_audio_delay_peaks_raise_the_target_for_a_while(void) {
   CHECK(dm.target_ms <= 30);
 }
 
+void test_vc_audio_stalls_are_stretched_then_caught_up(void) {
+  static vc_tstamp arrival[MAX_FRAMES];
+  vc_jitter *j = new_jitter(100, 1);
+  vc_jitter_stats st;
+  size_t k;
+
+  CHECK(j != NULL);
+  CHECK(encode_stream(450, 450) == 0);
+  for (k = 0; k < 450; k++) {
+    /* The link stalls 200 ms every 2 s: frames 100..109 arrive with 110,
+     * and so on. */
+    size_t held = k % 100 < 10 && k >= 100 ? k - k % 100 + 10 : k;
+    arrival[k] = 3 * MS + held * 20 * MS;
+  }
+  play(j, 450, arrival, 8900 * MS, NULL, 0);
+  vc_jitter_get_stats(j, &st);
+  /* The first stall is news: about 190 ms concealed. From then on the
+   * buffer holds a third of a stall and stretches what it holds while the
+   * link is silent, so each conceals less than the 120 ms a fixed 80 ms
+   * buffer would. */
+  CHECK(st.concealed_samples < (190 + 3 * 120) * 48);
+  CHECK(st.inserted_samples_for_deceleration >= 3 * 20 * 48);
+  /* What came late after each stall was played faster, back to the
+   * target within the 900 ms since the last one. */
+  CHECK(st.current_delay_ms <= st.target_delay_ms + 20);
+  vc_jitter_del(j);
+}
+
 void test_vc_audio_slow_sender_is_stretched_not_concealed(void) {
   static vc_tstamp arrival[MAX_FRAMES];
   vc_jitter *j = new_jitter(100, 1);

@@ -25,6 +25,7 @@
   X(audio, silence_is_comfort_noise_not_concealment)                           \
   X(audio, backlog_is_played_faster_at_the_same_pitch)                         \
   X(audio, delay_peaks_raise_the_target_for_a_while)                           \
+  X(audio, stalls_are_stretched_then_caught_up)                                \
   X(audio, slow_sender_is_stretched_not_concealed)                             \
   X(audio, time_stretch_off_never_stretches)                                   \
   X(audio, pitch_period_is_found)                                              \

@@ -4,14 +4,17 @@
  * impaired path (tests/netem), per profile: added delay (mean, p95),
  * concealed share, time-stretch rates, and a quality figure (log-spectral
  * distance to the clean decode, lower is better). 60 s of the test speech
- * (assets/audio/speech.wav, looped), 20 ms Opus packets with FEC and DTX.
+ * (assets/audio/speech.wav, looped), Opus packets (20 ms, or 10 ms with -f)
+ * with FEC and DTX.
  *
  *   audio_jitter_bench [-s seconds] [-S seed] [-n seeds] [-p profile]
- *                      [-r dir] [-t trace] [-q] [-c] speech.wav
+ *                      [-f 10|20] [-r dir] [-t trace] [-q] [-c] speech.wav
  *   audio_jitter_bench -P seconds speech.wav   (pipeline timing only)
  *
  * -r writes each profile's packet fates to dir/<profile>.trace; -t replays
  * such a trace instead of the profiles; -q skips the (slow) quality figure.
+ * -f sets the Opus frame: 20 ms (the native default) or 10 ms (what the
+ * browser sends, docs/AUDIO.md).
  * -n runs seeds S .. S+n-1 of every profile and prints their means: one
  * seed is one 60 s draw of the path, and the fixed buffer's delay alone
  * moves 30 ms with where its first packet fell.
@@ -36,7 +39,7 @@
 #include "netem.h"
 #include "wav.h"
 
-#define FRAME_TS 960 /* 20 ms at 48 kHz */
+#define SAMPLES_PER_MS 48
 #define MS ((uint64_t)1000000)
 
 typedef struct packet {
@@ -57,6 +60,7 @@ typedef struct figures {
 } figures;
 
 static int skip_quality;
+static int frame_ms = 20; /* -f */
 static int check_failures;
 
 static packet *packets;
@@ -70,19 +74,20 @@ static int encode_all(const int16_t *pcm, size_t n, int rate, int seconds) {
   vc_audio_encoder_settings es;
   vc_audio_encoder *enc;
   vc_audio_decoder *dec;
-  size_t frame, k, pos = 0;
+  size_t frame, k, pos = 0, frame_ts = (size_t)frame_ms * SAMPLES_PER_MS;
   int16_t *in;
   int prev_dtx = 0;
 
   vc_audio_encoder_settings_default(&es);
   es.sample_rate_hz = rate;
+  es.frame_ms = frame_ms;
   if (vc_audio_encoder_new(&enc, &es) != 0 || vc_audio_decoder_new(&dec)) {
     return -1;
   }
   frame = vc_audio_encoder_frame_samples(enc);
-  n_packets = (size_t)seconds * 50;
+  n_packets = (size_t)seconds * 1000 / (size_t)frame_ms;
   packets = calloc(n_packets, sizeof(*packets));
-  reference_n = n_packets * FRAME_TS;
+  reference_n = n_packets * frame_ts;
   reference = calloc(reference_n, sizeof(*reference));
   in = calloc(frame, sizeof(*in));
   for (k = 0; k < n_packets; k++) {
@@ -97,15 +102,15 @@ static int encode_all(const int16_t *pcm, size_t n, int rate, int seconds) {
       return -1;
     }
     packets[k].len = (size_t)len;
-    packets[k].timestamp = k * FRAME_TS;
+    packets[k].timestamp = k * frame_ts;
     packets[k].sent = !(vc_audio_packet_is_dtx((size_t)len) && prev_dtx);
     prev_dtx = vc_audio_packet_is_dtx((size_t)len);
     if (packets[k].sent) {
       vc_audio_decode(dec, packets[k].data, packets[k].len, 0,
-                      reference + k * FRAME_TS, FRAME_TS, FRAME_TS);
+                      reference + k * frame_ts, frame_ts, frame_ts);
     } else {
-      vc_audio_decode(dec, NULL, 0, 0, reference + k * FRAME_TS, FRAME_TS,
-                      FRAME_TS);
+      vc_audio_decode(dec, NULL, 0, 0, reference + k * frame_ts, frame_ts,
+                      frame_ts);
     }
   }
   free(in);
@@ -133,9 +138,9 @@ static arrival *transmit(netem *path, double drift_ppm, size_t *n_arrivals,
   arrival *a = calloc(n_packets, sizeof(*a));
   size_t k, n = 0;
   for (k = 0; k < n_packets; k++) {
-    /* A fast sender clock makes its 20 ms frames shorter in real time. */
-    uint64_t send =
-        100 * MS + (uint64_t)((double)(k * 20 * MS) / (1.0 + drift_ppm * 1e-6));
+    /* A fast sender clock makes its frames shorter in real time. */
+    uint64_t send = 100 * MS + (uint64_t)((double)(k * (uint64_t)frame_ms * MS) /
+                                          (1.0 + drift_ppm * 1e-6));
     uint64_t at = 0;
     int delivered;
     if (!packets[k].sent) {
@@ -401,7 +406,7 @@ int main(int argc, char **argv) {
   size_t n, i, n_profiles;
   const netem_profile *all;
 
-  while ((opt = getopt(argc, argv, "s:S:n:p:r:t:P:qc")) != -1) {
+  while ((opt = getopt(argc, argv, "s:S:n:f:p:r:t:P:qc")) != -1) {
     switch (opt) {
     case 'q':
       skip_quality = 1;
@@ -417,6 +422,9 @@ int main(int argc, char **argv) {
       break;
     case 'n':
       n_seeds = atoi(optarg);
+      break;
+    case 'f':
+      frame_ms = atoi(optarg);
       break;
     case 'p':
       only = optarg;
@@ -436,6 +444,10 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
+  if ((frame_ms != 10 && frame_ms != 20) || (pipeline && frame_ms != 20)) {
+    fprintf(stderr, "audio_jitter_bench: -f takes 10 or 20, and not with -P\n");
+    return 2;
+  }
   if (optind >= argc || seconds <= 0 || n_seeds <= 0 ||
       wav_read_mono16(argv[optind], &pcm, &n, &rate) != 0) {
     fprintf(stderr, "audio_jitter_bench: need a speech.wav\n");
@@ -450,13 +462,13 @@ int main(int argc, char **argv) {
     return 2;
   }
   if (n_seeds > 1) {
-    printf("%d s of speech, 20 ms Opus packets (FEC, DTX), means of seeds "
+    printf("%d s of speech, %d ms Opus packets (FEC, DTX), means of seeds "
            "%llu..%llu\n",
-           seconds, (unsigned long long)seed,
+           seconds, frame_ms, (unsigned long long)seed,
            (unsigned long long)(seed + (uint64_t)n_seeds - 1));
   } else {
-    printf("%d s of speech, 20 ms Opus packets (FEC, DTX), seed %llu\n",
-           seconds, (unsigned long long)seed);
+    printf("%d s of speech, %d ms Opus packets (FEC, DTX), seed %llu\n",
+           seconds, frame_ms, (unsigned long long)seed);
   }
   printf("%-10s | %-33s | %-23s | delay\n", "", "ours (adaptive)",
          "fixed 80 ms");

@@ -29,6 +29,7 @@ struct fixed_jitter {
   uint64_t start_ns; /* when the first packet plays */
   uint64_t next_ts;  /* timestamp of the next sample to decode */
   int in_dtx;
+  size_t frame_samples; /* of the newest packet: FEC recovers that much */
   int16_t sync[SYNC_CAP];
   uint64_t sync_arrival[SYNC_CAP];
   size_t sync_n;
@@ -44,6 +45,7 @@ fixed_jitter *fixed_jitter_new(uint32_t delay_ms) {
     return NULL;
   }
   f->delay_ns = (uint64_t)delay_ms * 1000000;
+  f->frame_samples = 960;
   return f;
 }
 
@@ -85,6 +87,9 @@ void fixed_jitter_insert(fixed_jitter *f, uint64_t timestamp,
       h->arrival = arrival_ns;
       h->len = len;
       memcpy(h->data, data, len);
+      if (vc_audio_packet_samples(data, len) > 0) {
+        f->frame_samples = (size_t)vc_audio_packet_samples(data, len);
+      }
       return;
     }
   }
@@ -116,10 +121,10 @@ static void produce(fixed_jitter *f) {
       return;
     }
   }
-  next = find(f, f->next_ts + 960);
+  next = find(f, f->next_ts + f->frame_samples);
   if (!f->in_dtx && next) {
-    got = vc_audio_decode(f->dec, next->data, next->len, 1, f->decoded, 960,
-                          VC_AUDIO_MAX_PACKET_SAMPLES);
+    got = vc_audio_decode(f->dec, next->data, next->len, 1, f->decoded,
+                          f->frame_samples, VC_AUDIO_MAX_PACKET_SAMPLES);
     if (got > 0) {
       append(f, (size_t)got, next->arrival);
       return;

@@ -139,8 +139,9 @@ static arrival *transmit(netem *path, double drift_ppm, size_t *n_arrivals,
   size_t k, n = 0;
   for (k = 0; k < n_packets; k++) {
     /* A fast sender clock makes its frames shorter in real time. */
-    uint64_t send = 100 * MS + (uint64_t)((double)(k * (uint64_t)frame_ms * MS) /
-                                          (1.0 + drift_ppm * 1e-6));
+    uint64_t send =
+        100 * MS + (uint64_t)((double)(k * (uint64_t)frame_ms * MS) /
+                              (1.0 + drift_ppm * 1e-6));
     uint64_t at = 0;
     int delivered;
     if (!packets[k].sent) {

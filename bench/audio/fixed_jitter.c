@@ -69,6 +69,7 @@ static held *find(fixed_jitter *f, uint64_t timestamp) {
 void fixed_jitter_insert(fixed_jitter *f, uint64_t timestamp,
                          const uint8_t *data, size_t len, uint64_t arrival_ns) {
   size_t i;
+  int samples;
   if (!f->started) {
     f->started = 1;
     f->start_ns = arrival_ns + f->delay_ns;
@@ -87,8 +88,9 @@ void fixed_jitter_insert(fixed_jitter *f, uint64_t timestamp,
       h->arrival = arrival_ns;
       h->len = len;
       memcpy(h->data, data, len);
-      if (vc_audio_packet_samples(data, len) > 0) {
-        f->frame_samples = (size_t)vc_audio_packet_samples(data, len);
+      samples = vc_audio_packet_samples(data, len);
+      if (samples > 0) {
+        f->frame_samples = (size_t)samples;
       }
       return;
     }

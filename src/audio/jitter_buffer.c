@@ -172,22 +172,27 @@ static void start_over(vc_jitter *j, uint64_t timestamp) {
   j->draining = 0;
 }
 
-/*
- * The level the decisions steer: how much audio is buffered ahead of the
- * playout clock at the moment a packet arrives (NetEQ looks when it
- * decodes, which hides a slowly drifting arrival phase behind the 10 ms
- * pull grid until the buffer runs dry).
- */
-static void update_level(vc_jitter *j, vc_tstamp ts) {
+/* Audio buffered ahead of the playout clock at |ts|, in samples: what is
+ * decoded or held, less what has played since the last pull. */
+static double level_at(const vc_jitter *j, vc_tstamp ts) {
   double level = (double)sync_avail(j) + (double)j->pb.span_samples;
-  if (j->in_dtx) {
-    return;
-  }
   if (ts > j->last_pull && j->last_pull != 0) {
     level -= (double)(ts - j->last_pull) * VC__SAMPLES_PER_MS / 1e6;
   }
+  return level;
+}
+
+/*
+ * The level the decisions steer: level_at() the moment a packet arrives
+ * (NetEQ looks when it decodes, which hides a slowly drifting arrival
+ * phase behind the 10 ms pull grid until the buffer runs dry).
+ */
+static void update_level(vc_jitter *j, vc_tstamp ts) {
+  if (j->in_dtx) {
+    return;
+  }
   j->filtered_level =
-      LEVEL_FILTER * j->filtered_level + (1.0 - LEVEL_FILTER) * level;
+      LEVEL_FILTER * j->filtered_level + (1.0 - LEVEL_FILTER) * level_at(j, ts);
 }
 
 int vc_jitter_insert(vc_jitter *j, uint64_t timestamp, const uint8_t *data,
@@ -404,11 +409,7 @@ static int starving(const vc_jitter *j, vc_tstamp ts, double *level) {
       j->last_arrival == 0 || ts <= due) {
     return 0;
   }
-  *level = (double)sync_avail(j) + (double)j->pb.span_samples +
-           (double)j->packet_samples;
-  if (ts > j->last_pull && j->last_pull != 0) {
-    *level -= (double)(ts - j->last_pull) * VC__SAMPLES_PER_MS / 1e6;
-  }
+  *level = level_at(j, ts) + (double)j->packet_samples;
   return 1;
 }
 

@@ -341,8 +341,9 @@ static vc_jitter_op stretch(vc_jitter *j, vc_jitter_op op, size_t n) {
   return periods ? op : VC_JITTER_OP_NORMAL;
 }
 
-/* Decodes the earliest packet into the sync buffer. */
-static vc_jitter_op decode_next(vc_jitter *j, vc_jitter_op op) {
+/* Decodes the earliest packet into the sync buffer; returns the samples
+ * it gave, or -1 after a decoder fault (concealed instead). */
+static int decode_packet(vc_jitter *j) {
   const vc__audio_packet *p = vc__packet_buffer_peek(&j->pb);
   uint64_t timestamp = p->timestamp;
   vc_tstamp arrival = p->arrival;
@@ -350,27 +351,56 @@ static vc_jitter_op decode_next(vc_jitter *j, vc_jitter_op op) {
   int got =
       vc_audio_decode(j->dec, p->data, p->len, 0, j->decoded,
                       VC_AUDIO_MAX_PACKET_SAMPLES, VC_AUDIO_MAX_PACKET_SAMPLES);
-  size_t n;
 
   vc__packet_buffer_pop(&j->pb);
   if (got < 0) { /* checked at insert, so only a decoder fault */
     conceal(j, VC_AUDIO_PULL_SAMPLES, 1);
-    return VC_JITTER_OP_EXPAND;
+    return -1;
   }
-  n = (size_t)got;
-  sync_append(j, j->decoded, n, timestamp, 1, arrival);
-  j->playout_ts = timestamp + n;
-  j->st.total_samples_received += n;
+  sync_append(j, j->decoded, (size_t)got, timestamp, 1, arrival);
+  j->playout_ts = timestamp + (size_t)got;
+  j->st.total_samples_received += (size_t)got;
   j->expanding = 0;
   j->wait_samples = 0;
   j->in_dtx = dtx;
-  if (dtx) {
+  return got;
+}
+
+/*
+ * Decodes the earliest packet, and stretches when |op| says so. A pitch
+ * period is found in two periods, up to 20 ms: a shorter packet (10 ms,
+ * what the browser sends) is joined by the packets right after it, as
+ * NetEQ decodes 30 ms before it stretches, or by what is still unplayed
+ * before it. Without this, 10 ms packets were never stretched at all.
+ */
+static vc_jitter_op decode_next(vc_jitter *j, vc_jitter_op op) {
+  const vc__audio_packet *p;
+  int got = decode_packet(j);
+  size_t n;
+
+  if (got < 0) {
+    return VC_JITTER_OP_EXPAND;
+  }
+  if (j->in_dtx) {
     return VC_JITTER_OP_CNG;
   }
-  if (op == VC_JITTER_OP_ACCELERATE || op == VC_JITTER_OP_PREEMPTIVE) {
-    return stretch(j, op, n);
+  if (op != VC_JITTER_OP_ACCELERATE && op != VC_JITTER_OP_PREEMPTIVE) {
+    return op;
   }
-  return op;
+  n = (size_t)got;
+  while (n < 2 * VC__PITCH_MAX && (p = vc__packet_buffer_peek(&j->pb)) &&
+         p->timestamp == j->playout_ts && !vc_audio_packet_is_dtx(p->len) &&
+         n + p->samples <= VC_AUDIO_MAX_PACKET_SAMPLES) {
+    got = decode_packet(j);
+    if (got < 0) {
+      return VC_JITTER_OP_EXPAND;
+    }
+    n += (size_t)got;
+  }
+  if (n < 2 * VC__PITCH_MAX) {
+    n = sync_avail(j) < 2 * VC__PITCH_MAX ? sync_avail(j) : 2 * VC__PITCH_MAX;
+  }
+  return stretch(j, op, n);
 }
 
 /* Recovers the last frame of a gap from the next packet's in-band FEC. */

@@ -20,6 +20,9 @@
 
 static uint8_t pkt[MAX_FRAMES][VC_AUDIO_MAX_PACKET_LEN];
 static size_t pkt_len[MAX_FRAMES];
+/* The frame encode_stream makes and play sends: FRAME, or 10 ms for the
+ * tests of what the browser sends (they put it back). */
+static size_t frame_samples = FRAME;
 
 /* Voiced, speech-like: a 160 Hz buzz with falling harmonics; silent when
  * |silent|. */
@@ -43,12 +46,13 @@ static int encode_stream(size_t n, size_t silent_from) {
   size_t k;
 
   vc_audio_encoder_settings_default(&s);
+  s.frame_ms = (int)(frame_samples / 48);
   if (vc_audio_encoder_new(&e, &s) != 0) {
     return -1;
   }
   for (k = 0; k < n; k++) {
     vc_ssize len;
-    voiced(in, FRAME, k * FRAME, k >= silent_from);
+    voiced(in, frame_samples, k * frame_samples, k >= silent_from);
     len = vc_audio_encode(e, in, pkt[k], sizeof(pkt[k]));
     if (len <= 0) {
       vc_audio_encoder_del(e);
@@ -82,7 +86,7 @@ static void play(vc_jitter *j, size_t n, const vc_tstamp *arrival,
   for (t = 10 * MS; t <= until; t += 10 * MS) {
     for (k = 0; k < n; k++) {
       if (!done[k] && arrival[k] != 0 && arrival[k] <= t) {
-        vc_jitter_insert(j, (uint64_t)k * FRAME, pkt[k], pkt_len[k],
+        vc_jitter_insert(j, (uint64_t)k * frame_samples, pkt[k], pkt_len[k],
                          arrival[k]);
         done[k] = 1;
       }
@@ -381,6 +385,53 @@ void test_vc_audio_backlog_is_played_faster_at_the_same_pitch(void) {
     CHECK(p >= F0_PERIOD - 6 && p <= F0_PERIOD + 6);
   }
   vc_jitter_del(j);
+}
+
+/* 10 ms packets, what the browser sends: a period is found in two, up to
+ * 20 ms, so the buffer joins packets to stretch. Before it did, 10 ms
+ * packets were never stretched: a stall's backlog stayed until the next
+ * pause in speech. */
+static void ten_ms_packets(void) {
+  static vc_tstamp arrival[MAX_FRAMES];
+  static int16_t out[500 * VC_AUDIO_PULL_SAMPLES];
+  vc_jitter *j = new_jitter(100, 1);
+  vc_jitter_stats st;
+  size_t k;
+
+  CHECK(j != NULL);
+  CHECK(encode_stream(500, 500) == 0);
+  for (k = 0; k < 500; k++) {
+    /* A 300 ms stall at 1 s: frames 100..129 arrive together. */
+    arrival[k] = 3 * MS + (k >= 100 && k < 130 ? 130 : k) * 10 * MS;
+  }
+  play(j, 500, arrival, 4900 * MS, out, sizeof(out) / sizeof(out[0]));
+  vc_jitter_get_stats(j, &st);
+  CHECK(st.removed_samples_for_acceleration > 100 * 48);
+  CHECK(st.current_delay_ms <= st.target_delay_ms + 20);
+  {
+    size_t p = period_of(out + 400 * VC_AUDIO_PULL_SAMPLES, 2 * 480);
+    CHECK(p >= F0_PERIOD - 6 && p <= F0_PERIOD + 6);
+  }
+  vc_jitter_del(j);
+
+  /* A sender clock 1 % slow is stretched, not concealed. */
+  j = new_jitter(100, 1);
+  CHECK(j != NULL);
+  for (k = 0; k < 500; k++) {
+    arrival[k] = 3 * MS + k * 10100000ULL;
+  }
+  play(j, 500, arrival, 5000 * MS, NULL, 0);
+  vc_jitter_get_stats(j, &st);
+  CHECK(st.inserted_samples_for_deceleration >= 30 * 48);
+  CHECK(st.concealed_samples <= 2 * FRAME);
+  vc_jitter_del(j);
+}
+
+void test_vc_audio_ten_ms_packets_are_stretched_too(void) {
+  /* A failed check returns early: the frame goes back here. */
+  frame_samples = FRAME / 2;
+  ten_ms_packets();
+  frame_samples = FRAME;
 }
 
 /* Feeds |dm| 20 ms packets k0..k1-1 arriving on time, 3 ms after they

@@ -24,6 +24,7 @@
   X(audio, sender_clock_jump_starts_over)                                      \
   X(audio, silence_is_comfort_noise_not_concealment)                           \
   X(audio, backlog_is_played_faster_at_the_same_pitch)                         \
+  X(audio, ten_ms_packets_are_stretched_too)                                   \
   X(audio, delay_peaks_raise_the_target_for_a_while)                           \
   X(audio, stalls_are_stretched_then_caught_up)                                \
   X(audio, slow_sender_is_stretched_not_concealed)                             \

@@ -55,11 +55,15 @@ size_t vc__packet_buffer_flush(vc__packet_buffer *pb);
 #define VC__DELAY_BUCKETS 1000 /* 2 s of relative delay */
 #define VC__DELAY_WINDOW 256   /* arrivals remembered for the minimum */
 #define VC__DELAY_WINDOW_MS 2000
+/* The histogram takes the highest relative delay of each interval. */
+#define VC__DELAY_INTERVAL_MS 500
 
 typedef struct vc__delay_manager {
   double hist[VC__DELAY_BUCKETS];
-  uint64_t n_updates;
-  double forget; /* per packet, once past the start */
+  uint64_t n_updates; /* intervals in the histogram */
+  uint64_t n_packets;
+  double forget; /* per interval, once past the start */
+  double interval_start_ms, interval_max_ms;
   double quantile;
   uint32_t min_ms, max_ms;
   /* Offsets (arrival - media time) of recent packets, ring. */

@@ -45,6 +45,8 @@
 #define PEAK_HOLD_MS 30000
 /* The share of the highest peak the target covers. */
 #define PEAK_COVER 3
+/* Packets closer than this share of a packet's time arrive in a burst. */
+#define BURST_SHARE 4
 
 void vc__delay_manager_init(vc__delay_manager *dm, double quantile,
                             uint32_t min_ms, uint32_t max_ms) {
@@ -58,7 +60,8 @@ void vc__delay_manager_init(vc__delay_manager *dm, double quantile,
 
 void vc__delay_manager_reset(vc__delay_manager *dm) {
   memset(dm->hist, 0, sizeof(dm->hist));
-  dm->n_updates = 0;
+  dm->n_updates = dm->n_packets = 0;
+  dm->interval_start_ms = dm->interval_max_ms = 0;
   dm->win_head = dm->win_n = 0;
   dm->have_first = 0;
   dm->loss = 0;
@@ -125,16 +128,27 @@ static double relative_delay(vc__delay_manager *dm, double offset_ms,
 /* Whether a packet with relative delay |rel| arriving at |now_ms| is a
  * delay peak; remembers the peak and forgets old ones. */
 static int peak_update(vc__delay_manager *dm, double rel, double now_ms) {
+  int late, burst;
+
   if (dm->have_peak && now_ms - dm->last_peak_ms > PEAK_HOLD_MS) {
     dm->have_peak = 0;
     dm->peak_height_ms = 0;
   }
   /* Until the histogram has settled every packet looks like a peak. A
-   * peak lasts until a packet is no later than usual: those held up with
-   * the first, arriving together, are part of it. */
-  if (dm->n_updates < START_PACKETS ||
-      rel <= (double)(dm->jitter_ms + dm->packet_ms) +
-                 (dm->in_peak ? 0 : PEAK_MARGIN_MS)) {
+   * peak lasts while packets are later than usual, and while they come in
+   * a burst with it: the queue behind a stall, released at once. Their
+   * delays fall packet by packet to zero, and the last ones before it
+   * would otherwise be an interval's highest delay and ratchet the target
+   * up, each stall ending a little higher. */
+  if (dm->n_packets < START_PACKETS) {
+    dm->in_peak = 0;
+    return 0;
+  }
+  late = rel > (double)(dm->jitter_ms + dm->packet_ms) +
+                   (dm->in_peak ? 0 : PEAK_MARGIN_MS);
+  burst = dm->in_peak &&
+          now_ms - dm->last_peak_ms < (double)dm->packet_ms / BURST_SHARE;
+  if (!late && !burst) {
     dm->in_peak = 0;
     return 0;
   }
@@ -147,10 +161,30 @@ static int peak_update(vc__delay_manager *dm, double rel, double now_ms) {
   return 1;
 }
 
+/* Adds an interval's highest relative delay to the histogram. */
+static void histogram_add(vc__delay_manager *dm, double rel) {
+  /* Start-up ramp: 1 - 2/(k+2) until it reaches the steady factor. */
+  double forget = 1.0 - 2.0 / (double)(dm->n_updates + 2);
+  size_t bucket, i;
+
+  if (forget > dm->forget) {
+    forget = dm->forget;
+  }
+  for (i = 0; i < VC__DELAY_BUCKETS; i++) {
+    dm->hist[i] *= forget;
+  }
+  bucket = (size_t)(rel / VC__DELAY_BUCKET_MS);
+  if (bucket >= VC__DELAY_BUCKETS) {
+    bucket = VC__DELAY_BUCKETS - 1;
+  }
+  dm->hist[bucket] += 1.0 - forget;
+  dm->n_updates++;
+  dm->jitter_ms = vc__delay_manager_quantile_ms(dm, dm->quantile);
+}
+
 void vc__delay_manager_update(vc__delay_manager *dm, uint64_t timestamp,
                               vc_tstamp arrival, uint32_t packet_samples) {
-  double now_ms, media_ms, rel, forget;
-  size_t bucket, i;
+  double now_ms, media_ms, rel;
   uint32_t target;
 
   if (!dm->have_first) {
@@ -163,23 +197,22 @@ void vc__delay_manager_update(vc__delay_manager *dm, uint64_t timestamp,
       ((double)timestamp - (double)dm->first_timestamp) / VC__SAMPLES_PER_MS;
   rel = relative_delay(dm, now_ms - media_ms, now_ms);
   dm->packet_ms = packet_samples / VC__SAMPLES_PER_MS;
+  dm->n_packets++;
 
+  /* The histogram counts intervals, not packets, each by its latest
+   * packet (NetEQ's resampling): a hiccup every two seconds that holds up
+   * five 10 ms packets is 2.5 % of packets, under the 95th percentile,
+   * but a quarter of the intervals. The target is then what is late in
+   * no more than 5 % of half seconds, whatever the packet rate. */
   if (!peak_update(dm, rel, now_ms)) {
-    /* Start-up ramp: 1 - 2/(k+2) until it reaches the steady factor. */
-    forget = 1.0 - 2.0 / (double)(dm->n_updates + 2);
-    if (forget > dm->forget) {
-      forget = dm->forget;
+    if (now_ms - dm->interval_start_ms >= VC__DELAY_INTERVAL_MS) {
+      histogram_add(dm, dm->interval_max_ms);
+      dm->interval_start_ms = now_ms;
+      dm->interval_max_ms = 0;
     }
-    for (i = 0; i < VC__DELAY_BUCKETS; i++) {
-      dm->hist[i] *= forget;
+    if (rel > dm->interval_max_ms) {
+      dm->interval_max_ms = rel;
     }
-    bucket = (size_t)(rel / VC__DELAY_BUCKET_MS);
-    if (bucket >= VC__DELAY_BUCKETS) {
-      bucket = VC__DELAY_BUCKETS - 1;
-    }
-    dm->hist[bucket] += 1.0 - forget;
-    dm->n_updates++;
-    dm->jitter_ms = vc__delay_manager_quantile_ms(dm, dm->quantile);
   }
 
   dm->loss *= LOSS_FILTER;
@@ -189,7 +222,8 @@ void vc__delay_manager_update(vc__delay_manager *dm, uint64_t timestamp,
   }
   /* Until the histogram has seen a second of packets it knows little:
    * start cautious, like NetEQ, and come down as it learns. */
-  if (dm->n_updates < START_PACKETS && target < START_TARGET_MS) {
+  if ((dm->n_packets < START_PACKETS || dm->n_updates == 0) &&
+      target < START_TARGET_MS) {
     target = START_TARGET_MS;
   }
   dm->peak_cover_ms =

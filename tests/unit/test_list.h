@@ -27,6 +27,7 @@
   X(audio, ten_ms_packets_are_stretched_too)                                   \
   X(audio, delay_peaks_raise_the_target_for_a_while)                           \
   X(audio, stalls_are_stretched_then_caught_up)                                \
+  X(audio, hiccups_every_two_seconds_are_covered)                              \
   X(audio, slow_sender_is_stretched_not_concealed)                             \
   X(audio, slow_sender_keeps_its_margin_for_jitter)                            \
   X(audio, time_stretch_off_never_stretches)                                   \

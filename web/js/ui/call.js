@@ -371,6 +371,9 @@ export function showStats(transport, media, health, rows) {
     // Counts, so that a share over any stretch of the call can be taken.
     li.dataset.samples = String(stats.samples);
     li.dataset.concealedSamples = String(stats.concealed);
+    li.dataset.jitterDelay = stats.delayMs.toFixed(1);
+    li.dataset.jitterTarget = String(stats.targetMs);
+    li.dataset.stretchedSamples = String(stats.stretched);
     li.textContent = `${name}: audio ${stats.packets} packets, ` +
       `jitter buffer ${stats.delayMs.toFixed(0)} ms ` +
       `(target ${stats.targetMs} ms), concealed ` +

@@ -703,7 +703,9 @@ static int within_media_rate(vc_room *r, vc__room_session *s, size_t len,
  * drops the packet, not the receiver. For video the frames after a
  * dropped one cannot be decoded: they are not sent either (they would
  * only fill the queue that is already too full) until the next keyframe,
- * which the room asks the sender for.
+ * which the room asks the sender for, again with every delta it holds
+ * back: the keyframe that answered the last request may have been
+ * dropped too, and the receiver, sent nothing, cannot ask for itself.
  */
 static void forward_media(vc_room *r, vc__room_session *from,
                           const vc_route *route, const uint8_t *frame,
@@ -724,6 +726,7 @@ static void forward_media(vc_room *r, vc__room_session *from,
       }
       if (sub->skip_deltas && !route->keyframe) {
         r->stats.video_skipped_until_keyframe++;
+        (void)vc__room_ask_keyframe(r, from, route->kind, route->layer, ts);
         continue;
       }
       if (vc__room_congestion_over_budget(r, s)) {

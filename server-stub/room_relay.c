@@ -8,7 +8,8 @@
  *                    per KEYFRAME_GAP_MS per sender: a keyframe answers
  *                    every receiver, so requests in between are merged.
  *                    The room asks too, for a receiver whose queue
- *                    dropped a frame (room.c, forward_media).
+ *                    dropped a frame, until a keyframe reaches it
+ *                    (room.c, forward_media).
  *
  * The sender fields are overwritten with the session the message came
  * from: nobody can announce or deliver keys in another's name.

@@ -698,12 +698,26 @@ static int within_media_rate(vc_room *r, vc__room_session *s, size_t len,
   return 1;
 }
 
+/* |to| lost this video packet (|pass| from vc__room_layers_pass): the
+ * deltas after it wait for a keyframe, which the sender is asked for.
+ * A lost switch keyframe leaves the layer it gets whole. */
+static void video_lost(vc_room *r, vc__room_session *from,
+                       const vc__room_session *to, vc__room_sub *sub,
+                       const vc_route *route, int pass, vc_tstamp ts) {
+  if (pass != VC__ROOM_SWITCH) {
+    sub->skip_deltas = 1;
+  }
+  vc__room_layers_ask_keyframe(r, from, to, sub, route->kind, route->layer, ts);
+}
+
 /*
  * Audio and data go to everyone, video to its subscribers. A full queue
  * drops the packet, not the receiver. For video the frames after a
  * dropped one cannot be decoded: they are not sent either (they would
  * only fill the queue that is already too full) until the next keyframe,
- * which the room asks the sender for.
+ * which the room asks the sender for, again with every delta it holds
+ * back: the keyframe that answered the last request may have been
+ * dropped too, and the receiver, sent nothing, cannot ask for itself.
  */
 static void forward_media(vc_room *r, vc__room_session *from,
                           const vc_route *route, const uint8_t *frame,
@@ -714,16 +728,21 @@ static void forward_media(vc_room *r, vc__room_session *from,
   for (i = 0; i < r->n_sessions; i++) {
     vc__room_session *s = &r->sessions[i];
     vc__room_sub *sub = NULL;
+    int pass = VC__ROOM_PASS;
     if (s == from || !s->conn) {
       continue;
     }
     if (video) {
       sub = vc__room_find_sub(s, route->sender_session, route->kind);
-      if (!sub || !vc__room_layers_pass(r, from, s, sub, route, ts)) {
+      pass = sub ? vc__room_layers_pass(r, from, s, sub, route, ts)
+                 : VC__ROOM_HOLD;
+      if (pass == VC__ROOM_HOLD) {
         continue;
       }
       if (sub->skip_deltas && !route->keyframe) {
         r->stats.video_skipped_until_keyframe++;
+        vc__room_layers_ask_keyframe(r, from, s, sub, route->kind, route->layer,
+                                     ts);
         continue;
       }
       if (vc__room_congestion_over_budget(r, s)) {
@@ -731,11 +750,9 @@ static void forward_media(vc_room *r, vc__room_session *from,
          * a fresh keyframe later beats this frame arriving late. */
         r->stats.video_dropped_queue_delay++;
         vc__room_congestion_count(s, len, 1);
-        sub->skip_deltas = 1;
-        (void)vc__room_ask_keyframe(r, from, route->kind, route->layer, ts);
+        video_lost(r, from, s, sub, route, pass, ts);
         continue;
       }
-      sub->skip_deltas = 0;
     }
     if (r->cb.send(r->cb.user_data, s->conn, frame, len,
                    route->kind == VC_STREAM_KIND_AUDIO
@@ -743,10 +760,15 @@ static void forward_media(vc_room *r, vc__room_session *from,
                        : VC_ROOM_SEND_MEDIA) != 0) {
       vc__room_congestion_count(s, len, 1);
       if (video) {
-        sub->skip_deltas = 1;
-        (void)vc__room_ask_keyframe(r, from, route->kind, route->layer, ts);
+        video_lost(r, from, s, sub, route, pass, ts);
       }
       continue;
+    }
+    if (video) {
+      sub->skip_deltas = 0; /* a keyframe ends the wait */
+      if (pass == VC__ROOM_SWITCH) {
+        vc__room_layers_switched(r, s, sub, route->layer, ts);
+      }
     }
     vc__room_congestion_count(s, len, 0);
     r->stats.media_forwarded++;

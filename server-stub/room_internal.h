@@ -178,11 +178,30 @@ void vc__room_layers_forget_sender(vc_room *r, const vc__room_session *sender);
 /* Sends |sender| its layer set if it changed (or |always|: a resume). */
 void vc__room_layers_announce(vc_room *r, vc__room_session *sender, int always,
                               vc_tstamp ts);
-/* 1 when this video packet goes to the subscriber of |sub|; switches it
- * to the layer it should get at that layer's keyframe. */
+/* What vc__room_layers_pass says of a video packet for one subscriber. */
+enum {
+  VC__ROOM_HOLD,  /* not for it */
+  VC__ROOM_PASS,  /* a packet of what it gets */
+  VC__ROOM_SWITCH /* the keyframe of the layer it is to get: once queued
+                   * for it, vc__room_layers_switched */
+};
+/* Where this video packet goes for the subscriber of |sub|; asks the
+ * sender for the keyframe of the layer it should get when that layer's
+ * deltas come first. */
 int vc__room_layers_pass(vc_room *r, vc__room_session *from,
-                         const vc__room_session *to, vc__room_sub *sub,
+                         const vc__room_session *to, const vc__room_sub *sub,
                          const vc_route *route, vc_tstamp ts);
+/* The VC__ROOM_SWITCH keyframe of |layer| was queued for |to|: it gets
+ * that layer from now on. */
+void vc__room_layers_switched(vc_room *r, const vc__room_session *to,
+                              vc__room_sub *sub, uint32_t layer, vc_tstamp ts);
+/* |to| lost a packet of |from|'s stream of |kind| (|sub|): asks |from|
+ * for the keyframe that ends its wait, of the layer it is to get (of
+ * |layer| for a stream without simulcast). */
+void vc__room_layers_ask_keyframe(vc_room *r, vc__room_session *from,
+                                  const vc__room_session *to,
+                                  const vc__room_sub *sub, uint32_t kind,
+                                  uint32_t layer, vc_tstamp ts);
 
 /* room_congestion.c: counts what a receiver's transport took or refused,
  * and, once a window is over, tells each video sender the rate its most

@@ -4,7 +4,10 @@
  * a stream of its own with its own keyframes. Every receiver gets one of
  * them per sender: the highest its subscription allows. It is switched
  * only at a keyframe of the new layer (a delta of another layer cannot be
- * decoded), and the room asks the sender for that keyframe.
+ * decoded), and the room asks the sender for that keyframe. The switch
+ * happens when the receiver's queue takes that keyframe: one dropped for
+ * a full queue would leave the room thinking it switched while the
+ * receiver, sent nothing of the new layer, shows a frozen picture.
  *
  * A sender encodes only the layers someone gets (SendLayers, a bitmask):
  * a call of two sends one size, not three, and nobody watching sends
@@ -33,8 +36,9 @@
 #define CAP_HOLD_MS 4000
 #define CAP_HOLD_MAX_MS 32000
 #define RETRY_WINDOW_MS 8000
-/* A step down takes effect at the smaller layer's keyframe: congestion
- * meanwhile is the old layer's, not a reason for another step. */
+/* A step down takes effect once the smaller layer's keyframe is queued:
+ * congestion meanwhile is the old layer's, not a reason for another
+ * step. */
 #define SWITCH_WAIT_MS 2000
 
 static int simulcast(const vc__room_session *sender, uint32_t kind) {
@@ -193,30 +197,45 @@ void vc__room_layers_forget_sender(vc_room *r, const vc__room_session *sender) {
 }
 
 int vc__room_layers_pass(vc_room *r, vc__room_session *from,
-                         const vc__room_session *to, vc__room_sub *sub,
+                         const vc__room_session *to, const vc__room_sub *sub,
                          const vc_route *route, vc_tstamp ts) {
   uint32_t want;
 
   if (!simulcast(from, route->kind)) {
-    return route->layer <= sub->max_layer;
+    return route->layer <= sub->max_layer ? VC__ROOM_PASS : VC__ROOM_HOLD;
   }
   if (route->layer == sub->layer) {
-    return 1;
+    return VC__ROOM_PASS;
   }
   want = wanted_layer(from, to, sub);
   if (route->layer != want) {
-    return 0; /* another receiver's size */
+    return VC__ROOM_HOLD; /* another receiver's size */
   }
   if (!route->keyframe) {
     /* The layer it should get is flowing but cannot be joined mid-way. */
     (void)vc__room_ask_keyframe(r, from, route->kind, want, ts);
-    return 0;
+    return VC__ROOM_HOLD;
   }
-  sub->layer = (uint8_t)want;
-  sub->skip_deltas = 0;
+  return VC__ROOM_SWITCH;
+}
+
+void vc__room_layers_switched(vc_room *r, const vc__room_session *to,
+                              vc__room_sub *sub, uint32_t layer, vc_tstamp ts) {
+  sub->layer = (uint8_t)layer;
   r->stats.layer_switches++;
   vc__room_layers_refresh(r, to, sub, ts);
-  return 1;
+}
+
+void vc__room_layers_ask_keyframe(vc_room *r, vc__room_session *from,
+                                  const vc__room_session *to,
+                                  const vc__room_sub *sub, uint32_t kind,
+                                  uint32_t layer, vc_tstamp ts) {
+  if (simulcast(from, kind)) {
+    /* Mid-switch, the new layer's keyframe ends the wait as well, and
+     * the old layer's would only delay the switch. */
+    layer = wanted_layer(from, to, sub);
+  }
+  (void)vc__room_ask_keyframe(r, from, kind, layer, ts);
 }
 
 static void refresh_all(vc_room *r, vc__room_session *receiver, vc_tstamp ts) {

@@ -8,7 +8,8 @@
  *                    per KEYFRAME_GAP_MS per sender: a keyframe answers
  *                    every receiver, so requests in between are merged.
  *                    The room asks too, for a receiver whose queue
- *                    dropped a frame (room.c, forward_media).
+ *                    dropped a frame, until a keyframe reaches it
+ *                    (room.c, forward_media).
  *
  * The sender fields are overwritten with the session the message came
  * from: nobody can announce or deliver keys in another's name.
@@ -121,13 +122,15 @@ int vc__room_relay(vc_room *r, vc__room_session *s, const Vc__Wire__Control *c,
     if (!t || t == s) {
       return unknown_target(r, s);
     }
-    /* A simulcast receiver asks for the layer the room gives it. */
+    /* A simulcast receiver asks for the layer it is to get. */
     sub = vc__room_find_sub(s, t->id, (uint32_t)c->keyframe_request->kind);
-    if (sub && sub->layer != VC__ROOM_NO_LAYER) {
-      layer = sub->layer;
+    if (sub) {
+      vc__room_layers_ask_keyframe(
+          r, t, s, sub, (uint32_t)c->keyframe_request->kind, layer, ts);
+    } else {
+      (void)vc__room_ask_keyframe(r, t, (uint32_t)c->keyframe_request->kind,
+                                  layer, ts);
     }
-    (void)vc__room_ask_keyframe(r, t, (uint32_t)c->keyframe_request->kind,
-                                layer, ts);
     return 0;
   }
   default:

@@ -780,6 +780,102 @@ void test_vc_room_keyframe_requests_are_coalesced(void) {
   del_room(r, &w);
 }
 
+/* The narrow-downlink freeze (e2e/network-impairment.spec.mjs): bob's
+ * queue is over its budget when he steps down, so the smaller layer's
+ * keyframe is dropped, and so is the one alice sends back within 50 ms.
+ * Once his queue drains, the deltas he is held back from ask alice
+ * again (bob, sent nothing, cannot notice), and the next keyframe
+ * reaches him. Before, nothing more was asked: 8.5 s without a frame. */
+void test_vc_room_a_dropped_keyframe_is_asked_for_again(void) {
+  wire_log w;
+  vc_room *r = new_room(&w, 10);
+  vc_tstamp t = 1100 * MS;
+  int asked, got, i;
+
+  CHECK(r != NULL);
+  CHECK_INT_EQ(join_offering(r, 1, "alice", NULL, 3, MS), 0);
+  CHECK_INT_EQ(join(r, 2, "bob", NULL, MS), 0);
+  CHECK_INT_EQ(subscribe_video(r, 2, 2, 1, 3), 0);
+  run_timers(r, t);
+  send_layer_frame(r, 1, 1, 2, 1, t);
+  CHECK_INT_EQ(w.media[2], 1);
+  w.queued[2] = 80000; /* his path carries next to nothing */
+  t += 1000 * MS;
+  run_timers(r, t);
+  CHECK_INT_EQ(w.layers[1], 0x6); /* down to layer 1 */
+  asked = w.keyframe_requests[1];
+  got = w.media[2];
+  send_layer_frame(r, 1, 1, 1, 1, t + 10 * MS); /* over budget */
+  CHECK_INT_EQ(w.keyframe_requests[1], asked + 1);
+  send_layer_frame(r, 1, 1, 1, 1, t + 60 * MS); /* the answer: too */
+  CHECK_INT_EQ(w.keyframe_requests[1], asked + 1);
+  w.queued[2] = 0; /* drained */
+  for (i = 1; i <= 10; i++) {
+    send_layer_frame(r, 1, 1, 1, 0, t + (60 + (vc_tstamp)i * 40) * MS);
+  }
+  CHECK_INT_EQ(w.media[2], got);
+  CHECK_INT_EQ(w.keyframe_requests[1], asked + 2); /* 250 ms apart */
+  CHECK_INT_EQ(w.keyframe_layer, 1);
+  send_layer_frame(r, 1, 1, 1, 1, t + 500 * MS);
+  send_layer_frame(r, 1, 1, 1, 0, t + 540 * MS);
+  CHECK_INT_EQ(w.media[2], got + 2);
+  del_room(r, &w);
+}
+
+/* bob is stepped down a layer while his queue is over its budget: the
+ * smaller layer's keyframe is dropped, so he stays on the top layer (its
+ * frames are still whole, and reach him once his queue drains) and the
+ * step waits, no second one in the next congested window. The smaller
+ * layer's next delta asks for its keyframe, which switches him. Before,
+ * the room switched him at the dropped keyframe: nothing of either layer
+ * reached him, his page still said layer 2, and the next window stepped
+ * him down again. */
+void test_vc_room_a_layer_switch_waits_for_its_keyframe_to_be_queued(void) {
+  wire_log w;
+  vc_room *r = new_room(&w, 10);
+  vc_room_stats st;
+  vc_tstamp t = 1100 * MS;
+  int asked, got;
+
+  CHECK(r != NULL);
+  CHECK_INT_EQ(join_offering(r, 1, "alice", NULL, 3, MS), 0);
+  CHECK_INT_EQ(join(r, 2, "bob", NULL, MS), 0);
+  CHECK_INT_EQ(subscribe_video(r, 2, 2, 1, 3), 0);
+  run_timers(r, t);
+  send_layer_frame(r, 1, 1, 2, 1, t);
+  w.queued[2] = 80000;
+  t += 1000 * MS;
+  run_timers(r, t);
+  CHECK_INT_EQ(w.layers[1], 0x6); /* layer 1 asked for, 2 kept */
+  got = w.media[2];
+  send_layer_frame(r, 1, 1, 1, 1, t + 10 * MS); /* over budget */
+  w.queued[2] = 0;
+  send_layer_frame(r, 1, 1, 2, 0, t + 20 * MS);
+  CHECK_INT_EQ(w.media[2], got + 1); /* layer 2 goes on */
+  CHECK_INT_EQ(w.layers[1], 0x6);
+
+  w.queued[2] = 80000; /* congested again, within the step's 2 s */
+  t += 1000 * MS;
+  run_timers(r, t);
+  vc_room_get_stats(r, &st);
+  CHECK_INT_EQ(st.layer_caps_lowered, 1);
+  CHECK_INT_EQ(st.layer_switches, 1);
+
+  w.queued[2] = 0;
+  asked = w.keyframe_requests[1];
+  send_layer_frame(r, 1, 1, 1, 0, t + 10 * MS);
+  CHECK_INT_EQ(w.keyframe_requests[1], asked + 1);
+  CHECK_INT_EQ(w.keyframe_layer, 1);
+  send_layer_frame(r, 1, 1, 1, 1, t + 50 * MS); /* queued: switched */
+  send_layer_frame(r, 1, 1, 2, 0, t + 60 * MS);
+  send_layer_frame(r, 1, 1, 1, 0, t + 60 * MS);
+  CHECK_INT_EQ(w.media[2], got + 3);
+  CHECK_INT_EQ(w.layers[1], 0x2);
+  vc_room_get_stats(r, &st);
+  CHECK_INT_EQ(st.layer_switches, 2);
+  del_room(r, &w);
+}
+
 static int audio(vc_room *r, vc_conn_id conn, uint32_t sender, uint32_t level,
                  vc_tstamp ts) {
   uint8_t frame[128];

@@ -55,6 +55,8 @@
   X(room, simulcast_sends_each_receiver_its_layer)                             \
   X(room, simulcast_layer_sets_follow_the_room)                                \
   X(room, a_congested_receiver_steps_down_a_layer)                             \
+  X(room, a_dropped_keyframe_is_asked_for_again)                               \
+  X(room, a_layer_switch_waits_for_its_keyframe_to_be_queued)                  \
   X(room, large_rooms_forward_the_loudest_three)                               \
   X(rooms, joins_pick_rooms_up_to_the_cap)                                     \
   X(rooms, a_closed_room_leaves_its_connections_in_none)                       \

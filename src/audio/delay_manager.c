@@ -4,11 +4,11 @@
  * "relative arrival delay"). For each packet, offset = arrival time minus
  * media time; its relative delay is the offset minus the smallest offset
  * of the last two seconds, so a sender clock that drifts is followed
- * within the window. Relative delays fill a histogram whose old mass
- * fades by a forget factor per packet; the target is the chosen quantile
- * plus one packet (the wait inherent to packetisation), clamped to the
- * settings. The histogram starts with a fast-forgetting ramp so the first
- * packets count fully.
+ * within the window. The highest relative delay of each half second goes
+ * into a histogram whose old mass fades by a forget factor per interval;
+ * the target is the chosen quantile plus one packet (the wait inherent to
+ * packetisation), clamped to the settings. The histogram starts with a
+ * fast-forgetting ramp so the first intervals count fully.
  *
  * Beyond NetEQ: while packets are being lost, the target holds one packet
  * more, so the packet after a loss is already here when the loss is found
@@ -17,13 +17,13 @@
  * Delay peaks (NetEQ's DelayPeakDetector, in part): a packet whose
  * relative delay exceeds the histogram's target by more than NetEQ's peak
  * height is a peak, say the link stalled. Peaks stay out of the histogram:
- * there the 95th percentile is blind to a stall every few seconds, and the
- * stall's packets would only lift it for the second after the stall, when
- * another is no likelier than at any other time. Instead, for a while after
- * the latest peak the target holds a third of the highest one. NetEQ holds
- * all of it, which on a link that stalls 200 ms costs 200 ms of delay all
- * the time; a third (with stretching while the buffer drains, in
- * jitter_buffer.c) conceals no more than a fixed 80 ms buffer at less delay.
+ * a stall every few seconds is the highest delay of more than 5 % of the
+ * half seconds, and would hold the target at its full height. Instead,
+ * for a while after the latest peak the target holds a third of the
+ * highest one. NetEQ holds all of it, which on a link that stalls 200 ms
+ * costs 200 ms of delay all the time; a third (with stretching while the
+ * buffer drains, in jitter_buffer.c) conceals no more than a fixed 80 ms
+ * buffer at less delay.
  */
 #include <string.h>
 
@@ -199,8 +199,8 @@ void vc__delay_manager_update(vc__delay_manager *dm, uint64_t timestamp,
   dm->packet_ms = packet_samples / VC__SAMPLES_PER_MS;
   dm->n_packets++;
 
-  /* The histogram counts intervals, not packets, each by its latest
-   * packet (NetEQ's resampling): a hiccup every two seconds that holds up
+  /* The histogram counts intervals, not packets, each by its highest
+   * delay (NetEQ's resampling): a hiccup every two seconds that holds up
    * five 10 ms packets is 2.5 % of packets, under the 95th percentile,
    * but a quarter of the intervals. The target is then what is late in
    * no more than 5 % of half seconds, whatever the packet rate. */
@@ -220,8 +220,8 @@ void vc__delay_manager_update(vc__delay_manager *dm, uint64_t timestamp,
   if (dm->loss > LOSS_FOR_FEC) {
     target += dm->packet_ms;
   }
-  /* Until the histogram has seen a second of packets it knows little:
-   * start cautious, like NetEQ, and come down as it learns. */
+  /* Until the histogram has seen 50 packets and a half second it knows
+   * little: start cautious, like NetEQ, and come down as it learns. */
   if ((dm->n_packets < START_PACKETS || dm->n_updates == 0) &&
       target < START_TARGET_MS) {
     target = START_TARGET_MS;

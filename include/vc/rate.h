@@ -165,6 +165,74 @@ typedef struct vc_rate_stats {
 
 void vc_rate_get_stats(const vc_rate *rc, vc_rate_stats *out);
 
+/*
+ * CPU adaptation (src/rate/cpu_adaptation.c), as WebRTC's overuse frame
+ * detector: the encoder's own time says whether the machine keeps up.
+ * Every check_interval_ms the encode usage is the time spent encoding
+ * (wall clock, from a frame handed to the encoders to its last layer out,
+ * summed over layers) over the time that passed. Over high_usage_pct on
+ * overuse_checks checks in a row, or more than dropped_pct of frames
+ * dropped before the encoder in one, or the engine's own timers running
+ * late by more than lag_pct of the time (vc_cpu_adaptation_on_lag) on
+ * overuse_checks checks in a row, is overuse: one level down. Under
+ * low_usage_pct with no drops is underuse: one level up, but only after
+ * up_wait_ms since the last step down; a step down soon after a step up
+ * (within twice that wait) doubles the wait, to at most 8 times, so a
+ * machine at the edge does not flap.
+ */
+typedef struct vc_cpu_adaptation vc_cpu_adaptation;
+
+/* Levels: what the sender encodes at each (vc_cpu_adaptation_target). */
+#define VC_CPU_MAX_LEVEL 3
+
+typedef struct vc_cpu_adaptation_settings {
+  uint32_t high_usage_pct;    /* default 85 */
+  uint32_t low_usage_pct;     /* default 42 */
+  uint32_t dropped_pct;       /* default 15 */
+  uint32_t lag_pct;           /* default 10 */
+  uint32_t check_interval_ms; /* default 2000 */
+  uint32_t overuse_checks;    /* default 2 */
+  uint32_t up_wait_ms;        /* default 10000 */
+} vc_cpu_adaptation_settings;
+
+void vc_cpu_adaptation_settings_default(vc_cpu_adaptation_settings *s);
+
+/* Returns 0, VC_ERR_INVALID_ARGUMENT (low >= high, a zero interval or
+ * count, high over 1000) or VC_ERR_NOMEM. NULL settings: the defaults. */
+int vc_cpu_adaptation_new(vc_cpu_adaptation **pca,
+                          const vc_cpu_adaptation_settings *s);
+void vc_cpu_adaptation_del(vc_cpu_adaptation *ca);
+
+/*
+ * A frame was encoded: the encoders spent |encode_us| on it, reported at
+ * |ts|. Runs the check when one is due. Returns 1 when the level changed,
+ * 0 when not, VC_ERR_INVALID_ARGUMENT when |ts| goes backwards (ignored).
+ */
+int vc_cpu_adaptation_on_frame(vc_cpu_adaptation *ca, uint32_t encode_us,
+                               vc_tstamp ts);
+
+/* A frame dropped before the encoders because they were behind. Same
+ * returns. */
+int vc_cpu_adaptation_on_dropped(vc_cpu_adaptation *ca, vc_tstamp ts);
+
+/* The caller's thread ran |late_us| late, at |ts|: in the browser, the
+ * loudspeaker played that much silence waiting for the engine. Same
+ * returns. */
+int vc_cpu_adaptation_on_lag(vc_cpu_adaptation *ca, uint32_t late_us,
+                             vc_tstamp ts);
+
+typedef struct vc_cpu_adaptation_target {
+  uint32_t level;        /* 0 (full) .. VC_CPU_MAX_LEVEL */
+  uint32_t scale_pct;    /* of each layer's size: 100, 67, 50, 50 */
+  uint32_t max_fps;      /* 30, 30, 30, 15 */
+  uint32_t usage_pct;    /* of the last check */
+  uint32_t lag_pct;      /* of the last check */
+  uint64_t n_down, n_up; /* steps taken */
+} vc_cpu_adaptation_target;
+
+void vc_cpu_adaptation_get_target(const vc_cpu_adaptation *ca,
+                                  vc_cpu_adaptation_target *out);
+
 #ifdef __cplusplus
 }
 #endif

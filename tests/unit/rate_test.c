@@ -508,3 +508,144 @@ void test_vc_rate_silence_from_the_receiver_halves_the_target(void) {
   CHECK_INT_EQ(st.n_feedback_timeouts, 0);
   vc_rate_del(f->rc);
 }
+
+/* CPU adaptation: 30 frames a second, each taking |encode_ms| to encode,
+ * for |secs|; returns the level at the end. */
+static uint32_t encode_for(vc_cpu_adaptation *ca, vc_tstamp *t,
+                           uint32_t encode_ms, int secs) {
+  vc_cpu_adaptation_target tg;
+  int i;
+
+  for (i = 0; i < secs * 30; i++) {
+    *t += 33 * MS;
+    (void)vc_cpu_adaptation_on_frame(ca, encode_ms * 1000, *t);
+  }
+  vc_cpu_adaptation_get_target(ca, &tg);
+  return tg.level;
+}
+
+void test_vc_rate_slow_encoding_steps_the_camera_down(void) {
+  vc_cpu_adaptation *ca;
+  vc_cpu_adaptation_target tg;
+  vc_tstamp t = 5000 * MS;
+
+  CHECK_INT_EQ(vc_cpu_adaptation_new(&ca, NULL), 0);
+  /* 20 of 33 ms (60 %): a machine that keeps up stays at full size. */
+  CHECK_INT_EQ(encode_for(ca, &t, 20, 20), 0);
+  /* 31 of 33 ms (94 %): two checks (4 s) later, one level down. */
+  CHECK_INT_EQ(encode_for(ca, &t, 31, 3), 0);
+  CHECK_INT_EQ(encode_for(ca, &t, 31, 2), 1);
+  vc_cpu_adaptation_get_target(ca, &tg);
+  CHECK_INT_EQ(tg.scale_pct, 67);
+  CHECK_INT_EQ(tg.max_fps, 30);
+  CHECK(tg.usage_pct > 85);
+  /* Still overloaded: down to the last level (half size, 15 fps), and no
+   * further. */
+  CHECK_INT_EQ(encode_for(ca, &t, 31, 30), VC_CPU_MAX_LEVEL);
+  vc_cpu_adaptation_get_target(ca, &tg);
+  CHECK_INT_EQ(tg.scale_pct, 50);
+  CHECK_INT_EQ(tg.max_fps, 15);
+  CHECK_INT_EQ(tg.n_down, 3);
+  vc_cpu_adaptation_del(ca);
+}
+
+void test_vc_rate_frames_dropped_before_the_encoder_step_it_down(void) {
+  vc_cpu_adaptation *ca;
+  vc_tstamp t = 1 * MS;
+  int i, changed = 0;
+
+  CHECK_INT_EQ(vc_cpu_adaptation_new(&ca, NULL), 0);
+  /* Quick encodes, but one frame in four never reached an encoder: one
+   * check is enough. */
+  for (i = 0; i < 70 && !changed; i++) {
+    t += 33 * MS;
+    if (i % 4 == 3)
+      changed = vc_cpu_adaptation_on_dropped(ca, t);
+    else
+      changed = vc_cpu_adaptation_on_frame(ca, 5000, t);
+  }
+  CHECK_INT_EQ(changed, 1);
+  CHECK(t < 2200 * MS); /* at the first check, 2 s in */
+  vc_cpu_adaptation_del(ca);
+}
+
+void test_vc_rate_a_machine_with_room_steps_back_up_after_a_wait(void) {
+  vc_cpu_adaptation *ca;
+  vc_tstamp t = 1 * MS;
+
+  CHECK_INT_EQ(vc_cpu_adaptation_new(&ca, NULL), 0);
+  CHECK_INT_EQ(encode_for(ca, &t, 32, 5), 1);
+  /* 10 % usage: up again, but not before 10 s after the step down. */
+  CHECK_INT_EQ(encode_for(ca, &t, 3, 8), 1);
+  CHECK_INT_EQ(encode_for(ca, &t, 3, 4), 0);
+  /* Between the marks (60 %): stays where it is, down or up. */
+  CHECK_INT_EQ(encode_for(ca, &t, 20, 60), 0);
+  CHECK_INT_EQ(encode_for(ca, &t, 32, 7), 1);
+  CHECK_INT_EQ(encode_for(ca, &t, 20, 60), 1);
+  vc_cpu_adaptation_del(ca);
+}
+
+void test_vc_rate_flapping_between_levels_doubles_the_wait(void) {
+  vc_cpu_adaptation *ca;
+  vc_cpu_adaptation_target tg;
+  vc_tstamp t = 1 * MS;
+
+  CHECK_INT_EQ(vc_cpu_adaptation_new(&ca, NULL), 0);
+  CHECK_INT_EQ(encode_for(ca, &t, 32, 5), 1);
+  CHECK_INT_EQ(encode_for(ca, &t, 3, 12), 0); /* up after 10 s */
+  CHECK_INT_EQ(encode_for(ca, &t, 32, 7), 1); /* full size was too much */
+  /* The wait is 20 s now: 12 s of room is not enough, 22 s is. */
+  CHECK_INT_EQ(encode_for(ca, &t, 3, 12), 1);
+  CHECK_INT_EQ(encode_for(ca, &t, 3, 10), 0);
+  vc_cpu_adaptation_get_target(ca, &tg);
+  CHECK_INT_EQ(tg.n_down, 2);
+  CHECK_INT_EQ(tg.n_up, 2);
+  vc_cpu_adaptation_del(ca);
+}
+
+void test_vc_rate_cpu_adaptation_refuses_bad_settings_and_time(void) {
+  vc_cpu_adaptation *ca;
+  vc_cpu_adaptation_settings s;
+
+  vc_cpu_adaptation_settings_default(&s);
+  s.low_usage_pct = s.high_usage_pct;
+  CHECK_INT_EQ(vc_cpu_adaptation_new(&ca, &s), VC_ERR_INVALID_ARGUMENT);
+  vc_cpu_adaptation_settings_default(&s);
+  s.check_interval_ms = 0;
+  CHECK_INT_EQ(vc_cpu_adaptation_new(&ca, &s), VC_ERR_INVALID_ARGUMENT);
+  CHECK_INT_EQ(vc_cpu_adaptation_new(&ca, NULL), 0);
+  CHECK_INT_EQ(vc_cpu_adaptation_on_frame(ca, 1000, 10 * MS), 0);
+  CHECK_INT_EQ(vc_cpu_adaptation_on_frame(ca, 1000, 5 * MS),
+               VC_ERR_INVALID_ARGUMENT);
+  CHECK_INT_EQ(vc_cpu_adaptation_on_dropped(ca, 5 * MS),
+               VC_ERR_INVALID_ARGUMENT);
+  vc_cpu_adaptation_del(ca);
+}
+
+void test_vc_rate_an_engine_running_late_steps_it_down(void) {
+  vc_cpu_adaptation *ca;
+  vc_cpu_adaptation_target tg;
+  vc_tstamp t = 1 * MS;
+  int i, changed = 0;
+
+  CHECK_INT_EQ(vc_cpu_adaptation_new(&ca, NULL), 0);
+  /* Quick encodes, but the 10 ms timer fires 3 ms late every time (30 %
+   * of the time behind): down after two checks. */
+  for (i = 0; i < 600 && !changed; i++) {
+    t += 10 * MS;
+    if (i % 3 == 0)
+      (void)vc_cpu_adaptation_on_frame(ca, 5000, t);
+    changed = vc_cpu_adaptation_on_lag(ca, 3000, t);
+  }
+  CHECK_INT_EQ(changed, 1);
+  vc_cpu_adaptation_get_target(ca, &tg);
+  CHECK_INT_EQ(tg.level, 1);
+  CHECK(tg.lag_pct >= 25);
+  CHECK(t < 4200 * MS);
+  /* 1 ms late (10 %) is not more than the mark: it stays. */
+  for (i = 0; i < 1000; i++) {
+    t += 10 * MS;
+    CHECK_INT_EQ(vc_cpu_adaptation_on_lag(ca, 1000, t), 0);
+  }
+  vc_cpu_adaptation_del(ca);
+}

@@ -21,7 +21,9 @@ const REQUIRED_EXPORTS = [
   '_vcw_video_out_sender', '_vcw_video_out_keyframe',
   '_vcw_video_decoder_failed', '_vcw_video_stats',
   '_vcw_host_action', '_vcw_video_out_kind', '_vcw_video_want_layer',
-  '_vcw_media_undecryptable',
+  '_vcw_media_undecryptable', '_vcw_cpu_new', '_vcw_cpu_del',
+  '_vcw_cpu_on_frame', '_vcw_cpu_on_dropped', '_vcw_cpu_on_lag',
+  '_vcw_cpu_target',
 ];
 
 // Audio the core gives per pull (src/wasm/audio_glue.c); what it takes
@@ -124,6 +126,16 @@ class Core {
 
   strerror(code) {
     return this.#m.UTF8ToString(this.#m._vc_strerror(code));
+  }
+
+  // Samples of microphone per send (one Opus frame).
+  get audioFrameSamples() {
+    return this.#m._vcw_audio_frame_samples();
+  }
+
+  // The camera's CPU adaptation (src/rate/cpu_adaptation.c).
+  createCpuAdaptation() {
+    return new CpuAdaptation(this.#m);
   }
 
   // One participant's meeting (src/meeting/ through meeting_glue.c).
@@ -507,6 +519,52 @@ class MeetingCore {
       });
     }
     return list;
+  }
+}
+
+// Whether the machine keeps up with encoding the camera, and the level the
+// camera should be sent at (include/vc/rate.h vc_cpu_adaptation): the
+// engine feeds it each frame's encode time and each frame dropped before
+// the encoder. Times are performance.now() milliseconds.
+class CpuAdaptation {
+  #m;
+  #p;
+  #out;
+
+  constructor(m) {
+    this.#m = m;
+    this.#p = m._vcw_cpu_new();
+    this.#out = m._malloc(7 * 8);
+    if (!this.#p || !this.#out) throw new CoreError('out of memory', -501);
+  }
+
+  // True when the level changed.
+  onFrame(encodeMs, now) {
+    return this.#m._vcw_cpu_on_frame(this.#p, encodeMs, now) === 1;
+  }
+
+  onDropped(now) {
+    return this.#m._vcw_cpu_on_dropped(this.#p, now) === 1;
+  }
+
+  // The engine ran |lateMs| late (the loudspeaker played that much
+  // silence waiting for it).
+  onLag(lateMs, now) {
+    return this.#m._vcw_cpu_on_lag(this.#p, lateMs, now) === 1;
+  }
+
+  // {level, scalePct, maxFps, usagePct, down, up, lagPct}.
+  get target() {
+    this.#m._vcw_cpu_target(this.#p, this.#out);
+    const f = new Float64Array(this.#m.HEAPU8.buffer, this.#out, 7);
+    return { level: f[0], scalePct: f[1], maxFps: f[2], usagePct: f[3],
+      down: f[4], up: f[5], lagPct: f[6] };
+  }
+
+  destroy() {
+    this.#m._vcw_cpu_del(this.#p);
+    this.#m._free(this.#out);
+    this.#p = 0;
   }
 }
 

@@ -4,10 +4,9 @@
 
 import { unsupportedReason } from './support.js';
 import { parseMeetingPath, NAME_RULE } from './meeting-link.js';
-import { loadCore, checkEnvelopeRoundTrip, MediaFlag, StreamKind }
-  from './core.js';
+import { MediaFlag, StreamKind } from './core.js';
+import { Engine } from './engine/engine.js';
 import { openPreview, trackLabels, listDevices } from './media/preview.js';
-import { MeetingSession } from './meeting/session.js';
 import { MeetingAudio } from './audio/meeting-audio.js';
 import { VideoSender } from './video/video-send.js';
 import { VideoReceiver } from './video/video-receive.js';
@@ -24,10 +23,9 @@ let onStreamChanged = () => {};
 
 async function startEngine() {
   try {
-    const core = await loadCore();
-    const check = checkEnvelopeRoundTrip(core);
-    ui.showCoreReady(core.version(), check);
-    return core;
+    const engine = await Engine.load();
+    ui.showCoreReady(engine.version, engine.check);
+    return engine;
   } catch (e) {
     ui.showCoreFailed();
     ui.showError(e.message);
@@ -93,7 +91,7 @@ function choosePassphrase() {
   return typed || passphraseFromFragment();
 }
 
-function joinCall(core, link, displayName) {
+function joinCall(engine, link, displayName) {
   const passphrase = choosePassphrase();
   const own = { audioMuted: false, videoOff: false, handRaised: false,
     screenSharing: false, e2eeOff: !ui.e2eeChosen() };
@@ -104,9 +102,9 @@ function joinCall(core, link, displayName) {
   const receiver = new VideoReceiver(
     (id, kind) => session.videoDecoderFailed(id, kind),
     () => redraw());
-  const sender = new VideoSender((chunk, keyframe, timestampUs, layer) =>
-    session.sendVideo(chunk, keyframe, timestampUs, StreamKind.VIDEO, layer),
-  { simulcast: true });
+  const sender = new VideoSender((chunk, layer) =>
+    session.sendVideo(chunk, StreamKind.VIDEO, layer), { simulcast: true,
+    onEncoded: (ms) => session.cameraEncoded(ms) });
   const layers = new LayerChooser((id, layer) =>
     session.wantVideoLayer(id, layer));
   const host = {
@@ -125,7 +123,7 @@ function joinCall(core, link, displayName) {
       (id) => quality.get(id) ?? null, pin);
     layers.watch(call.remoteTiles());
   };
-  session = new MeetingSession(core, link, displayName, {
+  const events = {
     connection: (state, transport) => call.showConnection(state, transport),
     roster: (view) => {
       // A share that ended: its decoder and last picture go.
@@ -141,8 +139,9 @@ function joinCall(core, link, displayName) {
       stopMedia();
     },
     error: (text) => ui.showError(text),
+    chatFailed: (text) => ui.showError(`Your message was not sent: ${text}`),
     safety: (code) => call.showSafetyCode(code),
-    videoFrame: (f) => receiver.push(f.sender, f.kind, f.bytes, f.keyframe),
+    videoFrame: (f) => receiver.push(f.sender, f.kind, f.chunk, f.keyframe),
     keyframeRequested: (kind, layer) => (kind === StreamKind.SCREEN
       ? screenSender?.requestKeyframe() : sender.requestKeyframe(layer)),
     // Simulcast: the camera layers someone receives now.
@@ -155,24 +154,21 @@ function joinCall(core, link, displayName) {
       sender.limitBitrate(kbps);
       screenSender?.limitBitrate(kbps);
     },
+    // The machine is over- or underloaded: the camera's size and rate.
+    cpuLevel: (level) => sender.setCpuLevel(level),
     // The host may mute anyone; only they themselves can unmute.
     muteRequested: () => {
       if (!own.audioMuted) document.getElementById('mic-button').click();
       ui.showNote('The host muted your microphone. Unmute when you want ' +
         'to speak.');
     },
-  }, passphrase);
+  };
+  session = engine.join(link, displayName, passphrase, flagsOf(own), events);
   // The AudioContext is made now, inside the Join click: browsers let a
   // page start sound only from a user gesture.
-  const audio = new MeetingAudio({
-    send: (pcm, muted) => session.sendAudio(pcm, muted),
-    pull: () => session.pullAudio(),
-    frameSamples: () => session.audioFrameSamples,
-  });
+  const audio = new MeetingAudio(session, engine.audioFrameSamples);
   try {
     audio.createContext();
-    session.start(flagsOf(own));
-    session.startAudio();
   } catch (e) {
     ui.showError(e.message);
     return;
@@ -193,14 +189,6 @@ function joinCall(core, link, displayName) {
       ui.showError(`Your camera could not be sent: ${e.message}`));
     redraw();
   });
-  // The frame buffers' timers (render times, keyframe requests) run on
-  // the display's clock.
-  let videoRaf = 0;
-  const pollVideo = () => {
-    session.pollVideo();
-    videoRaf = requestAnimationFrame(pollVideo);
-  };
-  videoRaf = requestAnimationFrame(pollVideo);
   call.showCall();
   // Once a second, each person's connection from what arrived in the last
   // two seconds: pictures shown (when their camera is on) and the share of
@@ -248,7 +236,6 @@ function joinCall(core, link, displayName) {
     sender.stop();
     receiver.stop();
     layers.stop();
-    cancelAnimationFrame(videoRaf);
     clearInterval(statsTimer);
     clearInterval(qualityTimer);
     for (const track of localStream?.getTracks() ?? []) track.stop();
@@ -257,7 +244,8 @@ function joinCall(core, link, displayName) {
     const view = session.view();
     call.showStats(session.transportName, { ...session.transportMedia,
       sendKbps: sender.bitrateKbps, limits: sender.limits,
-      sendLayers: sender.layers, sendSkipped: sender.dropped },
+      sendLayers: sender.layers, sendSkipped: sender.dropped,
+      cpu: session.cpu },
     audio.health, view.others.map(
       (p) => ({ sessionId: p.sessionId, name: p.displayName,
         stats: session.audioStats(p.sessionId),
@@ -337,8 +325,8 @@ function joinCall(core, link, displayName) {
     }
     const track = screenStream.getVideoTracks()[0];
     track.onended = stopSharing; // the browser's own "Stop sharing"
-    screenSender = new VideoSender((chunk, keyframe, timestampUs) =>
-      session.sendVideo(chunk, keyframe, timestampUs, StreamKind.SCREEN));
+    screenSender = new VideoSender((chunk) =>
+      session.sendVideo(chunk, StreamKind.SCREEN));
     screenSender.start(track).catch((e) =>
       ui.showError(`Your screen could not be sent: ${e.message}`));
     own.screenSharing = true;
@@ -360,12 +348,8 @@ function joinCall(core, link, displayName) {
     const input = document.getElementById('chat-input');
     const text = input.value.trim();
     if (!text) return;
-    try {
-      session.sendChat(text);
-      input.value = '';
-    } catch (err) {
-      ui.showError(`Your message was not sent: ${err.message}`);
-    }
+    session.sendChat(text);
+    input.value = '';
   };
 }
 
@@ -384,9 +368,9 @@ async function main() {
     return;
   }
   previewDone = startPreview();
-  const core = await startEngine();
-  if (!core) return;
-  ui.enableJoin(link.user, (displayName) => joinCall(core, link,
+  const engine = await startEngine();
+  if (!engine) return;
+  ui.enableJoin(link.user, (displayName) => joinCall(engine, link,
     displayName));
 }
 

@@ -1,18 +1,25 @@
 // audio/capture-worklet.js: the microphone side of the audio thread. Cuts
 // the input into frames of 16-bit samples (as many as the core's Opus
-// frame: 480, 10 ms at 48 kHz) and posts each to the main thread,
+// frame: 480, 10 ms at 48 kHz) and posts each straight to the engine
+// Worker on the port the page hands over ({type: 'engine', port}),
 // transferring its buffer. Nothing else: Opus and everything after it run
-// in the core.
+// in the core. Before the port comes, frames are dropped.
 
 class CaptureProcessor extends AudioWorkletProcessor {
   #size;
   #frame;
   #fill = 0;
+  #engine = null;
 
   constructor(options) {
     super();
     this.#size = options.processorOptions?.frame ?? 480;
     this.#frame = new Int16Array(this.#size);
+    this.port.onmessage = ({ data }) => {
+      if (data?.type === 'engine' && data.port instanceof MessagePort) {
+        this.#engine = data.port;
+      }
+    };
   }
 
   process(inputs) {
@@ -22,10 +29,11 @@ class CaptureProcessor extends AudioWorkletProcessor {
       const s = Math.max(-1, Math.min(1, input[i]));
       this.#frame[this.#fill++] = s < 0 ? s * 0x8000 : s * 0x7fff;
       if (this.#fill === this.#size) {
-        this.port.postMessage({ type: 'frame', pcm: this.#frame },
+        this.#fill = 0;
+        if (!this.#engine) continue;
+        this.#engine.postMessage({ type: 'FRAME', pcm: this.#frame },
           [this.#frame.buffer]);
         this.#frame = new Int16Array(this.#size);
-        this.#fill = 0;
       }
     }
     return true;

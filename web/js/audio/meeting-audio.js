@@ -1,27 +1,27 @@
 // audio/meeting-audio.js: binds the Web Audio API to the meeting. One
 // AudioContext at 48 kHz: the microphone goes through the capture worklet
-// to the core one Opus frame (10 ms) at a time; the playout worklet asks
-// the core for 10 ms
-// at a time and plays it. This file only moves PCM between them.
+// to the engine one Opus frame (10 ms) at a time; the playout worklet
+// asks the engine for 10 ms at a time and plays it. Both worklets talk to
+// the engine Worker over MessagePorts of their own, so the page's main
+// thread is not on the audio path at all: this file only sets them up.
 
 const SAMPLE_RATE = 48000;
-const CHUNK = 480; // one pull: 10 ms
-const AHEAD = 2; // chunks pulled ahead of what has been played: 20 ms
 
 export class MeetingAudio {
   #ctx = null;
   #capture = null;
   #playout = null;
   #source = null;
-  #muted = false;
-  #sink;
-  #health = { underruns: 0, dropped: 0, peak: 0 };
-  #pulled = 0; // samples pulled from the core since the start
+  #engine;
+  #frameSamples;
+  #health = { underruns: 0, dropped: 0, peak: 0, silent: 0, played: 0 };
 
-  // sink: {send(pcm Int16Array(frame), muted), pull() -> Int16Array(480),
-  //        frameSamples() -> frame}
-  constructor(sink) {
-    this.#sink = sink;
+  // engine: the meeting's engine session (engine/engine.js):
+  // connectAudio(capturePort, playoutPort) and setAudioMuted(muted).
+  // frameSamples: samples per microphone frame (one Opus frame).
+  constructor(engine, frameSamples) {
+    this.#engine = engine;
+    this.#frameSamples = frameSamples;
   }
 
   // Must run inside a user gesture (the Join click): browsers only let a
@@ -38,26 +38,23 @@ export class MeetingAudio {
     this.#playout = new AudioWorkletNode(ctx, 'vc-playout',
       { numberOfInputs: 0, outputChannelCount: [2] });
     this.#playout.port.onmessage = ({ data }) => {
-      if (data.type === 'need') {
-        // After whatever else waits for this thread (network messages that
-        // queued up while it was busy must reach the jitter buffers
-        // first), pull up to a few chunks ahead of the audio clock. Chunks
-        // whose time already went by (the worklet played silence
-        // meanwhile) are pulled and dropped: the jitter buffers' clock
-        // must not fall behind the loudspeaker's.
-        setTimeout(() => this.#pullUntil(data.played), 0);
-      } else if (data.type === 'health') {
+      if (data.type === 'health') {
         this.#health = { underruns: data.underruns, dropped: data.dropped,
-          peak: data.peak };
+          peak: data.peak, silent: data.silent, played: data.played };
       }
     };
     this.#playout.connect(ctx.destination);
     this.#capture = new AudioWorkletNode(ctx, 'vc-capture',
       { numberOfOutputs: 0,
-        processorOptions: { frame: this.#sink.frameSamples() } });
-    this.#capture.port.onmessage = ({ data }) => {
-      if (data.type === 'frame') this.#sink.send(data.pcm, this.#muted);
-    };
+        processorOptions: { frame: this.#frameSamples } });
+    // One channel per worklet: one end to it, the other to the engine.
+    const capture = new MessageChannel();
+    const playout = new MessageChannel();
+    this.#capture.port.postMessage({ type: 'engine', port: capture.port1 },
+      [capture.port1]);
+    this.#playout.port.postMessage({ type: 'engine', port: playout.port1 },
+      [playout.port1]);
+    this.#engine.connectAudio(capture.port2, playout.port2);
     this.setSource(stream);
     if (ctx.state === 'suspended') await ctx.resume();
   }
@@ -74,23 +71,14 @@ export class MeetingAudio {
     }
   }
 
-  #pullUntil(played) {
-    if (!this.#playout) return;
-    const until = played + AHEAD * CHUNK;
-    while (this.#pulled < until) {
-      const pcm = this.#sink.pull();
-      this.#pulled += CHUNK;
-      if (this.#pulled <= played) continue;
-      this.#playout.port.postMessage({ type: 'pcm', pcm }, [pcm.buffer]);
-    }
-  }
-
   setMuted(muted) {
-    this.#muted = muted;
+    this.#engine.setAudioMuted(muted);
   }
 
-  // {underruns, dropped, peak} of the playout: chunks that came late or
-  // were dropped, and the loudest sample of the last half second (0..1).
+  // {underruns, dropped, peak, silent, played} of the playout: chunks
+  // that came late or were dropped, the loudest sample of the last half
+  // second (0..1), samples of silence played for want of a chunk, and
+  // samples played in all.
   get health() {
     return this.#health;
   }

@@ -1,44 +1,65 @@
 // audio/playout-worklet.js: the loudspeaker side of the audio thread. It
 // keeps a short queue of 10 ms chunks (16-bit, 48 kHz) from the core's
-// jitter buffers and asks for more as it plays, telling how many samples
-// it has played so far (silence included): the main thread pulls the
-// core up to that point, so the jitter buffers follow the audio clock even
-// when the main thread was late. The queue is capped: past its cap the
-// oldest chunk goes (latency never builds up here); when it runs dry it
-// plays silence and counts an underrun.
+// jitter buffers and asks the engine Worker for more as it plays, on the
+// port the page hands over ({type: 'engine', port}), telling how much of
+// the engine's sound it has used up (played or dropped) and how much
+// silence it had to play for want of it: the engine pulls the core to a
+// little ahead of that (more ahead after silence), so the jitter buffers
+// run on the audio clock. Asking says where the worklet is, not how much
+// it wants, so a lost or late answer is made good by the next one. It
+// asks every 10 ms played, and every 5 ms while it has nothing. The queue
+// is capped: past its cap the oldest chunk goes (latency never builds up
+// here). Health goes to the page.
 
 const CHUNK = 480;
-const WANT = 2; // chunks queued or asked for: 20 ms covers main-thread lag
 const CAP = 8; // 80 ms: anything beyond is dropped
 
 class PlayoutProcessor extends AudioWorkletProcessor {
   #queue = [];
   #pos = 0; // within #queue[0]
-  #asked = 0;
+  #askedAt = -CHUNK; // #played when we last asked
   #underruns = 0;
+  #silent = 0; // samples of silence played because no chunk was there
   #dropped = 0;
   #peak = 0; // loudest sample played in this half second, 0..1
   #played = 0; // samples output since the start, silence included
+  #consumed = 0; // samples of the engine's chunks played
+  #engine = null;
 
   constructor() {
     super();
     this.port.onmessage = ({ data }) => {
-      if (data.type !== 'pcm') return;
-      this.#asked = Math.max(0, this.#asked - 1);
-      this.#queue.push(data.pcm);
-      while (this.#queue.length > CAP) {
-        this.#queue.shift();
-        this.#pos = 0;
-        this.#dropped++;
+      if (data?.type !== 'engine' || !(data.port instanceof MessagePort)) {
+        return;
       }
+      this.#engine = data.port;
+      this.#engine.onmessage = (e) => this.#take(e.data);
     };
   }
 
-  #ask() {
-    while (this.#queue.length + this.#asked < WANT) {
-      this.#asked++;
-      this.port.postMessage({ type: 'need', played: this.#played });
+  #take(data) {
+    if (data?.type !== 'PCM' || !(data.pcm instanceof Int16Array) ||
+        data.pcm.length !== CHUNK) {
+      return;
     }
+    this.#queue.push(data.pcm);
+    while (this.#queue.length > CAP) {
+      this.#queue.shift();
+      this.#consumed += CHUNK - this.#pos;
+      this.#pos = 0;
+      this.#dropped++;
+    }
+  }
+
+  #ask() {
+    const since = this.#played - this.#askedAt;
+    if (!this.#engine ||
+        since < (this.#queue.length > 0 ? CHUNK : CHUNK / 2)) {
+      return;
+    }
+    this.#askedAt = this.#played;
+    this.#engine.postMessage({ type: 'NEED', consumed: this.#consumed,
+      silent: this.#silent });
   }
 
   process(_inputs, outputs) {
@@ -49,6 +70,7 @@ class PlayoutProcessor extends AudioWorkletProcessor {
       if (!chunk) {
         out.fill(0, i);
         this.#underruns++;
+        this.#silent += out.length - i;
         break;
       }
       const n = Math.min(out.length - i, CHUNK - this.#pos);
@@ -60,6 +82,7 @@ class PlayoutProcessor extends AudioWorkletProcessor {
       }
       i += n;
       this.#pos += n;
+      this.#consumed += n;
       if (this.#pos === CHUNK) {
         this.#queue.shift();
         this.#pos = 0;
@@ -71,7 +94,8 @@ class PlayoutProcessor extends AudioWorkletProcessor {
     // Twice a second: how the queue fares and how loud the output was.
     if (currentFrame % 24000 < out.length) {
       this.port.postMessage({ type: 'health', underruns: this.#underruns,
-        dropped: this.#dropped, peak: this.#peak });
+        dropped: this.#dropped, peak: this.#peak, silent: this.#silent,
+        played: this.#played });
       this.#peak = 0;
     }
     return true;

@@ -1,10 +1,9 @@
 // meeting/session.js: runs one meeting: the C core decides, this file
 // carries bytes between it and the transport, keeps its timer, and hands
-// what happened to the UI. It holds no meeting state of its own.
+// what happened to the UI. It holds no meeting state of its own. It runs
+// in the engine Worker (engine/engine-worker.js), beside the transport.
 
-import {
-  HostAction, MeetingEvent, MeetingPhase, StreamKind,
-} from '../core.js';
+import { MeetingEvent, MeetingPhase, StreamKind } from '../core.js';
 import { AutoTransport } from '../transport/choose.js';
 
 const now = () => performance.now();
@@ -23,10 +22,12 @@ export class MeetingSession {
   // ui: {connection(state, detail), roster(view), chat(message),
   //      ended(text), error(text), safety(code)}
   #passphrase;
+  #page; // the page's URL: its origin and ?transport= choose the transport
 
-  constructor(core, link, displayName, ui, passphrase = '') {
+  constructor(core, link, displayName, ui, passphrase = '', page = location) {
     this.#core = core;
     this.#passphrase = passphrase;
+    this.#page = page;
     this.#link = link;
     this.#displayName = displayName;
     this.#ui = ui;
@@ -52,28 +53,20 @@ export class MeetingSession {
     this.#pump();
   }
 
-  // Host controls; the server refuses them from anyone else.
-  remove(sessionId) {
-    this.#mc.hostAction(HostAction.REMOVE, sessionId, now());
+  // Host controls (HostAction): remove someone or ask them to mute; the
+  // server refuses them from anyone else.
+  hostAction(action, sessionId) {
+    this.#mc.hostAction(action, sessionId, now());
     this.#pump();
   }
 
-  askToMute(sessionId) {
-    this.#mc.hostAction(HostAction.MUTE_REQUEST, sessionId, now());
-    this.#pump();
+  // The secret that proves this session ('' before joined), for the
+  // page's leave beacon (server-stub/leave_beacon.h).
+  get resumeTokenHex() {
+    return this.#mc.resumeTokenHex();
   }
 
-  // |beacon|: the page is going away. The Leave on the connection may
-  // not make it out of a closing tab, so an HTTP beacon says it too
-  // (server-stub/leave_beacon.h); whichever arrives first wins.
-  leave({ beacon = false } = {}) {
-    const sessionId = this.#mc.sessionId();
-    const token = this.#mc.resumeTokenHex();
-    if (beacon && sessionId && token && navigator.sendBeacon) {
-      navigator.sendBeacon(`/leave?meeting=${
-        encodeURIComponent(this.#link.meetingId)}&session=${sessionId}` +
-        `&token=${token}`);
-    }
+  leave() {
     this.#mc.leave(now());
     this.#pump(); // the Leave goes out before the close
     const t = this.#transport;
@@ -102,7 +95,7 @@ export class MeetingSession {
   #connect() {
     this.#ui.connection(this.#wasConnected ? 'reconnecting' : 'connecting',
       '');
-    const t = new AutoTransport({
+    const t = new AutoTransport(this.#page, {
       open: () => {
         if (t !== this.#transport) return;
         this.#mc.connected(now());

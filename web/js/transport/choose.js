@@ -27,7 +27,7 @@ async function fetchInfo() {
   }
 }
 
-function wanted(loc = location) {
+function wanted(loc) {
   return new URLSearchParams(loc.search).get('transport') ?? '';
 }
 
@@ -36,8 +36,13 @@ function wanted(loc = location) {
 export class AutoTransport {
   #inner = null;
   #closed = false;
+  #page;
 
-  constructor(handlers) {
+  // page: the page's location (or a URL of it): its origin is the
+  // server's, its ?transport= the choice forced, if any. In a Worker,
+  // |location| is the worker script's, so the page passes its own.
+  constructor(page, handlers) {
+    this.#page = page;
     this.#start(handlers);
   }
 
@@ -54,7 +59,7 @@ export class AutoTransport {
   }
 
   async #start(handlers) {
-    const want = wanted();
+    const want = wanted(this.#page);
     if (want !== 'websocket' && typeof WebTransport === 'function' &&
         (!webTransportFailed || want === 'webtransport')) {
       const info = await fetchInfo();
@@ -66,7 +71,7 @@ export class AutoTransport {
         return;
       }
     }
-    this.#inner = new WebSocketTransport(webSocketUrl(), handlers);
+    this.#inner = new WebSocketTransport(webSocketUrl(this.#page), handlers);
   }
 
   // Resolves true once a session is open (handlers now belong to it), or
@@ -84,7 +89,8 @@ export class AutoTransport {
         if (!ok) t.close();
         resolve(ok);
       };
-      const t = new WebTransportTransport(webTransportUrl(info), info.hashes, {
+      const t = new WebTransportTransport(webTransportUrl(info, this.#page),
+        info.hashes, {
         open: () => {
           if (this.#closed) settle(false, false);
           if (settled) return;

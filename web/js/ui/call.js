@@ -327,10 +327,18 @@ export function setToggle(id, pressed, label) {
 // buffer (rows: {sessionId, name, stats}); stats null before any audio.
 export function showStats(transport, media, health, rows) {
   const out = $('stats-transport');
+  const { cpu } = media; // the camera's CPU adaptation, or null
   out.dataset.peak = health.peak.toFixed(3);
+  // What the loudspeaker played, and of it what was silence for want of
+  // sound (a late engine).
+  out.dataset.playedSamples = String(health.played);
+  out.dataset.silentSamples = String(health.silent);
+  out.dataset.playoutAheadMs = String(media.playoutAheadMs ?? 0);
   out.textContent = `Transport: ${transport || 'none'} · output peak ` +
     `${health.peak > 0 ? (20 * Math.log10(health.peak)).toFixed(0) : '−∞'} ` +
-    `dBFS · playout underruns ${health.underruns}, dropped ${health.dropped}` +
+    `dBFS · playout underruns ${health.underruns} (${health.silent} ` +
+    `samples), dropped ${health.dropped}, ${media.playoutAheadMs ?? 0} ms ` +
+    'ahead' +
     ` · media frames sent ${media.sent}, dropped ${media.dropped}, ` +
     `datagrams received ${media.datagramsIn}, ${media.undecryptable} ` +
     'frames that did not decrypt' +
@@ -338,7 +346,12 @@ export function showStats(transport, media, health, rows) {
     `${media.copiesIn.toFixed(2)} · camera at ${media.sendKbps} kbps ` +
     `(${media.limits} congestion signals), simulcast layers ` +
     `${media.sendLayers.length ? media.sendLayers.join(', ') : 'none'}, ` +
-    `${media.sendSkipped} camera frames skipped (encoder busy)`;
+    `${media.sendSkipped} camera frames skipped (encoder busy)` +
+    (cpu ? ` · encoding uses ${cpu.usagePct} % of the frame time, the ` +
+      `engine runs ${cpu.lagPct} % late, ` +
+      (cpu.level > 0 ? `camera stepped down to ${cpu.scalePct} % size at ` +
+        `${cpu.maxFps} fps (machine overloaded)` : 'camera at full size')
+      : '');
   out.dataset.sendKbps = String(media.sendKbps);
   out.dataset.sendLayers = media.sendLayers.join(',');
   out.dataset.limits = String(media.limits);
@@ -347,6 +360,10 @@ export function showStats(transport, media, health, rows) {
   out.dataset.undecryptable = String(media.undecryptable);
   out.dataset.copiesOut = media.copiesOut.toFixed(3);
   out.dataset.copiesIn = media.copiesIn.toFixed(3);
+  out.dataset.cpuLevel = String(cpu?.level ?? 0);
+  out.dataset.cpuUsage = String(cpu?.usagePct ?? 0);
+  out.dataset.cpuLag = String(cpu?.lagPct ?? 0);
+  out.dataset.cpuSteps = String((cpu?.down ?? 0) + (cpu?.up ?? 0));
   $('stats-list').replaceChildren(...rows.map(({ sessionId, name, stats,
     video, framesShown, frameSize }) => {
     const li = el('li', 'truncate');

@@ -11,8 +11,10 @@
 //      {limit}              the server's congestion limit, kbps
 //      {keyframe, layer}    a keyframe of that layer (null: all)
 //      {enabled}            camera on or off
+//      {cpu}                {scalePct, maxFps}: the CPU level to apply
 //      {stop: true}         close the encoders
 // Out: {chunk, layer}       an EncodedVideoChunk
+//      {encodedMs}          a frame's encode time, -1: dropped (behind)
 //      {state, handledFrame}  {kbps, layers, limits} after each message;
 //                           handledFrame: it was a frame (one less waits)
 import { LayeredEncoder } from './layered-encoder.js';
@@ -28,7 +30,8 @@ onmessage = ({ data }) => {
   let handledFrame = false;
   if (data.init) {
     encoder = new LayeredEncoder((chunk, layer) => postMessage({ chunk, layer }),
-      { simulcast: data.init.simulcast });
+      { simulcast: data.init.simulcast,
+        onEncoded: (ms) => postMessage({ encodedMs: ms }) });
   } else if (data.frame) {
     handledFrame = true;
     try {
@@ -44,6 +47,8 @@ onmessage = ({ data }) => {
     encoder.requestKeyframe(data.layer ?? null);
   } else if ('enabled' in data) {
     encoder.setEnabled(data.enabled);
+  } else if (data.cpu) {
+    encoder.setCpuLevel(data.cpu);
   } else if (data.stop) {
     encoder.stop();
     close();

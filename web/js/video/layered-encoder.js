@@ -17,6 +17,12 @@
 // only for one already on the smallest, so a simulcast camera applies
 // the limit to its smallest layer alone: the others' receivers keep
 // their pictures.
+//
+// CPU: each frame's encode time (wall clock from the frame handed in to
+// each layer's chunk out, summed over layers) goes to onEncoded, and a
+// frame an encoder was too far behind to take counts as dropped (-1); the
+// core decides from them (src/rate/cpu_adaptation.c) and setCpuLevel
+// applies its answer: every layer's size scaled, the frame rate capped.
 
 const CODEC = 'vp8';
 const MAX_KBPS = 800;
@@ -26,6 +32,7 @@ const RAISE_EVERY_MS = 1000;
 const RAISE_BY = 1.1;
 const MAX_QUEUE = 2; // frames waiting in an encoder
 const KEYFRAME_EVERY = 300; // frames: a safety net besides requests
+const MAX_PENDING = 32; // frames whose encode time is still being summed
 
 // Per layer, lowest first: how much smaller than the track, and its
 // bitrate when nothing limits it.
@@ -58,12 +65,20 @@ export class LayeredEncoder {
   #limitedAt = -Infinity;
   #changedAt = 0;
   limits = 0; // congestion signals obeyed, for the stats overlay
+  #onEncoded;
+  // timestamp -> {start, layers left, sum of ms}: frames being encoded
+  #pending = new Map();
+  #scale = 1; // of every layer's size, from the CPU level
+  #minIntervalUs = 0; // between frames encoded, from the CPU level
+  #lastEncodedUs = -Infinity;
 
   // send(chunk EncodedVideoChunk, layer number). simulcast: encode the
   // layers the server asks for (none until it does); otherwise one
-  // full-size layer, always.
-  constructor(send, { simulcast = false } = {}) {
+  // full-size layer, always. onEncoded(ms): a frame's encode time, or -1
+  // for a frame dropped because an encoder was behind.
+  constructor(send, { simulcast = false, onEncoded = () => {} } = {}) {
     this.#send = send;
+    this.#onEncoded = onEncoded;
     this.#spec = simulcast ? SIMULCAST : SINGLE;
     this.#layers = this.#spec.map(() => new Layer());
     this.#on = simulcast ? 0 : 1;
@@ -134,26 +149,58 @@ export class LayeredEncoder {
     }
   }
 
+  // The core's answer to the encode times: {scalePct, maxFps}.
+  setCpuLevel({ scalePct, maxFps }) {
+    this.#scale = Math.min(100, Math.max(10, scalePct)) / 100;
+    this.#minIntervalUs = maxFps >= 30 ? 0 : 0.9e6 / maxFps;
+  }
+
   // One frame of the track; the caller closes it afterwards.
   encode(frame) {
     if (!this.#enabled) return;
+    if (frame.timestamp - this.#lastEncodedUs < this.#minIntervalUs) return;
+    this.#lastEncodedUs = frame.timestamp;
     this.#raise();
-    this.#forEachOn((l) => this.#encodeLayer(l, frame));
+    const entry = { start: performance.now(), left: 0, ms: 0 };
+    let behind = false;
+    this.#forEachOn((l) => {
+      if (this.#encodeLayer(l, frame)) entry.left++;
+      else behind = true;
+    });
+    if (behind) this.#onEncoded(-1);
+    if (entry.left === 0) return;
+    this.#pending.set(frame.timestamp, entry);
+    // An encoder may drop a frame without a chunk: forget the oldest.
+    if (this.#pending.size > MAX_PENDING) {
+      this.#pending.delete(this.#pending.keys().next().value);
+    }
   }
 
+  // One layer's chunk of the frame at |timestamp| is out.
+  #encoded(timestamp) {
+    const entry = this.#pending.get(timestamp);
+    if (!entry) return;
+    entry.ms += performance.now() - entry.start;
+    if (--entry.left > 0) return;
+    this.#pending.delete(timestamp);
+    this.#onEncoded(entry.ms);
+  }
+
+  // False when the layer's encoder was too far behind to take the frame.
   #encodeLayer(l, frame) {
     const layer = this.#layers[l];
     const { divide } = this.#spec[l];
-    const width = even(frame.displayWidth / divide);
-    const height = even(frame.displayHeight / divide);
+    const width = even(frame.displayWidth * this.#scale / divide);
+    const height = even(frame.displayHeight * this.#scale / divide);
     const size = `${width}x${height}`;
     if (size !== layer.size) this.#configure(l, width, height, size);
-    if (layer.encoder.encodeQueueSize > MAX_QUEUE) return;
+    if (layer.encoder.encodeQueueSize > MAX_QUEUE) return false;
     const keyFrame = layer.wantKey || layer.frames % KEYFRAME_EVERY === 0;
     layer.wantKey = false;
     layer.frames++;
     // The encoder scales the frame to its configured size itself.
     layer.encoder.encode(frame, { keyFrame });
+    return true;
   }
 
   #configure(l, width, height, size) {
@@ -161,6 +208,7 @@ export class LayeredEncoder {
     this.#close(layer);
     layer.encoder = new VideoEncoder({
       output: (chunk) => {
+        this.#encoded(chunk.timestamp);
         // The chunk itself: the core copies it straight into WASM memory.
         this.#send(chunk, l);
       },

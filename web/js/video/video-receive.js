@@ -15,7 +15,6 @@ class Remote {
   canvas = document.createElement('canvas');
   needKey = true;
   decoded = 0;
-  timestamp = 0;
   width = 0; // of the last picture decoded
   height = 0;
 }
@@ -75,10 +74,9 @@ export class VideoReceiver {
     this.#onNeedKeyframe(r.sender, r.kind);
   }
 
-  // One frame the core says is decodable now (kind: camera or screen).
-  // bytes is a view into the core's memory: the EncodedVideoChunk below
-  // copies it before anything else runs (the one copy WebCodecs forces).
-  push(sender, kind, bytes, keyframe) {
+  // One frame the core says is decodable now (kind: camera or screen), as
+  // an EncodedVideoChunk the engine made of it.
+  push(sender, kind, chunk, keyframe) {
     const r = this.#remote(sender, kind);
     if (r.needKey && !keyframe) return;
     if (r.decoder.decodeQueueSize > MAX_QUEUE) {
@@ -86,9 +84,7 @@ export class VideoReceiver {
       return;
     }
     r.needKey = false;
-    r.decoder.decode(new EncodedVideoChunk({
-      type: keyframe ? 'key' : 'delta', timestamp: r.timestamp++, data: bytes,
-    }));
+    r.decoder.decode(chunk);
   }
 
   #draw() {

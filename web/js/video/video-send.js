@@ -15,18 +15,22 @@ export class VideoSender {
   #reader = null;
   #inFlight = 0;
   #state = { kbps: 0, layers: [], limits: 0 };
+  #onEncoded;
   dropped = 0; // frames closed because the worker was behind
 
-  // send(chunk EncodedVideoChunk, keyframe bool, timestampUs number,
-  // layer number). simulcast: encode the layers the server asks for
-  // (none until it does); otherwise one full-size layer, always.
-  constructor(send, { simulcast = false } = {}) {
+  // send(chunk EncodedVideoChunk, layer number). simulcast: encode the
+  // layers the server asks for (none until it does); otherwise one
+  // full-size layer, always. onEncoded(ms): a frame's encode time, or -1
+  // for a frame dropped because the encoders were behind.
+  constructor(send, { simulcast = false, onEncoded = () => {} } = {}) {
+    this.#onEncoded = onEncoded;
     this.#worker = new Worker(new URL('./encoder-worker.js', import.meta.url),
       { type: 'module' });
     this.#worker.onmessage = ({ data }) => {
       if (data.chunk) {
-        send(data.chunk, data.chunk.type === 'key', data.chunk.timestamp,
-          data.layer);
+        send(data.chunk, data.layer);
+      } else if ('encodedMs' in data) {
+        this.#onEncoded(data.encodedMs);
       } else if (data.state) {
         this.#state = data.state;
         if (this.#inFlight > 0 && data.handledFrame) this.#inFlight--;
@@ -53,6 +57,7 @@ export class VideoSender {
       }
       if (this.#inFlight >= MAX_IN_FLIGHT) { // the worker is behind
         this.dropped++;
+        this.#onEncoded(-1);
         frame.close();
         continue;
       }
@@ -89,6 +94,12 @@ export class VideoSender {
   // Someone lost a frame of |layer| (all layers when not said).
   requestKeyframe(layer = null) {
     this.#worker.postMessage({ keyframe: true, layer });
+  }
+
+  // The CPU level to encode at: {scalePct, maxFps} (from the core).
+  setCpuLevel(level) {
+    this.#worker.postMessage({ cpu: { scalePct: level.scalePct,
+      maxFps: level.maxFps } });
   }
 
   // Camera off: nothing is encoded or sent; on again starts on keyframes.

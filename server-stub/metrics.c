@@ -26,6 +26,15 @@ static void emit(out *o, const char *name, const char *type, const char *help,
   o->len += (size_t)n;
 }
 
+/* The QUIC limits' counters, in one block (docs/SERVER.md "Limits: QUIC
+ * and WebTransport"). */
+static void emit_quic_limits(out *o, const vc_quic_limit_stats *q) {
+  emit(o, "vc_wt_datagrams_bad_header_total", "counter",
+       "Datagrams without a valid quarter stream id: dropped, the "
+       "connection stays.",
+       q->datagrams_bad_header);
+}
+
 static void emit_wt(out *o, const vc_metrics_wt *wt) {
   emit(o, "vc_wt_connections", "gauge", "QUIC connections open now.",
        wt->connections);
@@ -93,6 +102,7 @@ static void emit_wt(out *o, const vc_metrics_wt *wt) {
   emit(o, "vc_wt_datagrams_malformed_total", "counter",
        "Datagrams that were not one framed envelope: dropped.",
        wt->datagrams_malformed);
+  emit_quic_limits(o, &wt->quic_limits);
 }
 
 int vc_metrics_format(char *buf, size_t cap, const vc_ws_server_stats *st,

@@ -1097,6 +1097,7 @@ static void add_h3_stats(vc_h3wt_stats *sum, const vc_h3wt *h) {
   sum->streams_unknown += hs.streams_unknown;
   sum->early_dropped += hs.early_dropped;
   sum->datagrams_dropped += hs.datagrams_dropped;
+  sum->datagrams_malformed += hs.datagrams_malformed;
 }
 
 static void conn_free(quic_conn *qc) {
@@ -1702,6 +1703,7 @@ void vc_quic_server_get_stats(const vc_quic_server *srv,
     }
     add_h3_stats(&st->h3, qc->h3);
   }
+  st->limits.datagrams_bad_header = st->h3.datagrams_malformed;
 }
 
 /* ---- sessions, for the application --------------------------------------- */

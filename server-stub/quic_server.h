@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "h3wt.h"
+#include "quic_limit_stats.h"
 
 typedef struct vc_quic_server vc_quic_server;
 typedef struct vc_wt_session vc_wt_session;
@@ -103,6 +104,7 @@ typedef struct vc_quic_server_stats {
   uint64_t datagrams_dropped; /* queue full or too large */
   uint64_t sessions_refused;
   vc_h3wt_stats h3; /* summed over connections closed and open */
+  vc_quic_limit_stats limits;
 } vc_quic_server_stats;
 
 void vc_quic_server_get_stats(const vc_quic_server *srv,

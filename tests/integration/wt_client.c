@@ -1435,26 +1435,24 @@ size_t wt_client_queued(const wt_client *c, int64_t stream_id) {
   return s ? (size_t)(s->end - s->acked) : 0;
 }
 
-int wt_client_send_datagram(wt_client *c, const uint8_t *data, size_t len) {
-  uint8_t hdr[8];
-  size_t hlen;
+/* Queues |hlen| header bytes then |len| payload bytes as one datagram. */
+static int queue_datagram(wt_client *c, const uint8_t *hdr, size_t hlen,
+                          const uint8_t *data, size_t len) {
   dgram *d;
 
-  if (!wt_client_session_open(c)) {
-    return WT_ERR_STATE;
-  }
   if (c->n_dgrams >= c->cfg.max_datagrams_queued) {
     c->st.datagrams_dropped++;
     return WT_ERR_FULL;
   }
-  hlen = varint_put(hdr, (uint64_t)c->session_id / 4);
   d = malloc(sizeof(*d) + hlen + len);
   if (!d) {
     return WT_ERR_NOMEM;
   }
   d->next = NULL;
   d->len = hlen + len;
-  memcpy(d->data, hdr, hlen);
+  if (hlen > 0) {
+    memcpy(d->data, hdr, hlen);
+  }
   memcpy(d->data + hlen, data, len);
   if (c->dg_tail) {
     c->dg_tail->next = d;
@@ -1464,6 +1462,23 @@ int wt_client_send_datagram(wt_client *c, const uint8_t *data, size_t len) {
   c->dg_tail = d;
   c->n_dgrams++;
   return 0;
+}
+
+int wt_client_send_datagram(wt_client *c, const uint8_t *data, size_t len) {
+  uint8_t hdr[8];
+
+  if (!wt_client_session_open(c)) {
+    return WT_ERR_STATE;
+  }
+  return queue_datagram(c, hdr, varint_put(hdr, (uint64_t)c->session_id / 4),
+                        data, len);
+}
+
+int wt_client_send_raw_datagram(wt_client *c, const uint8_t *data, size_t len) {
+  if (!wt_client_session_open(c)) {
+    return WT_ERR_STATE;
+  }
+  return queue_datagram(c, NULL, 0, data, len);
 }
 
 int wt_client_close_session(wt_client *c, uint32_t code, const char *reason) {

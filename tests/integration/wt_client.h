@@ -166,6 +166,10 @@ int wt_client_close_session(wt_client *c, uint32_t code, const char *reason);
  * server's stream limit is reached. */
 int wt_client_open_raw_stream(wt_client *c, int bidi, int64_t *stream_id);
 
+/* Queues |len| bytes as a QUIC DATAGRAM frame as they are: no quarter
+ * stream id is added (write a bad one, or none). */
+int wt_client_send_raw_datagram(wt_client *c, const uint8_t *data, size_t len);
+
 /* Streams we may still open now (QUIC's MAX_STREAMS credit). */
 uint64_t wt_client_streams_left(wt_client *c, int bidi);
 

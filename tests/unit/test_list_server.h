@@ -94,6 +94,7 @@
   X(h3wt, early_streams_over_the_cap_are_dropped)                              \
   X(h3wt, wt_stream_naming_a_non_request_is_an_id_error)                       \
   X(h3wt, datagrams_are_routed_by_quarter_stream_id)                           \
+  X(h3wt, a_truncated_datagram_header_is_dropped_not_fatal)                    \
   X(h3wt, grease_then_close_capsule_ends_the_session)                          \
   X(h3wt, connect_fin_closes_the_session_once)                                 \
   X(h3wt, del_ends_the_open_sessions)                                          \

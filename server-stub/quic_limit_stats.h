@@ -1,0 +1,18 @@
+/*
+ * quic_limit_stats.h: what the QUIC limits refused or cut, one counter
+ * each (docs/SERVER.md "Limits: QUIC and WebTransport"). A header of its
+ * own so that metrics.c, which is sans-I/O, can print them without
+ * quic_server.h, and main.c copies the block in one assignment.
+ */
+#ifndef VC_SERVER_QUIC_LIMIT_STATS_H
+#define VC_SERVER_QUIC_LIMIT_STATS_H
+
+#include <stdint.h>
+
+typedef struct vc_quic_limit_stats {
+  /* Datagrams whose HTTP/3 header (the quarter stream id) is missing,
+   * cut short or out of range: dropped, the connection stays. */
+  uint64_t datagrams_bad_header;
+} vc_quic_limit_stats;
+
+#endif /* VC_SERVER_QUIC_LIMIT_STATS_H */

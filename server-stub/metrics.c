@@ -33,6 +33,10 @@ static void emit_quic_limits(out *o, const vc_quic_limit_stats *q) {
        "Datagrams without a valid quarter stream id: dropped, the "
        "connection stays.",
        q->datagrams_bad_header);
+  emit(o, "vc_wt_uni_streams_capped_total", "counter",
+       "QUIC connections whose client used up its unidirectional streams "
+       "(1000 a connection): no more credit for them.",
+       q->uni_streams_capped);
 }
 
 static void emit_wt(out *o, const vc_metrics_wt *wt) {

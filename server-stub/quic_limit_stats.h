@@ -13,6 +13,9 @@ typedef struct vc_quic_limit_stats {
   /* Datagrams whose HTTP/3 header (the quarter stream id) is missing,
    * cut short or out of range: dropped, the connection stays. */
   uint64_t datagrams_bad_header;
+  /* Connections whose client reached max_client_uni_streams: no more
+   * unidirectional stream credit for them. */
+  uint64_t uni_streams_capped;
 } vc_quic_limit_stats;
 
 #endif /* VC_SERVER_QUIC_LIMIT_STATS_H */

@@ -48,6 +48,13 @@
 #define UDP_BUFFER_WARN_BELOW (1024 * 1024)
 #define CID_BUCKETS 4096
 #define MAX_VECS 16
+/* Stream credit at the start. Bidirectional: the meeting needs two (the
+ * CONNECT and its stream); their state is freed when they close, and
+ * credit comes back then. Unidirectional: HTTP/3 needs three; their
+ * credit comes back as they end, up to max_client_uni_streams in all
+ * (client_uni_done). */
+#define INITIAL_MAX_STREAMS_BIDI 100
+#define INITIAL_MAX_STREAMS_UNI 16
 /* After our CONNECTION_CLOSE: answer stray packets with it this long. */
 #define CLOSING_PERIOD_S 1.0
 /* A datagram not sent within this is late media: dropped. */
@@ -146,6 +153,10 @@ struct quic_conn {
   size_t close_pkt_len;
   uint64_t h3_error; /* close with this application error */
   int want_close, closing, draining, dead, dirty, handshake_done;
+  /* Client unidirectional streams that ended, and whether their credit
+   * stopped at max_client_uni_streams. */
+  uint64_t n_client_uni_done;
+  int uni_capped;
   quic_conn *next_dirty, *next_dead;
   quic_conn *prev, *next;
 };
@@ -195,6 +206,7 @@ void vc_quic_server_default_config(vc_quic_server_config *cfg) {
   cfg->idle_timeout_s = 30;
   cfg->max_stream_tx_bytes = (size_t)4 * 1024 * 1024;
   cfg->max_datagrams_queued = 256;
+  cfg->max_client_uni_streams = 1000;
 }
 
 /* ---- connection id table ------------------------------------------------ */
@@ -885,10 +897,27 @@ static int cb_handshake_completed(ngtcp2_conn *conn, void *user_data) {
 
 /* ngtcp2 0.12.1 never calls stream_close for a client's unidirectional
  * stream (fixed upstream in 0.14): its credit is returned here instead,
- * when the stream ends (WEBTRANSPORT-NOTES.md §7.1). */
+ * when the stream ends (WEBTRANSPORT-NOTES.md §7.1). ngtcp2 still keeps
+ * about 245 bytes of each such stream until the connection ends, and
+ * offers no call to free them, so the credit stops for good once the
+ * connection has had max_client_uni_streams of them: that bounds the
+ * leak (issue 20: 100k streams in 3 s had added 24 MB). A page uses
+ * three (HTTP/3's control and QPACK streams). */
 static void client_uni_done(quic_conn *qc, int64_t stream_id) {
+  vc_quic_server *srv = qc->srv;
+
   vc_h3wt_on_stream_closed(qc->h3, stream_id);
-  ngtcp2_conn_extend_max_streams_uni(qc->conn, 1);
+  qc->n_client_uni_done++;
+  if (qc->n_client_uni_done + INITIAL_MAX_STREAMS_UNI <=
+      srv->cfg.max_client_uni_streams) {
+    ngtcp2_conn_extend_max_streams_uni(qc->conn, 1);
+  } else if (!qc->uni_capped) {
+    qc->uni_capped = 1;
+    srv->stats.limits.uni_streams_capped++;
+    vc_log(VC_LOG_INFO,
+           "quic %s: %u unidirectional streams, no more credit for them",
+           qc->peer, srv->cfg.max_client_uni_streams);
+  }
 }
 
 static int is_client_uni(int64_t stream_id) {
@@ -1215,8 +1244,8 @@ static quic_conn *conn_new(listener *lst, const struct sockaddr_storage *sa,
   params.initial_max_stream_data_bidi_remote = 1024 * 1024;
   params.initial_max_stream_data_uni = 1024 * 1024;
   params.initial_max_data = 8 * 1024 * 1024;
-  params.initial_max_streams_bidi = 100;
-  params.initial_max_streams_uni = 100;
+  params.initial_max_streams_bidi = INITIAL_MAX_STREAMS_BIDI;
+  params.initial_max_streams_uni = INITIAL_MAX_STREAMS_UNI;
   /* Acknowledge within 5 ms (25 by default), so the browser's sender
    * learns quickly that the path is free. */
   params.max_ack_delay = 5 * NGTCP2_MILLISECONDS;

@@ -61,10 +61,14 @@ typedef struct vc_quic_server_config {
   size_t max_stream_tx_bytes;
   /* Datagrams waiting to be sent on one connection. */
   size_t max_datagrams_queued;
+  /* Unidirectional streams a client may open over a connection's life
+   * (each costs ngtcp2 0.12.1 about 245 bytes until the end). */
+  unsigned max_client_uni_streams;
 } vc_quic_server_config;
 
 /* max_connections 1024, idle_timeout_s 30, max_stream_tx_bytes 4 MiB,
- * max_datagrams_queued 256; no addresses, port 0. */
+ * max_datagrams_queued 256, max_client_uni_streams 1000; no addresses,
+ * port 0. */
 void vc_quic_server_default_config(vc_quic_server_config *cfg);
 
 /*

@@ -993,7 +993,7 @@ static void attack_uni_streams(peer *alice, peer *bob) {
          "(vc_wt_uni_streams_capped_total +1)",
          opened);
   extra_del(c);
-  call_goes_on(alice, bob, "100k unidirectional streams");
+  call_goes_on(alice, bob, "a client tried 100k unidirectional streams");
 }
 
 /* Finding 7: a datagram cut inside its quarter stream id closed the
@@ -1306,7 +1306,8 @@ int main(int argc, char **argv) {
   /* Thousands of streams on another connection: QUIC's stream credit
    * refuses all but what the server allows; uni streams that end give
    * their credit back (the server's own bookkeeping, ngtcp2 0.12 does
-   * not), so more keep coming without the server growing much. */
+   * not), up to 1000 a connection, so more keep coming without the
+   * server growing much (integration.wt_uni_streams goes past the cap). */
   rss_before = rss_kb();
   c = extra_session(NULL, NULL, cert_hash);
   opened = refused = 0;
@@ -1330,22 +1331,22 @@ int main(int argc, char **argv) {
   {
     vc_tstamp t0 = now_ts();
     static const uint8_t grease[] = {0x21, 'j', 'u', 'n', 'k'};
-    while (c && opened < 3000 && secs_since(t0) < 10) {
+    while (c && opened < 900 && secs_since(t0) < 10) {
       int64_t id;
-      while (opened < 3000 && wt_client_open_raw_stream(c, 0, &id) == 0) {
+      while (opened < 900 && wt_client_open_raw_stream(c, 0, &id) == 0) {
         wt_client_write(c, id, grease, sizeof(grease), 1);
         opened++;
       }
-      refused += opened < 3000; /* out of credit until MAX_STREAMS */
+      refused += opened < 900; /* out of credit until MAX_STREAMS */
       wt_client_flush(c);
       pump_once(5);
     }
     took = secs_since(t0);
   }
   pump(200);
-  EXPECT(opened == 3000 && refused >= 3000 / 100 &&
+  EXPECT(opened == 900 && refused >= 900 / 16 &&
              !wt_client_status_get(c)->closed,
-         "3000 unidirectional streams of an unknown type went through in "
+         "900 unidirectional streams of an unknown type went through in "
          "%.0f ms, waiting for credit %d times (returned as they ended)",
          took * 1000, refused);
   printf("     server RSS %ld kB before the streams, %ld kB after\n",

@@ -37,6 +37,24 @@ static void emit_quic_limits(out *o, const vc_quic_limit_stats *q) {
        "QUIC connections whose client used up its unidirectional streams "
        "(1000 a connection): no more credit for them.",
        q->uni_streams_capped);
+  emit(o, "vc_wt_initials_refused_total", "counter",
+       "QUIC Initials refused by the admission control per source address "
+       "(rate, connections, handshakes): dropped silently.",
+       q->initials_refused);
+  emit(o, "vc_wt_initials_rate_limited_total", "counter",
+       "Of those, refused for the address's rate of Initials.",
+       q->initials_rate_limited);
+  emit(o, "vc_wt_retries_sent_total", "counter",
+       "QUIC Initials answered with a Retry (address validation under "
+       "load).",
+       q->retries_sent);
+  emit(o, "vc_wt_retry_tokens_bad_total", "counter",
+       "QUIC Initials with a Retry token that did not verify: dropped.",
+       q->retry_tokens_bad);
+  emit(o, "vc_wt_handshakes_evicted_total", "counter",
+       "QUIC handshakes not done after 2 s, closed to make room in a "
+       "connection table 7/8 full.",
+       q->handshakes_evicted);
 }
 
 static void emit_wt(out *o, const vc_metrics_wt *wt) {

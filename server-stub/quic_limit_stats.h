@@ -16,6 +16,16 @@ typedef struct vc_quic_limit_stats {
   /* Connections whose client reached max_client_uni_streams: no more
    * unidirectional stream credit for them. */
   uint64_t uni_streams_capped;
+  /* Initials that would have opened a connection, refused by the
+   * admission control (any reason), and those of them refused for their
+   * address's rate alone. */
+  uint64_t initials_refused;
+  uint64_t initials_rate_limited;
+  uint64_t retries_sent;     /* Initials answered with a Retry (load) */
+  uint64_t retry_tokens_bad; /* forged, expired or another address's */
+  /* Handshakes closed before their time to make room in a table 7/8
+   * full. */
+  uint64_t handshakes_evicted;
 } vc_quic_limit_stats;
 
 #endif /* VC_SERVER_QUIC_LIMIT_STATS_H */

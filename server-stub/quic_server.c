@@ -34,6 +34,7 @@
 #include <vc/vc.h>
 
 #include "log.h"
+#include "quic_admission.h"
 
 #define MAX_LISTENERS 16
 #define SCID_LEN 18
@@ -65,6 +66,13 @@
 #define DATAGRAM_MAX_RX_AGE_NS (200 * 1000000LL)
 /* A session we closed: its connection goes this long after. */
 #define CLOSE_AFTER_SESSION_S 0.5
+/* Once the table is 7/8 full, a handshake not done after this long is
+ * closed to make room for a new connection (ngtcp2's own handshake
+ * timeout, 10 s, is for a table with room). Chromium's handshakes on
+ * loopback take tens of milliseconds; a far path a few round trips. */
+#define HANDSHAKE_EVICT_AFTER (2 * NGTCP2_SECONDS)
+/* How long a Retry token stays good. */
+#define RETRY_TOKEN_TIMEOUT (10 * NGTCP2_SECONDS)
 
 static const char tls_priority[] =
     "%DISABLE_TLS13_COMPAT_MODE:NORMAL:-VERS-ALL:+VERS-TLS1.3:"
@@ -153,6 +161,10 @@ struct quic_conn {
   size_t close_pkt_len;
   uint64_t h3_error; /* close with this application error */
   int want_close, closing, draining, dead, dirty, handshake_done;
+  /* Its source address in the admission table (when |admitted|). */
+  vc_quic_addr_key addr_key;
+  int admitted;
+  ngtcp2_tstamp created_at;
   /* Client unidirectional streams that ended, and whether their credit
    * stopped at max_client_uni_streams. */
   uint64_t n_client_uni_done;
@@ -172,6 +184,9 @@ struct vc_quic_server {
   cid_entry *cids[CID_BUCKETS];
   quic_conn *conns, *dirty, *dead;
   unsigned n_conns, n_sessions;
+  unsigned n_dead; /* of n_conns, marked dead and not yet freed */
+  vc_quic_admission *admission;
+  uint8_t token_secret[32]; /* Retry tokens */
   ev_prepare prepare;
   uint8_t reset_secret[32];
   vc_quic_server_stats stats;
@@ -207,6 +222,8 @@ void vc_quic_server_default_config(vc_quic_server_config *cfg) {
   cfg->max_stream_tx_bytes = (size_t)4 * 1024 * 1024;
   cfg->max_datagrams_queued = 256;
   cfg->max_client_uni_streams = 1000;
+  cfg->retry_above_handshakes = 64;
+  vc_quic_admission_default_config(&cfg->admission);
 }
 
 /* ---- connection id table ------------------------------------------------ */
@@ -293,6 +310,7 @@ static void mark_dead(quic_conn *qc, const char *why) {
   }
   vc_log(VC_LOG_DEBUG, "quic %s: gone: %s", qc->peer, why);
   qc->dead = 1;
+  qc->srv->n_dead++;
   qc->next_dead = qc->srv->dead;
   qc->srv->dead = qc;
 }
@@ -891,6 +909,9 @@ static int cb_handshake_completed(ngtcp2_conn *conn, void *user_data) {
   (void)conn;
   qc->handshake_done = 1;
   qc->srv->stats.handshakes++;
+  if (qc->admitted) {
+    vc_quic_admission_established(qc->srv->admission, &qc->addr_key);
+  }
   vc_log(VC_LOG_DEBUG, "quic %s: handshake done", qc->peer);
   return vc_h3wt_start(qc->h3) == 0 ? 0 : NGTCP2_ERR_CALLBACK_FAILURE;
 }
@@ -1165,6 +1186,12 @@ static void conn_free(quic_conn *qc) {
     qc->next->prev = qc->prev;
   }
   srv->n_conns--;
+  if (qc->dead) {
+    srv->n_dead--;
+  }
+  if (qc->admitted) {
+    vc_quic_admission_closed(srv->admission, &qc->addr_key, qc->handshake_done);
+  }
   free(qc->close_pkt);
   free(qc);
 }
@@ -1177,8 +1204,11 @@ static void reap(vc_quic_server *srv) {
   }
 }
 
+/* |odcid|: the connection id of the client's first Initial, from the
+ * Retry token of this one (NULL: no Retry was sent). */
 static quic_conn *conn_new(listener *lst, const struct sockaddr_storage *sa,
-                           socklen_t salen, const ngtcp2_pkt_hd *hd) {
+                           socklen_t salen, const ngtcp2_pkt_hd *hd,
+                           const ngtcp2_cid *odcid) {
   vc_quic_server *srv = lst->srv;
   quic_conn *qc = calloc(1, sizeof(*qc));
   ngtcp2_callbacks cb;
@@ -1193,6 +1223,7 @@ static quic_conn *conn_new(listener *lst, const struct sockaddr_storage *sa,
   }
   qc->srv = srv;
   qc->lst = lst;
+  qc->created_at = now_ts();
   memcpy(&qc->remote, sa, salen);
   qc->remotelen = salen;
   peer_string(sa, qc->peer, sizeof(qc->peer));
@@ -1254,6 +1285,13 @@ static quic_conn *conn_new(listener *lst, const struct sockaddr_storage *sa,
   /* Without it Chromium opens the session but drops every datagram. */
   params.max_datagram_frame_size = 65535;
   params.original_dcid = hd->dcid;
+  if (odcid) {
+    /* RFC 9000 §7.3: after a Retry the client checks both ids. */
+    params.original_dcid = *odcid;
+    params.retry_scid = hd->dcid;
+    params.retry_scid_present = 1;
+    settings.token = hd->token;
+  }
 
   scid.datalen = SCID_LEN;
   random_bytes(scid.data, SCID_LEN);
@@ -1422,6 +1460,122 @@ static void on_prepare(struct ev_loop *loop, ev_prepare *w, int revents) {
   reap(srv);
 }
 
+/* ---- admission of new connections --------------------------------------- */
+
+/* Too many handshakes at once, or a table half full: new clients prove
+ * their address with a Retry round trip first (RFC 9000 §8.1), so
+ * Initials from forged or silent sources cost no connection state. */
+static int under_load(const vc_quic_server *srv) {
+  return vc_quic_admission_handshakes(srv->admission) >=
+             srv->cfg.retry_above_handshakes ||
+         srv->n_conns - srv->n_dead >= srv->cfg.max_connections / 2;
+}
+
+/* Answers an Initial with a Retry holding a token that proves the
+ * client's address (sealed with token_secret, so nothing is kept). */
+static void send_retry(listener *lst, const struct sockaddr_storage *sa,
+                       socklen_t salen, const ngtcp2_pkt_hd *hd,
+                       ngtcp2_tstamp ts) {
+  vc_quic_server *srv = lst->srv;
+  uint8_t token[NGTCP2_CRYPTO_MAX_RETRY_TOKENLEN];
+  uint8_t buf[MAX_UDP_PAYLOAD];
+  ngtcp2_ssize tokenlen, n;
+  ngtcp2_cid scid;
+
+  scid.datalen = SCID_LEN;
+  random_bytes(scid.data, SCID_LEN);
+  tokenlen = ngtcp2_crypto_generate_retry_token(
+      token, srv->token_secret, sizeof(srv->token_secret), hd->version,
+      (const ngtcp2_sockaddr *)sa, salen, &scid, &hd->dcid, ts);
+  if (tokenlen < 0) {
+    return;
+  }
+  n = ngtcp2_crypto_write_retry(buf, sizeof(buf), hd->version, &hd->scid, &scid,
+                                &hd->dcid, token, (size_t)tokenlen);
+  if (n < 0 || sendto(lst->fd, buf, (size_t)n, MSG_DONTWAIT,
+                      (const struct sockaddr *)sa, salen) != n) {
+    return;
+  }
+  srv->stats.limits.retries_sent++;
+  srv->stats.packets_out++;
+  srv->stats.bytes_out += (size_t)n;
+}
+
+/* The table is near full: the oldest handshake older than
+ * HANDSHAKE_EVICT_AFTER goes (silently: its client never finished).
+ * Returns 1 when one went. */
+static int evict_stale_handshake(vc_quic_server *srv, ngtcp2_tstamp ts) {
+  quic_conn *qc, *oldest = NULL;
+
+  for (qc = srv->conns; qc; qc = qc->next) {
+    if (!qc->handshake_done && !qc->dead &&
+        qc->created_at + HANDSHAKE_EVICT_AFTER <= ts &&
+        (!oldest || qc->created_at < oldest->created_at)) {
+      oldest = qc;
+    }
+  }
+  if (!oldest) {
+    return 0;
+  }
+  srv->stats.limits.handshakes_evicted++;
+  mark_dead(oldest, "handshake evicted: the table is near full");
+  return 1;
+}
+
+/* An Initial for no connection: the admission control judges its
+ * source; refusals are silent (UDP) but counted. Returns the new
+ * connection or NULL. */
+static quic_conn *accept_initial(listener *lst,
+                                 const struct sockaddr_storage *sa,
+                                 socklen_t salen, const ngtcp2_pkt_hd *hd) {
+  vc_quic_server *srv = lst->srv;
+  ngtcp2_tstamp ts = now_ts();
+  vc_quic_addr_key key;
+  ngtcp2_cid odcid;
+  vc_quic_admit verdict;
+  int validated = 0;
+  quic_conn *qc;
+
+  if (hd->type == NGTCP2_PKT_INITIAL && hd->token.len > 0 &&
+      hd->token.base[0] == NGTCP2_CRYPTO_TOKEN_MAGIC_RETRY) {
+    if (ngtcp2_crypto_verify_retry_token(
+            &odcid, hd->token.base, hd->token.len, srv->token_secret,
+            sizeof(srv->token_secret), hd->version, (const ngtcp2_sockaddr *)sa,
+            salen, &hd->dcid, RETRY_TOKEN_TIMEOUT, ts) != 0) {
+      srv->stats.limits.retry_tokens_bad++;
+      return NULL;
+    }
+    validated = 1;
+  }
+  vc_quic_addr_key_of(&key, (const struct sockaddr *)sa);
+  verdict = vc_quic_admission_check(srv->admission, &key, ts);
+  if (verdict != VC_QUIC_ADMIT) {
+    srv->stats.limits.initials_refused++;
+    srv->stats.limits.initials_rate_limited += verdict == VC_QUIC_REFUSE_RATE;
+    return NULL;
+  }
+  if (!validated && under_load(srv)) {
+    send_retry(lst, sa, salen, hd, ts);
+    return NULL;
+  }
+  if (srv->n_conns - srv->n_dead >= srv->cfg.max_connections / 8 * 7) {
+    evict_stale_handshake(srv, ts);
+  }
+  if (srv->n_conns - srv->n_dead >= srv->cfg.max_connections) {
+    srv->stats.refused_too_many++;
+    vc_log(VC_LOG_WARN, "quic: connection limit (%u) reached",
+           srv->cfg.max_connections);
+    return NULL;
+  }
+  qc = conn_new(lst, sa, salen, hd, validated ? &odcid : NULL);
+  if (qc) {
+    qc->addr_key = key;
+    qc->admitted = 1;
+    vc_quic_admission_opened(srv->admission, &key);
+  }
+  return qc;
+}
+
 /* ---- reading packets ----------------------------------------------------- */
 
 static void handle_packet(listener *lst, struct sockaddr_storage *sa,
@@ -1467,13 +1621,7 @@ static void handle_packet(listener *lst, struct sockaddr_storage *sa,
       srv->stats.packets_dropped++;
       return;
     }
-    if (srv->n_conns >= srv->cfg.max_connections) {
-      srv->stats.refused_too_many++;
-      vc_log(VC_LOG_WARN, "quic: connection limit (%u) reached",
-             srv->cfg.max_connections);
-      return;
-    }
-    qc = conn_new(lst, sa, salen, &hd);
+    qc = accept_initial(lst, sa, salen, &hd);
     if (!qc) {
       return;
     }
@@ -1657,6 +1805,11 @@ int vc_quic_server_start(vc_quic_server **psrv, struct ev_loop *loop,
   srv->app = *app;
   srv->cred = cred;
   random_bytes(srv->reset_secret, sizeof(srv->reset_secret));
+  random_bytes(srv->token_secret, sizeof(srv->token_secret));
+  if (vc_quic_admission_new(&srv->admission, &cfg->admission) != 0) {
+    free(srv);
+    return VC_ERR_NOMEM;
+  }
   port = cfg->port;
   for (i = 0; i < cfg->n_listen_addrs; i++) {
     listener *lst = &srv->listeners[srv->n_listeners];
@@ -1674,6 +1827,7 @@ int vc_quic_server_start(vc_quic_server **psrv, struct ev_loop *loop,
   }
   if (srv->n_listeners == 0) {
     vc_log(VC_LOG_ERROR, "quic: no address could be bound");
+    vc_quic_admission_del(srv->admission);
     free(srv);
     return VC_ERR_STATE;
   }
@@ -1712,6 +1866,7 @@ void vc_quic_server_stop(vc_quic_server *srv) {
     close(srv->listeners[i].fd);
   }
   ev_prepare_stop(srv->loop, &srv->prepare);
+  vc_quic_admission_del(srv->admission);
   free(srv);
 }
 

@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "h3wt.h"
+#include "quic_admission.h"
 #include "quic_limit_stats.h"
 
 typedef struct vc_quic_server vc_quic_server;
@@ -64,11 +65,16 @@ typedef struct vc_quic_server_config {
   /* Unidirectional streams a client may open over a connection's life
    * (each costs ngtcp2 0.12.1 about 245 bytes until the end). */
   unsigned max_client_uni_streams;
+  /* New connections per source address (quic_admission.h). */
+  vc_quic_admission_config admission;
+  /* With this many handshakes under way (or the table half full), new
+   * clients get a Retry first (RFC 9000 §8.1). */
+  unsigned retry_above_handshakes;
 } vc_quic_server_config;
 
 /* max_connections 1024, idle_timeout_s 30, max_stream_tx_bytes 4 MiB,
- * max_datagrams_queued 256, max_client_uni_streams 1000; no addresses,
- * port 0. */
+ * max_datagrams_queued 256, max_client_uni_streams 1000,
+ * retry_above_handshakes 64, admission's defaults; no addresses, port 0. */
 void vc_quic_server_default_config(vc_quic_server_config *cfg);
 
 /*

@@ -107,6 +107,11 @@
   X(h3wt, oversized_settings_fail_the_connection)                              \
   X(h3wt, unknown_uni_stream_types_are_ignored)                                \
   X(h3wt, critical_streams_are_single_and_never_end)                           \
+  X(quic_admission, token_bucket_refills_at_its_rate)                          \
+  X(quic_admission, one_address_cannot_fill_the_table)                         \
+  X(quic_admission, initials_are_rate_limited_per_address)                     \
+  X(quic_admission, connections_per_address_are_capped)                        \
+  X(quic_admission, a_full_table_forgets_idle_addresses)                       \
   X(tls_cert, generated_is_ecdsa_p256_for_localhost)                           \
   X(tls_cert, generated_validity_is_within_fourteen_days)                      \
   X(tls_cert, sha256_is_the_fingerprint_of_the_der)                            \

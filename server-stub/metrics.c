@@ -55,6 +55,10 @@ static void emit_quic_limits(out *o, const vc_quic_limit_stats *q) {
        "QUIC handshakes not done after 2 s, closed to make room in a "
        "connection table 7/8 full.",
        q->handshakes_evicted);
+  emit(o, "vc_wt_packets_over_budget_total", "counter",
+       "UDP packets of a QUIC connection over its budget (10000 a second, "
+       "burst 2000): dropped before decryption, as congestion would.",
+       q->packets_over_budget);
 }
 
 static void emit_wt(out *o, const vc_metrics_wt *wt) {

@@ -26,6 +26,9 @@ typedef struct vc_quic_limit_stats {
   /* Handshakes closed before their time to make room in a table 7/8
    * full. */
   uint64_t handshakes_evicted;
+  /* Packets of a connection past its share of the loop: dropped before
+   * decryption. */
+  uint64_t packets_over_budget;
 } vc_quic_limit_stats;
 
 #endif /* VC_SERVER_QUIC_LIMIT_STATS_H */

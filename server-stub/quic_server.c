@@ -35,12 +35,17 @@
 
 #include "log.h"
 #include "quic_admission.h"
+#include "token_bucket.h"
 
 #define MAX_LISTENERS 16
 #define SCID_LEN 18
 #define MAX_UDP_PAYLOAD 1452
 #define RECV_BUF_LEN 65536
+/* The read loop's budget per wake-up of one socket: then the loop runs
+ * its timers and the other sockets (HTTP, WebSocket) before it reads
+ * on, so a flood on UDP cannot starve them. */
 #define READS_PER_WAKEUP 64
+#define READ_BYTES_PER_WAKEUP (256 * 1024)
 /* What each UDP socket asks the kernel to buffer each way. Linux's
  * default (208 KiB) is a few hundred packets: a loop held up for a few
  * hundred milliseconds (a busy machine) lost audio for every
@@ -165,6 +170,9 @@ struct quic_conn {
   vc_quic_addr_key addr_key;
   int admitted;
   ngtcp2_tstamp created_at;
+  /* Packets this connection may have processed (its share of the loop:
+   * quic_server_config.conn_packets_per_s). */
+  vc_token_bucket rx_budget;
   /* Client unidirectional streams that ended, and whether their credit
    * stopped at max_client_uni_streams. */
   uint64_t n_client_uni_done;
@@ -223,6 +231,8 @@ void vc_quic_server_default_config(vc_quic_server_config *cfg) {
   cfg->max_datagrams_queued = 256;
   cfg->max_client_uni_streams = 1000;
   cfg->retry_above_handshakes = 64;
+  cfg->conn_packets_per_s = 10000;
+  cfg->conn_packets_burst = 2000;
   vc_quic_admission_default_config(&cfg->admission);
 }
 
@@ -1224,6 +1234,8 @@ static quic_conn *conn_new(listener *lst, const struct sockaddr_storage *sa,
   qc->srv = srv;
   qc->lst = lst;
   qc->created_at = now_ts();
+  vc_token_bucket_init(&qc->rx_budget, srv->cfg.conn_packets_burst,
+                       qc->created_at);
   memcpy(&qc->remote, sa, salen);
   qc->remotelen = salen;
   peer_string(sa, qc->peer, sizeof(qc->peer));
@@ -1629,6 +1641,15 @@ static void handle_packet(listener *lst, struct sockaddr_storage *sa,
   if (qc->dead || qc->draining) {
     return;
   }
+  /* One connection's share of the loop: past its budget its packets are
+   * dropped before they are decrypted (the cheap point), as a congested
+   * path would drop them; an honest sender's congestion control slows
+   * down, a flooder's excess costs a table lookup. */
+  if (!vc_token_bucket_take(&qc->rx_budget, srv->cfg.conn_packets_per_s,
+                            srv->cfg.conn_packets_burst, now_ts())) {
+    srv->stats.limits.packets_over_budget++;
+    return;
+  }
   if (qc->closing) {
     if (qc->close_pkt) {
       send_packet(qc, qc->close_pkt, qc->close_pkt_len);
@@ -1664,11 +1685,12 @@ static void handle_packet(listener *lst, struct sockaddr_storage *sa,
 static void on_readable(struct ev_loop *loop, ev_io *w, int revents) {
   listener *lst = w->data;
   vc_quic_server *srv = lst->srv;
+  size_t bytes = 0;
   int i;
 
   (void)loop;
   (void)revents;
-  for (i = 0; i < READS_PER_WAKEUP; i++) {
+  for (i = 0; i < READS_PER_WAKEUP && bytes < READ_BYTES_PER_WAKEUP; i++) {
     struct sockaddr_storage sa;
     union {
       char buf[CMSG_SPACE(sizeof(uint32_t)) +
@@ -1704,6 +1726,7 @@ static void on_readable(struct ev_loop *loop, ev_io *w, int revents) {
                          (now.tv_nsec - at.tv_nsec);
       }
     }
+    bytes += (size_t)n;
     handle_packet(lst, &sa, msg.msg_namelen, srv->rbuf, (size_t)n);
   }
   flush_dirty(srv);

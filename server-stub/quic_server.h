@@ -70,11 +70,18 @@ typedef struct vc_quic_server_config {
   /* With this many handshakes under way (or the table half full), new
    * clients get a Retry first (RFC 9000 §8.1). */
   unsigned retry_above_handshakes;
+  /* Packets one connection may have processed: a bucket of
+   * |conn_packets_burst| refilled at |conn_packets_per_s| (12 MB/s of
+   * full packets, five times the media rate limit); the excess is
+   * dropped before decryption. */
+  double conn_packets_per_s;
+  double conn_packets_burst;
 } vc_quic_server_config;
 
 /* max_connections 1024, idle_timeout_s 30, max_stream_tx_bytes 4 MiB,
  * max_datagrams_queued 256, max_client_uni_streams 1000,
- * retry_above_handshakes 64, admission's defaults; no addresses, port 0. */
+ * retry_above_handshakes 64, conn_packets_per_s 10000, conn_packets_burst
+ * 2000, admission's defaults; no addresses, port 0. */
 void vc_quic_server_default_config(vc_quic_server_config *cfg);
 
 /*

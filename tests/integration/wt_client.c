@@ -1083,6 +1083,22 @@ static int socket_setup(wt_client *c) {
     setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &c->cfg.rcvbuf,
                sizeof(c->cfg.rcvbuf));
   }
+  if (c->cfg.local_host) {
+    struct sockaddr_storage ls;
+    struct sockaddr_in *l4 = (struct sockaddr_in *)&ls;
+    struct sockaddr_in6 *l6 = (struct sockaddr_in6 *)&ls;
+    socklen_t lslen = c->remotelen;
+
+    memset(&ls, 0, sizeof(ls));
+    ls.ss_family = c->remote.ss_family;
+    if ((ls.ss_family == AF_INET &&
+         inet_pton(AF_INET, c->cfg.local_host, &l4->sin_addr) != 1) ||
+        (ls.ss_family == AF_INET6 &&
+         inet_pton(AF_INET6, c->cfg.local_host, &l6->sin6_addr) != 1) ||
+        bind(c->fd, (struct sockaddr *)&ls, lslen) != 0) {
+      return -1;
+    }
+  }
   /* Connected: the kernel drops anything not from the server. */
   c->locallen = sizeof(c->local);
   if (connect(c->fd, (struct sockaddr *)&c->remote, c->remotelen) != 0 ||
@@ -1216,6 +1232,7 @@ int wt_client_new(wt_client **pc, const wt_client_config *cfg,
     wt_client_del(c);
     return WT_ERR_NET;
   }
+  c->cfg.local_host = NULL; /* the caller's, read above only */
   *pc = c;
   return 0;
 }

@@ -56,6 +56,9 @@ typedef struct wt_client_config {
   size_t max_stream_tx_bytes;
   size_t max_datagrams_queued;
   double idle_timeout_s; /* 0: 30 s, as the server */
+  /* The source address to bind (numeric, the server's family); NULL:
+   * the kernel's choice. Read by wt_client_new only. */
+  const char *local_host;
 } wt_client_config;
 
 /* All may be NULL. Data is valid only during the call; nothing else may

@@ -1166,6 +1166,108 @@ static void attack_packet_flood(peer *alice, peer *bob) {
   call_goes_on(alice, bob, "6 s of packet flood");
 }
 
+/* What a half-open client lets out: its first Initial, and the Initial
+ * that carries a Retry token if the server asks for one; anything else
+ * (the packets that would complete the handshake) is dropped. */
+typedef struct half_open {
+  int sent, done;
+} half_open;
+
+/* An Initial (long header, type 0) whose token length is not 0. */
+static int initial_with_token(const uint8_t *p, size_t len) {
+  size_t off = 5, tl;
+
+  if (len < 7 || (p[0] & 0xf0) != 0xc0) {
+    return 0;
+  }
+  off += 1 + p[off]; /* DCID */
+  if (off >= len) {
+    return 0;
+  }
+  off += 1 + p[off]; /* SCID */
+  if (off >= len) {
+    return 0;
+  }
+  tl = p[off] & 0x3f; /* the token length's varint: 0 or not is enough */
+  return tl != 0 || (p[off] & 0xc0) != 0;
+}
+
+static int half_open_hook(void *user_data, const uint8_t *pkt, size_t len) {
+  half_open *h = user_data;
+
+  if (h->sent++ == 0) {
+    return 1;
+  }
+  h->done = 1;
+  return initial_with_token(pkt, len);
+}
+
+#define N_HALF_OPEN 1100
+
+/* Stale handshakes, each from its own address and each answering the
+ * server's Retry (a validated address), fill the connection table;
+ * carol must still get in: the server evicts handshakes older than 2 s
+ * once the table is 7/8 full. Without that she waits for ngtcp2's 10 s
+ * handshake timeout. */
+static void attack_handshake_flood(peer *alice, peer *bob, peer *carol) {
+  long long evicted = metric("vc_wt_handshakes_evicted_total"), conns;
+  vc_tstamp t0 = now_ts();
+  int made = 0;
+
+  for (int i = 0; i < N_HALF_OPEN; i++) {
+    char src[32];
+    wt_client_config cfg;
+    wt_client *c;
+    half_open h = {0, 0};
+    vc_tstamp until = now_ts() + 300 * MS;
+
+    snprintf(src, sizeof(src), "127.1.%d.%d", i / 250, i % 250 + 1);
+    wt_config(&cfg, "/meeting");
+    cfg.local_host = src;
+    if (wt_client_new(&c, &cfg, NULL) != 0) {
+      continue;
+    }
+    wt_client_set_tx_hook(c, half_open_hook, &h);
+    wt_client_io(c); /* the first Initial */
+    while (!h.done && now_ts() < until) {
+      struct pollfd pfd = {wt_client_fd(c), POLLIN, 0};
+      uint8_t b;
+      /* The server's first flight (not a Retry, whose long header type
+       * is 3): it holds a connection for us now; leave without paying
+       * for the handshake's crypto. */
+      if (poll(&pfd, 1, 2) > 0 && recv(pfd.fd, &b, 1, MSG_PEEK) == 1 &&
+          (b & 0xf0) != 0xf0) {
+        h.done = 1;
+        break;
+      }
+      wt_client_io(c); /* a Retry: the Initial with its token goes out */
+    }
+    made += h.done;
+    wt_client_vanish(c);
+    wt_client_del(c);
+    if (i % 20 == 0) {
+      pump_once(0); /* alice and bob keep their call meanwhile */
+    }
+  }
+  conns = metric("vc_wt_connections");
+  printf("     %d half-open clients in %.1f s; the server holds %lld "
+         "connections\n",
+         made, secs_since(t0), conns);
+  EXPECT(made > 1000,
+         "%d clients from as many addresses left their "
+         "handshake half done",
+         made);
+  t0 = now_ts();
+  EXPECT(peer_start_wt(carol, "carol", MEETING, 3, 0) == 0,
+         "carol opens a WebTransport connection");
+  PUMP_UNTIL(carol->joined && roster_has(alice, "carol"), 5000);
+  EXPECT(carol->joined && roster_has(alice, "carol"),
+         "carol joined within 5 s (%.2f s; vc_wt_handshakes_evicted_total "
+         "+%lld)",
+         secs_since(t0), metric("vc_wt_handshakes_evicted_total") - evicted);
+  call_goes_on(alice, bob, "the stale handshakes");
+}
+
 static int decode_hash(const char *b64) {
   gnutls_datum_t in = {(unsigned char *)(uintptr_t)b64,
                        (unsigned int)strlen(b64)};
@@ -1258,6 +1360,8 @@ int main(int argc, char **argv) {
     /* One attack of issue 20 against alice and bob's call, alone. */
     if (strcmp(argv[5], "initial-flood") == 0) {
       attack_initial_flood(alice, bob, carol);
+    } else if (strcmp(argv[5], "handshake-flood") == 0) {
+      attack_handshake_flood(alice, bob, carol);
     } else if (strcmp(argv[5], "uni-streams") == 0) {
       attack_uni_streams(alice, bob);
     } else if (strcmp(argv[5], "truncated-datagram") == 0) {

@@ -45,7 +45,10 @@ void vc_quic_addr_key_of(vc_quic_addr_key *key, const struct sockaddr *sa) {
     memcpy(key->b + 12, &a4->sin_addr, 4);
   } else if (sa->sa_family == AF_INET6) {
     const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)sa;
-    memcpy(key->b, &a6->sin6_addr, 8); /* the /64 */
+    /* An IPv4 client on a dual-stack socket is one host, not a /64
+     * shared by every IPv4 client. */
+    size_t len = IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr) ? 16 : 8;
+    memcpy(key->b, &a6->sin6_addr, len);
   }
 }
 

@@ -50,8 +50,9 @@ typedef enum vc_quic_admit {
   VC_QUIC_REFUSE_TABLE       /* no room for another address */
 } vc_quic_admit;
 
-/* The key of a source address: 16 bytes (IPv4 as ::ffff:a.b.c.d, IPv6
- * cut to its /64). Other families get all zeros. */
+/* The key of a source address: 16 bytes (IPv4 as ::ffff:a.b.c.d, also
+ * when it arrives mapped on an IPv6 socket; IPv6 cut to its /64). Other
+ * families get all zeros. */
 typedef struct vc_quic_addr_key {
   uint8_t b[16];
 } vc_quic_addr_key;

@@ -130,6 +130,16 @@ void test_vc_quic_admission_connections_per_address_are_capped(void) {
   /* Another host in the same /64 is the same source. */
   key6(&k, "2001:db8:1:2:ffff::1");
   CHECK_INT_EQ(vc_quic_admission_check(a, &k, t), VC_QUIC_REFUSE_CONNS);
+  /* IPv4 hosts mapped on a dual-stack socket are not one /64, and each
+   * is the same source as over IPv4. */
+  {
+    vc_quic_addr_key m1, m2, v4;
+    key6(&m1, "::ffff:192.0.2.1");
+    key6(&m2, "::ffff:192.0.2.2");
+    key4(&v4, "192.0.2.1");
+    CHECK(memcmp(m1.b, m2.b, 16) != 0);
+    CHECK_MEM_EQ(m1.b, v4.b, 16);
+  }
   /* One ends: room for one more. */
   vc_quic_admission_closed(a, &k, 1);
   CHECK_INT_EQ(vc_quic_admission_check(a, &k, t), VC_QUIC_ADMIT);

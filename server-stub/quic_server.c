@@ -195,6 +195,7 @@ struct vc_quic_server {
   unsigned n_dead; /* of n_conns, marked dead and not yet freed */
   vc_quic_admission *admission;
   uint8_t token_secret[32]; /* Retry tokens */
+  ngtcp2_tstamp limit_logged_at;
   ev_prepare prepare;
   uint8_t reset_secret[32];
   vc_quic_server_stats stats;
@@ -1575,8 +1576,13 @@ static quic_conn *accept_initial(listener *lst,
   }
   if (srv->n_conns - srv->n_dead >= srv->cfg.max_connections) {
     srv->stats.refused_too_many++;
-    vc_log(VC_LOG_WARN, "quic: connection limit (%u) reached",
-           srv->cfg.max_connections);
+    /* Once a second at most: a flood must not become a log flood. */
+    if (ts >= srv->limit_logged_at + NGTCP2_SECONDS) {
+      srv->limit_logged_at = ts;
+      vc_log(VC_LOG_WARN, "quic: connection limit (%u) reached (%llu refused)",
+             srv->cfg.max_connections,
+             (unsigned long long)srv->stats.refused_too_many);
+    }
     return NULL;
   }
   qc = conn_new(lst, sa, salen, hd, validated ? &odcid : NULL);

@@ -1405,13 +1405,15 @@ int vc_h3wt_on_datagram(vc_h3wt *h, const uint8_t *data, size_t len) {
   if (h->failed) {
     return VC_ERR_STATE;
   }
+  /* RFC 9297 §2.1 makes a datagram without a valid quarter stream id
+   * (none, cut short, q * 4 past the stream ids) H3_DATAGRAM_ERROR for
+   * the whole connection. We drop it and count it instead: datagrams are
+   * unreliable anyway, and docs/PROTOCOL.md promises that a bad one is
+   * never fatal, so one stray packet cannot end a call. */
   n = len > 0 ? vc_quic_varint_get(data, len, &q) : 0;
-  if (n == 0) {
-    return conn_error(h, VC_H3_DATAGRAM_ERROR, "no quarter stream id");
-  }
-  /* RFC 9297 §2.1: q * 4 must still be a stream id. */
-  if (q > (VC_QUIC_VARINT_MAX >> 2)) {
-    return conn_error(h, VC_H3_DATAGRAM_ERROR, "quarter stream id too big");
+  if (n == 0 || q > (VC_QUIC_VARINT_MAX >> 2)) {
+    h->stats.datagrams_malformed++;
+    return 0;
   }
   s = find(h, (int64_t)(q * 4));
   if (!s || s->kind != SK_SESSION || !h->cb.datagram) {

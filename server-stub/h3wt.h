@@ -184,10 +184,10 @@ void vc_h3wt_on_stream_reset(vc_h3wt *h, int64_t stream_id);
  * accepted session whose CONNECT stream closes this way ends (code 0). */
 void vc_h3wt_on_stream_closed(vc_h3wt *h, int64_t stream_id);
 
-/* A QUIC DATAGRAM frame's payload. One for no accepted session is
- * dropped and counted. Returns 0, or a negative code after
- * close_connection was called (a missing or impossible quarter stream id,
- * RFC 9297 §2.1). */
+/* A QUIC DATAGRAM frame's payload. One for no accepted session, or
+ * with a missing or impossible quarter stream id, is dropped and counted
+ * (never fatal; see h3wt.c). Returns 0, or VC_ERR_STATE once the
+ * connection failed. */
 int vc_h3wt_on_datagram(vc_h3wt *h, const uint8_t *data, size_t len);
 
 /* Closes session |session_id|: a CLOSE_WEBTRANSPORT_SESSION capsule with
@@ -224,6 +224,8 @@ typedef struct vc_h3wt_stats {
    * refused or abandoned. */
   uint64_t early_dropped;
   uint64_t datagrams_dropped; /* no such session */
+  /* No quarter stream id, or one out of range: dropped, not fatal. */
+  uint64_t datagrams_malformed;
 } vc_h3wt_stats;
 
 void vc_h3wt_get_stats(const vc_h3wt *h, vc_h3wt_stats *stats);

@@ -165,6 +165,7 @@ static int webtransport_stats(void *user_data, vc_metrics_wt *out) {
   out->datagrams_out = w.datagrams_out;
   out->datagrams_malformed = w.datagrams_malformed;
   out->join_timeouts = w.join_timeouts;
+  out->quic_limits = q.limits;
   return 1;
 }
 

@@ -26,6 +26,41 @@ static void emit(out *o, const char *name, const char *type, const char *help,
   o->len += (size_t)n;
 }
 
+/* The QUIC limits' counters, in one block (docs/SERVER.md "Limits: QUIC
+ * and WebTransport"). */
+static void emit_quic_limits(out *o, const vc_quic_limit_stats *q) {
+  emit(o, "vc_wt_datagrams_bad_header_total", "counter",
+       "Datagrams without a valid quarter stream id: dropped, the "
+       "connection stays.",
+       q->datagrams_bad_header);
+  emit(o, "vc_wt_uni_streams_capped_total", "counter",
+       "QUIC connections whose client used up its unidirectional streams "
+       "(1000 a connection): no more credit for them.",
+       q->uni_streams_capped);
+  emit(o, "vc_wt_initials_refused_total", "counter",
+       "QUIC Initials refused by the admission control per source address "
+       "(rate, connections, handshakes): dropped silently.",
+       q->initials_refused);
+  emit(o, "vc_wt_initials_rate_limited_total", "counter",
+       "Of those, refused for the address's rate of Initials.",
+       q->initials_rate_limited);
+  emit(o, "vc_wt_retries_sent_total", "counter",
+       "QUIC Initials answered with a Retry (address validation under "
+       "load).",
+       q->retries_sent);
+  emit(o, "vc_wt_retry_tokens_bad_total", "counter",
+       "QUIC Initials with a Retry token that did not verify: dropped.",
+       q->retry_tokens_bad);
+  emit(o, "vc_wt_handshakes_evicted_total", "counter",
+       "QUIC handshakes not done after 2 s, closed to make room in a "
+       "connection table 7/8 full.",
+       q->handshakes_evicted);
+  emit(o, "vc_wt_packets_over_budget_total", "counter",
+       "UDP packets of a QUIC connection over its budget (10000 a second, "
+       "burst 2000): dropped before decryption, as congestion would.",
+       q->packets_over_budget);
+}
+
 static void emit_wt(out *o, const vc_metrics_wt *wt) {
   emit(o, "vc_wt_connections", "gauge", "QUIC connections open now.",
        wt->connections);
@@ -93,6 +128,7 @@ static void emit_wt(out *o, const vc_metrics_wt *wt) {
   emit(o, "vc_wt_datagrams_malformed_total", "counter",
        "Datagrams that were not one framed envelope: dropped.",
        wt->datagrams_malformed);
+  emit_quic_limits(o, &wt->quic_limits);
 }
 
 int vc_metrics_format(char *buf, size_t cap, const vc_ws_server_stats *st,

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 
+#include "quic_limit_stats.h"
 #include "ws_server.h"
 
 /* WebTransport's counters (quic_server.h and wt_server.h), copied here
@@ -23,6 +24,7 @@ typedef struct vc_metrics_wt {
   uint64_t stream_queue_full, datagrams_dropped;
   uint64_t datagrams_in, datagrams_out, datagrams_malformed;
   uint64_t join_timeouts;
+  vc_quic_limit_stats quic_limits; /* docs/SERVER.md "Limits: QUIC ..." */
 } vc_metrics_wt;
 
 /* Returns the length written, or -1 when |cap| is too small. |wt| is

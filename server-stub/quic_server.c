@@ -34,12 +34,18 @@
 #include <vc/vc.h>
 
 #include "log.h"
+#include "quic_admission.h"
+#include "token_bucket.h"
 
 #define MAX_LISTENERS 16
 #define SCID_LEN 18
 #define MAX_UDP_PAYLOAD 1452
 #define RECV_BUF_LEN 65536
+/* The read loop's budget per wake-up of one socket: then the loop runs
+ * its timers and the other sockets (HTTP, WebSocket) before it reads
+ * on, so a flood on UDP cannot starve them. */
 #define READS_PER_WAKEUP 64
+#define READ_BYTES_PER_WAKEUP (256 * 1024)
 /* What each UDP socket asks the kernel to buffer each way. Linux's
  * default (208 KiB) is a few hundred packets: a loop held up for a few
  * hundred milliseconds (a busy machine) lost audio for every
@@ -48,6 +54,13 @@
 #define UDP_BUFFER_WARN_BELOW (1024 * 1024)
 #define CID_BUCKETS 4096
 #define MAX_VECS 16
+/* Stream credit at the start. Bidirectional: the meeting needs two (the
+ * CONNECT and its stream); their state is freed when they close, and
+ * credit comes back then. Unidirectional: HTTP/3 needs three; their
+ * credit comes back as they end, up to max_client_uni_streams in all
+ * (client_uni_done). */
+#define INITIAL_MAX_STREAMS_BIDI 100
+#define INITIAL_MAX_STREAMS_UNI 16
 /* After our CONNECTION_CLOSE: answer stray packets with it this long. */
 #define CLOSING_PERIOD_S 1.0
 /* A datagram not sent within this is late media: dropped. */
@@ -58,6 +71,13 @@
 #define DATAGRAM_MAX_RX_AGE_NS (200 * 1000000LL)
 /* A session we closed: its connection goes this long after. */
 #define CLOSE_AFTER_SESSION_S 0.5
+/* Once the table is 7/8 full, a handshake not done after this long is
+ * closed to make room for a new connection (ngtcp2's own handshake
+ * timeout, 10 s, is for a table with room). Chromium's handshakes on
+ * loopback take tens of milliseconds; a far path a few round trips. */
+#define HANDSHAKE_EVICT_AFTER (2 * NGTCP2_SECONDS)
+/* How long a Retry token stays good. */
+#define RETRY_TOKEN_TIMEOUT (10 * NGTCP2_SECONDS)
 
 static const char tls_priority[] =
     "%DISABLE_TLS13_COMPAT_MODE:NORMAL:-VERS-ALL:+VERS-TLS1.3:"
@@ -146,6 +166,17 @@ struct quic_conn {
   size_t close_pkt_len;
   uint64_t h3_error; /* close with this application error */
   int want_close, closing, draining, dead, dirty, handshake_done;
+  /* Its source address in the admission table (when |admitted|). */
+  vc_quic_addr_key addr_key;
+  int admitted;
+  ngtcp2_tstamp created_at;
+  /* Packets this connection may have processed (its share of the loop:
+   * quic_server_config.conn_packets_per_s). */
+  vc_token_bucket rx_budget;
+  /* Client unidirectional streams that ended, and whether their credit
+   * stopped at max_client_uni_streams. */
+  uint64_t n_client_uni_done;
+  int uni_capped;
   quic_conn *next_dirty, *next_dead;
   quic_conn *prev, *next;
 };
@@ -161,6 +192,10 @@ struct vc_quic_server {
   cid_entry *cids[CID_BUCKETS];
   quic_conn *conns, *dirty, *dead;
   unsigned n_conns, n_sessions;
+  unsigned n_dead; /* of n_conns, marked dead and not yet freed */
+  vc_quic_admission *admission;
+  uint8_t token_secret[32]; /* Retry tokens */
+  ngtcp2_tstamp limit_logged_at;
   ev_prepare prepare;
   uint8_t reset_secret[32];
   vc_quic_server_stats stats;
@@ -195,6 +230,11 @@ void vc_quic_server_default_config(vc_quic_server_config *cfg) {
   cfg->idle_timeout_s = 30;
   cfg->max_stream_tx_bytes = (size_t)4 * 1024 * 1024;
   cfg->max_datagrams_queued = 256;
+  cfg->max_client_uni_streams = 1000;
+  cfg->retry_above_handshakes = 64;
+  cfg->conn_packets_per_s = 10000;
+  cfg->conn_packets_burst = 2000;
+  vc_quic_admission_default_config(&cfg->admission);
 }
 
 /* ---- connection id table ------------------------------------------------ */
@@ -281,6 +321,7 @@ static void mark_dead(quic_conn *qc, const char *why) {
   }
   vc_log(VC_LOG_DEBUG, "quic %s: gone: %s", qc->peer, why);
   qc->dead = 1;
+  qc->srv->n_dead++;
   qc->next_dead = qc->srv->dead;
   qc->srv->dead = qc;
 }
@@ -879,16 +920,36 @@ static int cb_handshake_completed(ngtcp2_conn *conn, void *user_data) {
   (void)conn;
   qc->handshake_done = 1;
   qc->srv->stats.handshakes++;
+  if (qc->admitted) {
+    vc_quic_admission_established(qc->srv->admission, &qc->addr_key);
+  }
   vc_log(VC_LOG_DEBUG, "quic %s: handshake done", qc->peer);
   return vc_h3wt_start(qc->h3) == 0 ? 0 : NGTCP2_ERR_CALLBACK_FAILURE;
 }
 
 /* ngtcp2 0.12.1 never calls stream_close for a client's unidirectional
  * stream (fixed upstream in 0.14): its credit is returned here instead,
- * when the stream ends (WEBTRANSPORT-NOTES.md §7.1). */
+ * when the stream ends (WEBTRANSPORT-NOTES.md §7.1). ngtcp2 still keeps
+ * about 245 bytes of each such stream until the connection ends, and
+ * offers no call to free them, so the credit stops for good once the
+ * connection has had max_client_uni_streams of them: that bounds the
+ * leak (issue 20: 100k streams in 3 s had added 24 MB). A page uses
+ * three (HTTP/3's control and QPACK streams). */
 static void client_uni_done(quic_conn *qc, int64_t stream_id) {
+  vc_quic_server *srv = qc->srv;
+
   vc_h3wt_on_stream_closed(qc->h3, stream_id);
-  ngtcp2_conn_extend_max_streams_uni(qc->conn, 1);
+  qc->n_client_uni_done++;
+  if (qc->n_client_uni_done + INITIAL_MAX_STREAMS_UNI <=
+      srv->cfg.max_client_uni_streams) {
+    ngtcp2_conn_extend_max_streams_uni(qc->conn, 1);
+  } else if (!qc->uni_capped) {
+    qc->uni_capped = 1;
+    srv->stats.limits.uni_streams_capped++;
+    vc_log(VC_LOG_INFO,
+           "quic %s: %u unidirectional streams, no more credit for them",
+           qc->peer, srv->cfg.max_client_uni_streams);
+  }
 }
 
 static int is_client_uni(int64_t stream_id) {
@@ -1097,6 +1158,7 @@ static void add_h3_stats(vc_h3wt_stats *sum, const vc_h3wt *h) {
   sum->streams_unknown += hs.streams_unknown;
   sum->early_dropped += hs.early_dropped;
   sum->datagrams_dropped += hs.datagrams_dropped;
+  sum->datagrams_malformed += hs.datagrams_malformed;
 }
 
 static void conn_free(quic_conn *qc) {
@@ -1135,6 +1197,12 @@ static void conn_free(quic_conn *qc) {
     qc->next->prev = qc->prev;
   }
   srv->n_conns--;
+  if (qc->dead) {
+    srv->n_dead--;
+  }
+  if (qc->admitted) {
+    vc_quic_admission_closed(srv->admission, &qc->addr_key, qc->handshake_done);
+  }
   free(qc->close_pkt);
   free(qc);
 }
@@ -1147,8 +1215,11 @@ static void reap(vc_quic_server *srv) {
   }
 }
 
+/* |odcid|: the connection id of the client's first Initial, from the
+ * Retry token of this one (NULL: no Retry was sent). */
 static quic_conn *conn_new(listener *lst, const struct sockaddr_storage *sa,
-                           socklen_t salen, const ngtcp2_pkt_hd *hd) {
+                           socklen_t salen, const ngtcp2_pkt_hd *hd,
+                           const ngtcp2_cid *odcid) {
   vc_quic_server *srv = lst->srv;
   quic_conn *qc = calloc(1, sizeof(*qc));
   ngtcp2_callbacks cb;
@@ -1163,6 +1234,9 @@ static quic_conn *conn_new(listener *lst, const struct sockaddr_storage *sa,
   }
   qc->srv = srv;
   qc->lst = lst;
+  qc->created_at = now_ts();
+  vc_token_bucket_init(&qc->rx_budget, srv->cfg.conn_packets_burst,
+                       qc->created_at);
   memcpy(&qc->remote, sa, salen);
   qc->remotelen = salen;
   peer_string(sa, qc->peer, sizeof(qc->peer));
@@ -1214,8 +1288,8 @@ static quic_conn *conn_new(listener *lst, const struct sockaddr_storage *sa,
   params.initial_max_stream_data_bidi_remote = 1024 * 1024;
   params.initial_max_stream_data_uni = 1024 * 1024;
   params.initial_max_data = 8 * 1024 * 1024;
-  params.initial_max_streams_bidi = 100;
-  params.initial_max_streams_uni = 100;
+  params.initial_max_streams_bidi = INITIAL_MAX_STREAMS_BIDI;
+  params.initial_max_streams_uni = INITIAL_MAX_STREAMS_UNI;
   /* Acknowledge within 5 ms (25 by default), so the browser's sender
    * learns quickly that the path is free. */
   params.max_ack_delay = 5 * NGTCP2_MILLISECONDS;
@@ -1224,6 +1298,13 @@ static quic_conn *conn_new(listener *lst, const struct sockaddr_storage *sa,
   /* Without it Chromium opens the session but drops every datagram. */
   params.max_datagram_frame_size = 65535;
   params.original_dcid = hd->dcid;
+  if (odcid) {
+    /* RFC 9000 §7.3: after a Retry the client checks both ids. */
+    params.original_dcid = *odcid;
+    params.retry_scid = hd->dcid;
+    params.retry_scid_present = 1;
+    settings.token = hd->token;
+  }
 
   scid.datalen = SCID_LEN;
   random_bytes(scid.data, SCID_LEN);
@@ -1392,6 +1473,127 @@ static void on_prepare(struct ev_loop *loop, ev_prepare *w, int revents) {
   reap(srv);
 }
 
+/* ---- admission of new connections --------------------------------------- */
+
+/* Too many handshakes at once, or a table half full: new clients prove
+ * their address with a Retry round trip first (RFC 9000 §8.1), so
+ * Initials from forged or silent sources cost no connection state. */
+static int under_load(const vc_quic_server *srv) {
+  return vc_quic_admission_handshakes(srv->admission) >=
+             srv->cfg.retry_above_handshakes ||
+         srv->n_conns - srv->n_dead >= srv->cfg.max_connections / 2;
+}
+
+/* Answers an Initial with a Retry holding a token that proves the
+ * client's address (sealed with token_secret, so nothing is kept). */
+static void send_retry(listener *lst, const struct sockaddr_storage *sa,
+                       socklen_t salen, const ngtcp2_pkt_hd *hd,
+                       ngtcp2_tstamp ts) {
+  vc_quic_server *srv = lst->srv;
+  uint8_t token[NGTCP2_CRYPTO_MAX_RETRY_TOKENLEN];
+  uint8_t buf[MAX_UDP_PAYLOAD];
+  ngtcp2_ssize tokenlen, n;
+  ngtcp2_cid scid;
+
+  scid.datalen = SCID_LEN;
+  random_bytes(scid.data, SCID_LEN);
+  tokenlen = ngtcp2_crypto_generate_retry_token(
+      token, srv->token_secret, sizeof(srv->token_secret), hd->version,
+      (const ngtcp2_sockaddr *)sa, salen, &scid, &hd->dcid, ts);
+  if (tokenlen < 0) {
+    return;
+  }
+  n = ngtcp2_crypto_write_retry(buf, sizeof(buf), hd->version, &hd->scid, &scid,
+                                &hd->dcid, token, (size_t)tokenlen);
+  if (n < 0 || sendto(lst->fd, buf, (size_t)n, MSG_DONTWAIT,
+                      (const struct sockaddr *)sa, salen) != n) {
+    return;
+  }
+  srv->stats.limits.retries_sent++;
+  srv->stats.packets_out++;
+  srv->stats.bytes_out += (size_t)n;
+}
+
+/* The table is near full: the oldest handshake older than
+ * HANDSHAKE_EVICT_AFTER goes (silently: its client never finished).
+ * Returns 1 when one went. */
+static int evict_stale_handshake(vc_quic_server *srv, ngtcp2_tstamp ts) {
+  quic_conn *qc, *oldest = NULL;
+
+  for (qc = srv->conns; qc; qc = qc->next) {
+    if (!qc->handshake_done && !qc->dead &&
+        qc->created_at + HANDSHAKE_EVICT_AFTER <= ts &&
+        (!oldest || qc->created_at < oldest->created_at)) {
+      oldest = qc;
+    }
+  }
+  if (!oldest) {
+    return 0;
+  }
+  srv->stats.limits.handshakes_evicted++;
+  mark_dead(oldest, "handshake evicted: the table is near full");
+  return 1;
+}
+
+/* An Initial for no connection: the admission control judges its
+ * source; refusals are silent (UDP) but counted. Returns the new
+ * connection or NULL. */
+static quic_conn *accept_initial(listener *lst,
+                                 const struct sockaddr_storage *sa,
+                                 socklen_t salen, const ngtcp2_pkt_hd *hd) {
+  vc_quic_server *srv = lst->srv;
+  ngtcp2_tstamp ts = now_ts();
+  vc_quic_addr_key key;
+  ngtcp2_cid odcid;
+  vc_quic_admit verdict;
+  int validated = 0;
+  quic_conn *qc;
+
+  if (hd->type == NGTCP2_PKT_INITIAL && hd->token.len > 0 &&
+      hd->token.base[0] == NGTCP2_CRYPTO_TOKEN_MAGIC_RETRY) {
+    if (ngtcp2_crypto_verify_retry_token(
+            &odcid, hd->token.base, hd->token.len, srv->token_secret,
+            sizeof(srv->token_secret), hd->version, (const ngtcp2_sockaddr *)sa,
+            salen, &hd->dcid, RETRY_TOKEN_TIMEOUT, ts) != 0) {
+      srv->stats.limits.retry_tokens_bad++;
+      return NULL;
+    }
+    validated = 1;
+  }
+  vc_quic_addr_key_of(&key, (const struct sockaddr *)sa);
+  verdict = vc_quic_admission_check(srv->admission, &key, ts);
+  if (verdict != VC_QUIC_ADMIT) {
+    srv->stats.limits.initials_refused++;
+    srv->stats.limits.initials_rate_limited += verdict == VC_QUIC_REFUSE_RATE;
+    return NULL;
+  }
+  if (!validated && under_load(srv)) {
+    send_retry(lst, sa, salen, hd, ts);
+    return NULL;
+  }
+  if (srv->n_conns - srv->n_dead >= srv->cfg.max_connections / 8 * 7) {
+    evict_stale_handshake(srv, ts);
+  }
+  if (srv->n_conns - srv->n_dead >= srv->cfg.max_connections) {
+    srv->stats.refused_too_many++;
+    /* Once a second at most: a flood must not become a log flood. */
+    if (ts >= srv->limit_logged_at + NGTCP2_SECONDS) {
+      srv->limit_logged_at = ts;
+      vc_log(VC_LOG_WARN, "quic: connection limit (%u) reached (%llu refused)",
+             srv->cfg.max_connections,
+             (unsigned long long)srv->stats.refused_too_many);
+    }
+    return NULL;
+  }
+  qc = conn_new(lst, sa, salen, hd, validated ? &odcid : NULL);
+  if (qc) {
+    qc->addr_key = key;
+    qc->admitted = 1;
+    vc_quic_admission_opened(srv->admission, &key);
+  }
+  return qc;
+}
+
 /* ---- reading packets ----------------------------------------------------- */
 
 static void handle_packet(listener *lst, struct sockaddr_storage *sa,
@@ -1437,18 +1639,21 @@ static void handle_packet(listener *lst, struct sockaddr_storage *sa,
       srv->stats.packets_dropped++;
       return;
     }
-    if (srv->n_conns >= srv->cfg.max_connections) {
-      srv->stats.refused_too_many++;
-      vc_log(VC_LOG_WARN, "quic: connection limit (%u) reached",
-             srv->cfg.max_connections);
-      return;
-    }
-    qc = conn_new(lst, sa, salen, &hd);
+    qc = accept_initial(lst, sa, salen, &hd);
     if (!qc) {
       return;
     }
   }
   if (qc->dead || qc->draining) {
+    return;
+  }
+  /* One connection's share of the loop: past its budget its packets are
+   * dropped before they are decrypted (the cheap point), as a congested
+   * path would drop them; an honest sender's congestion control slows
+   * down, a flooder's excess costs a table lookup. */
+  if (!vc_token_bucket_take(&qc->rx_budget, srv->cfg.conn_packets_per_s,
+                            srv->cfg.conn_packets_burst, now_ts())) {
+    srv->stats.limits.packets_over_budget++;
     return;
   }
   if (qc->closing) {
@@ -1486,11 +1691,12 @@ static void handle_packet(listener *lst, struct sockaddr_storage *sa,
 static void on_readable(struct ev_loop *loop, ev_io *w, int revents) {
   listener *lst = w->data;
   vc_quic_server *srv = lst->srv;
+  size_t bytes = 0;
   int i;
 
   (void)loop;
   (void)revents;
-  for (i = 0; i < READS_PER_WAKEUP; i++) {
+  for (i = 0; i < READS_PER_WAKEUP && bytes < READ_BYTES_PER_WAKEUP; i++) {
     struct sockaddr_storage sa;
     union {
       char buf[CMSG_SPACE(sizeof(uint32_t)) +
@@ -1526,6 +1732,7 @@ static void on_readable(struct ev_loop *loop, ev_io *w, int revents) {
                          (now.tv_nsec - at.tv_nsec);
       }
     }
+    bytes += (size_t)n;
     handle_packet(lst, &sa, msg.msg_namelen, srv->rbuf, (size_t)n);
   }
   flush_dirty(srv);
@@ -1627,6 +1834,11 @@ int vc_quic_server_start(vc_quic_server **psrv, struct ev_loop *loop,
   srv->app = *app;
   srv->cred = cred;
   random_bytes(srv->reset_secret, sizeof(srv->reset_secret));
+  random_bytes(srv->token_secret, sizeof(srv->token_secret));
+  if (vc_quic_admission_new(&srv->admission, &cfg->admission) != 0) {
+    free(srv);
+    return VC_ERR_NOMEM;
+  }
   port = cfg->port;
   for (i = 0; i < cfg->n_listen_addrs; i++) {
     listener *lst = &srv->listeners[srv->n_listeners];
@@ -1644,6 +1856,7 @@ int vc_quic_server_start(vc_quic_server **psrv, struct ev_loop *loop,
   }
   if (srv->n_listeners == 0) {
     vc_log(VC_LOG_ERROR, "quic: no address could be bound");
+    vc_quic_admission_del(srv->admission);
     free(srv);
     return VC_ERR_STATE;
   }
@@ -1682,6 +1895,7 @@ void vc_quic_server_stop(vc_quic_server *srv) {
     close(srv->listeners[i].fd);
   }
   ev_prepare_stop(srv->loop, &srv->prepare);
+  vc_quic_admission_del(srv->admission);
   free(srv);
 }
 
@@ -1702,6 +1916,7 @@ void vc_quic_server_get_stats(const vc_quic_server *srv,
     }
     add_h3_stats(&st->h3, qc->h3);
   }
+  st->limits.datagrams_bad_header = st->h3.datagrams_malformed;
 }
 
 /* ---- sessions, for the application --------------------------------------- */

@@ -26,6 +26,8 @@
 #include <stdint.h>
 
 #include "h3wt.h"
+#include "quic_admission.h"
+#include "quic_limit_stats.h"
 
 typedef struct vc_quic_server vc_quic_server;
 typedef struct vc_wt_session vc_wt_session;
@@ -60,10 +62,26 @@ typedef struct vc_quic_server_config {
   size_t max_stream_tx_bytes;
   /* Datagrams waiting to be sent on one connection. */
   size_t max_datagrams_queued;
+  /* Unidirectional streams a client may open over a connection's life
+   * (each costs ngtcp2 0.12.1 about 245 bytes until the end). */
+  unsigned max_client_uni_streams;
+  /* New connections per source address (quic_admission.h). */
+  vc_quic_admission_config admission;
+  /* With this many handshakes under way (or the table half full), new
+   * clients get a Retry first (RFC 9000 §8.1). */
+  unsigned retry_above_handshakes;
+  /* Packets one connection may have processed: a bucket of
+   * |conn_packets_burst| refilled at |conn_packets_per_s| (12 MB/s of
+   * full packets, five times the media rate limit); the excess is
+   * dropped before decryption. */
+  double conn_packets_per_s;
+  double conn_packets_burst;
 } vc_quic_server_config;
 
 /* max_connections 1024, idle_timeout_s 30, max_stream_tx_bytes 4 MiB,
- * max_datagrams_queued 256; no addresses, port 0. */
+ * max_datagrams_queued 256, max_client_uni_streams 1000,
+ * retry_above_handshakes 64, conn_packets_per_s 10000, conn_packets_burst
+ * 2000, admission's defaults; no addresses, port 0. */
 void vc_quic_server_default_config(vc_quic_server_config *cfg);
 
 /*
@@ -103,6 +121,7 @@ typedef struct vc_quic_server_stats {
   uint64_t datagrams_dropped; /* queue full or too large */
   uint64_t sessions_refused;
   vc_h3wt_stats h3; /* summed over connections closed and open */
+  vc_quic_limit_stats limits;
 } vc_quic_server_stats;
 
 void vc_quic_server_get_stats(const vc_quic_server *srv,

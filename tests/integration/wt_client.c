@@ -1083,6 +1083,22 @@ static int socket_setup(wt_client *c) {
     setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &c->cfg.rcvbuf,
                sizeof(c->cfg.rcvbuf));
   }
+  if (c->cfg.local_host) {
+    struct sockaddr_storage ls;
+    struct sockaddr_in *l4 = (struct sockaddr_in *)&ls;
+    struct sockaddr_in6 *l6 = (struct sockaddr_in6 *)&ls;
+    socklen_t lslen = c->remotelen;
+
+    memset(&ls, 0, sizeof(ls));
+    ls.ss_family = c->remote.ss_family;
+    if ((ls.ss_family == AF_INET &&
+         inet_pton(AF_INET, c->cfg.local_host, &l4->sin_addr) != 1) ||
+        (ls.ss_family == AF_INET6 &&
+         inet_pton(AF_INET6, c->cfg.local_host, &l6->sin6_addr) != 1) ||
+        bind(c->fd, (struct sockaddr *)&ls, lslen) != 0) {
+      return -1;
+    }
+  }
   /* Connected: the kernel drops anything not from the server. */
   c->locallen = sizeof(c->local);
   if (connect(c->fd, (struct sockaddr *)&c->remote, c->remotelen) != 0 ||
@@ -1216,6 +1232,7 @@ int wt_client_new(wt_client **pc, const wt_client_config *cfg,
     wt_client_del(c);
     return WT_ERR_NET;
   }
+  c->cfg.local_host = NULL; /* the caller's, read above only */
   *pc = c;
   return 0;
 }
@@ -1435,26 +1452,24 @@ size_t wt_client_queued(const wt_client *c, int64_t stream_id) {
   return s ? (size_t)(s->end - s->acked) : 0;
 }
 
-int wt_client_send_datagram(wt_client *c, const uint8_t *data, size_t len) {
-  uint8_t hdr[8];
-  size_t hlen;
+/* Queues |hlen| header bytes then |len| payload bytes as one datagram. */
+static int queue_datagram(wt_client *c, const uint8_t *hdr, size_t hlen,
+                          const uint8_t *data, size_t len) {
   dgram *d;
 
-  if (!wt_client_session_open(c)) {
-    return WT_ERR_STATE;
-  }
   if (c->n_dgrams >= c->cfg.max_datagrams_queued) {
     c->st.datagrams_dropped++;
     return WT_ERR_FULL;
   }
-  hlen = varint_put(hdr, (uint64_t)c->session_id / 4);
   d = malloc(sizeof(*d) + hlen + len);
   if (!d) {
     return WT_ERR_NOMEM;
   }
   d->next = NULL;
   d->len = hlen + len;
-  memcpy(d->data, hdr, hlen);
+  if (hlen > 0) {
+    memcpy(d->data, hdr, hlen);
+  }
   memcpy(d->data + hlen, data, len);
   if (c->dg_tail) {
     c->dg_tail->next = d;
@@ -1464,6 +1479,23 @@ int wt_client_send_datagram(wt_client *c, const uint8_t *data, size_t len) {
   c->dg_tail = d;
   c->n_dgrams++;
   return 0;
+}
+
+int wt_client_send_datagram(wt_client *c, const uint8_t *data, size_t len) {
+  uint8_t hdr[8];
+
+  if (!wt_client_session_open(c)) {
+    return WT_ERR_STATE;
+  }
+  return queue_datagram(c, hdr, varint_put(hdr, (uint64_t)c->session_id / 4),
+                        data, len);
+}
+
+int wt_client_send_raw_datagram(wt_client *c, const uint8_t *data, size_t len) {
+  if (!wt_client_session_open(c)) {
+    return WT_ERR_STATE;
+  }
+  return queue_datagram(c, NULL, 0, data, len);
 }
 
 int wt_client_close_session(wt_client *c, uint32_t code, const char *reason) {

@@ -56,6 +56,9 @@ typedef struct wt_client_config {
   size_t max_stream_tx_bytes;
   size_t max_datagrams_queued;
   double idle_timeout_s; /* 0: 30 s, as the server */
+  /* The source address to bind (numeric, the server's family); NULL:
+   * the kernel's choice. Read by wt_client_new only. */
+  const char *local_host;
 } wt_client_config;
 
 /* All may be NULL. Data is valid only during the call; nothing else may
@@ -165,6 +168,10 @@ int wt_client_close_session(wt_client *c, uint32_t code, const char *reason);
  * on it (write the type or header yourself). WT_ERR_CREDIT when the
  * server's stream limit is reached. */
 int wt_client_open_raw_stream(wt_client *c, int bidi, int64_t *stream_id);
+
+/* Queues |len| bytes as a QUIC DATAGRAM frame as they are: no quarter
+ * stream id is added (write a bad one, or none). */
+int wt_client_send_raw_datagram(wt_client *c, const uint8_t *data, size_t len);
 
 /* Streams we may still open now (QUIC's MAX_STREAMS credit). */
 uint64_t wt_client_streams_left(wt_client *c, int bidi);

@@ -5,12 +5,16 @@
 # /metrics and the server's memory itself and ends with SIGTERM; this
 # script checks that the server then exits cleanly.
 #
-#   wt_meeting_test.sh <vc-server> <wt_meeting_test> [empty-datagram]
+#   wt_meeting_test.sh <vc-server> <wt_meeting_test> [empty-datagram|ATTACK]
 #
 # With "empty-datagram" it only sends one UDP datagram without payload to
 # the WebTransport port and checks that the server survives it: the
 # regression test integration.wt_empty_datagram (ngtcp2 0.12.1 asserts
 # on a zero-length packet; a server must not hand it one).
+#
+# With an ATTACK of issue 20 (initial-flood, uni-streams,
+# truncated-datagram, datagram-flood) alice and bob join, the client runs
+# that attack alone and checks that their call goes on.
 set -u
 
 server=$1
@@ -53,7 +57,9 @@ fi
 
 # The client ends by sending SIGTERM itself, with people still in the
 # meeting, and checks that they are told; here only the exit is judged.
-"$client" "$port" "$wt_port" "$hash" "$pid" | tee "$tmp/client.out"
+attack=
+[ "$mode" != meeting ] && attack=$mode
+"$client" "$port" "$wt_port" "$hash" "$pid" $attack | tee "$tmp/client.out"
 rv=${PIPESTATUS[0]}
 if ! grep -q '^     SIGTERM sent' "$tmp/client.out"; then
   # The client stopped early: is the server still up?

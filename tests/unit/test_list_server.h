@@ -94,6 +94,7 @@
   X(h3wt, early_streams_over_the_cap_are_dropped)                              \
   X(h3wt, wt_stream_naming_a_non_request_is_an_id_error)                       \
   X(h3wt, datagrams_are_routed_by_quarter_stream_id)                           \
+  X(h3wt, a_truncated_datagram_header_is_dropped_not_fatal)                    \
   X(h3wt, grease_then_close_capsule_ends_the_session)                          \
   X(h3wt, connect_fin_closes_the_session_once)                                 \
   X(h3wt, del_ends_the_open_sessions)                                          \
@@ -106,6 +107,11 @@
   X(h3wt, oversized_settings_fail_the_connection)                              \
   X(h3wt, unknown_uni_stream_types_are_ignored)                                \
   X(h3wt, critical_streams_are_single_and_never_end)                           \
+  X(quic_admission, token_bucket_refills_at_its_rate)                          \
+  X(quic_admission, one_address_cannot_fill_the_table)                         \
+  X(quic_admission, initials_are_rate_limited_per_address)                     \
+  X(quic_admission, connections_per_address_are_capped)                        \
+  X(quic_admission, a_full_table_forgets_idle_addresses)                       \
   X(tls_cert, generated_is_ecdsa_p256_for_localhost)                           \
   X(tls_cert, generated_validity_is_within_fourteen_days)                      \
   X(tls_cert, sha256_is_the_fingerprint_of_the_der)                            \

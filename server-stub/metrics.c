@@ -132,6 +132,10 @@ static void emit_room_limits(out *o, const vc_rooms_stats *rooms) {
        "Joins refused: their address already opened as many meetings as "
        "--max-meetings-per-address allows.",
        rooms->refused_per_address);
+  emit(o, "vc_meetings_closed_for_opener_total", "counter",
+       "Meetings with nobody present closed before their resume grace "
+       "ended, because their opener's address, at its cap, opened another.",
+       rooms->closed_for_opener);
 }
 
 int vc_metrics_format(char *buf, size_t cap, const vc_ws_server_stats *st,

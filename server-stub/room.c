@@ -105,6 +105,15 @@ size_t vc_room_size(const vc_room *r) {
   return r->n_sessions;
 }
 
+size_t vc_room_attached(const vc_room *r) {
+  size_t i, n = 0;
+
+  for (i = 0; i < r->n_sessions; i++) {
+    n += r->sessions[i].conn != 0;
+  }
+  return n;
+}
+
 void vc_room_get_stats(const vc_room *r, vc_room_stats *stats) {
   *stats = r->stats;
 }

@@ -126,6 +126,8 @@ void vc_room_shutdown(vc_room *r, vc_tstamp ts);
 
 /* Participants, present or reconnecting. */
 size_t vc_room_size(const vc_room *r);
+/* Participants present: with a connection now. */
+size_t vc_room_attached(const vc_room *r);
 
 typedef struct vc_room_stats {
   uint64_t frames_in;

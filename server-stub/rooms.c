@@ -189,6 +189,70 @@ static uint32_t rooms_opened_by(const vc_rooms *rs, const vc_rooms_conn *conn) {
   return n;
 }
 
+static void add_stats(vc_room_stats *sum, const vc_room_stats *s) {
+  int i;
+
+  sum->frames_in += s->frames_in;
+  sum->frames_refused += s->frames_refused;
+  sum->media_forwarded += s->media_forwarded;
+  sum->media_spoofed += s->media_spoofed;
+  sum->media_over_rate += s->media_over_rate;
+  sum->audio_not_selected += s->audio_not_selected;
+  sum->keys_relayed += s->keys_relayed;
+  sum->keyframe_requests_forwarded += s->keyframe_requests_forwarded;
+  sum->keyframe_requests_coalesced += s->keyframe_requests_coalesced;
+  sum->video_skipped_until_keyframe += s->video_skipped_until_keyframe;
+  sum->video_dropped_queue_delay += s->video_dropped_queue_delay;
+  sum->beacon_leaves += s->beacon_leaves;
+  sum->congestion_signals += s->congestion_signals;
+  sum->layer_switches += s->layer_switches;
+  sum->layer_sets_sent += s->layer_sets_sent;
+  sum->layer_caps_lowered += s->layer_caps_lowered;
+  sum->resumes += s->resumes;
+  sum->chats += s->chats;
+  sum->chats_deduplicated += s->chats_deduplicated;
+  for (i = 0; i < VC_ROOM_LIMIT_KINDS; i++) {
+    sum->rate_limited[i] += s->rate_limited[i];
+  }
+  sum->removed_for_flooding += s->removed_for_flooding;
+}
+
+/* Closes the room in |slot|, keeping its counters. */
+static void close_slot(vc_rooms *rs, rooms_slot *slot) {
+  vc_room_stats st;
+
+  vc_room_get_stats(slot->room, &st);
+  add_stats(&rs->closed.total, &st);
+  vc_room_del(slot->room);
+  slot->room = NULL;
+  slot->generation++; /* its connections are in no room now */
+  rs->n_rooms--;
+}
+
+/*
+ * |conn|'s source opened its share: a room of its where nobody is
+ * present (all reconnecting, as after the last one's connection ended)
+ * is closed now rather than after the resume grace, so a person moving
+ * between meetings is not locked out by the ones it just left. Returns
+ * 1 when one was closed. Whoever might still have resumed there joins
+ * afresh (a new session) when back.
+ */
+static int close_an_empty_one(vc_rooms *rs, const vc_rooms_conn *conn) {
+  uint32_t i;
+
+  for (i = 1; i <= rs->limits.max_rooms; i++) {
+    rooms_slot *slot = &rs->slots[i];
+    if (slot->room && slot->has_opener &&
+        memcmp(slot->opener, conn->source, sizeof(slot->opener)) == 0 &&
+        vc_room_attached(slot->room) == 0) {
+      close_slot(rs, slot);
+      rs->closed.closed_for_opener++;
+      return 1;
+    }
+  }
+  return 0;
+}
+
 /* The room for |meeting_id|, made when there is none; 0 when all slots
  * are taken, VC_ERR_QUEUE_FULL (as uint32_t: never a slot) when
  * |conn|'s source opened its share. */
@@ -201,7 +265,8 @@ static uint32_t find_or_open(vc_rooms *rs, const vc_rooms_conn *conn,
     return i;
   }
   if (conn->has_source && rs->limits.max_rooms_per_source &&
-      rooms_opened_by(rs, conn) >= rs->limits.max_rooms_per_source) {
+      rooms_opened_by(rs, conn) >= rs->limits.max_rooms_per_source &&
+      !close_an_empty_one(rs, conn)) {
     return OVER_SOURCE_CAP;
   }
   for (i = 1; i <= rs->limits.max_rooms && !free_slot; i++) {
@@ -296,34 +361,6 @@ vc_tstamp vc_rooms_get_expiry(const vc_rooms *rs) {
   return rs->next_tick;
 }
 
-static void add_stats(vc_room_stats *sum, const vc_room_stats *s) {
-  int i;
-
-  sum->frames_in += s->frames_in;
-  sum->frames_refused += s->frames_refused;
-  sum->media_forwarded += s->media_forwarded;
-  sum->media_spoofed += s->media_spoofed;
-  sum->media_over_rate += s->media_over_rate;
-  sum->audio_not_selected += s->audio_not_selected;
-  sum->keys_relayed += s->keys_relayed;
-  sum->keyframe_requests_forwarded += s->keyframe_requests_forwarded;
-  sum->keyframe_requests_coalesced += s->keyframe_requests_coalesced;
-  sum->video_skipped_until_keyframe += s->video_skipped_until_keyframe;
-  sum->video_dropped_queue_delay += s->video_dropped_queue_delay;
-  sum->beacon_leaves += s->beacon_leaves;
-  sum->congestion_signals += s->congestion_signals;
-  sum->layer_switches += s->layer_switches;
-  sum->layer_sets_sent += s->layer_sets_sent;
-  sum->layer_caps_lowered += s->layer_caps_lowered;
-  sum->resumes += s->resumes;
-  sum->chats += s->chats;
-  sum->chats_deduplicated += s->chats_deduplicated;
-  for (i = 0; i < VC_ROOM_LIMIT_KINDS; i++) {
-    sum->rate_limited[i] += s->rate_limited[i];
-  }
-  sum->removed_for_flooding += s->removed_for_flooding;
-}
-
 void vc_rooms_handle_expiry(vc_rooms *rs, vc_tstamp ts) {
   uint32_t i;
 
@@ -339,13 +376,7 @@ void vc_rooms_handle_expiry(vc_rooms *rs, vc_tstamp ts) {
       vc_room_handle_expiry(slot->room, ts);
     }
     if (vc_room_size(slot->room) == 0) {
-      vc_room_stats st;
-      vc_room_get_stats(slot->room, &st);
-      add_stats(&rs->closed.total, &st);
-      vc_room_del(slot->room);
-      slot->room = NULL;
-      slot->generation++; /* its connections are in no room now */
-      rs->n_rooms--;
+      close_slot(rs, slot);
     }
   }
   rs->next_tick = rs->n_rooms ? ts + TICK_MS * MS : NEVER;

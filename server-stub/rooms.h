@@ -78,7 +78,10 @@ typedef struct vc_rooms_stats {
   uint64_t refused_server_full;
   uint64_t refused_not_joined;
   uint64_t refused_per_address; /* over max_rooms_per_source */
-  vc_room_stats total;          /* summed over the rooms open now and closed */
+  /* Rooms with nobody present closed before their grace ended, for
+   * their opener's next one (rooms.c close_an_empty_one). */
+  uint64_t closed_for_opener;
+  vc_room_stats total; /* summed over the rooms open now and closed */
 } vc_rooms_stats;
 
 void vc_rooms_get_stats(const vc_rooms *rs, vc_rooms_stats *stats);

@@ -218,3 +218,52 @@ void test_vc_rooms_one_address_opens_its_share_of_meetings(void) {
   vc_rooms_del(rs);
   vc_control_decoder_del(w.dec);
 }
+
+/* An address at its cap whose own meeting is left empty (its people
+ * reconnecting, as just after they closed the tab) opens its next one
+ * at once: the empty one closes for it instead of lingering for the
+ * resume grace. One with someone present stays. */
+void test_vc_rooms_an_empty_meeting_gives_way_to_its_openers_next(void) {
+  vc_room_callbacks cb = {on_send, on_close, on_random, NULL, NULL};
+  vc_rooms_limits lim;
+  vc_rooms_stats st;
+  vc_rooms *rs = NULL;
+  vc_rooms_conn c[4];
+  rooms_log w;
+  uint8_t frame[512];
+  size_t len;
+  int i;
+
+  memset(&w, 0, sizeof(w));
+  memset(c, 0, sizeof(c));
+  CHECK_INT_EQ(vc_control_decoder_new(&w.dec, VC_CONTROL_ARENA_LEN), 0);
+  cb.user_data = &w;
+  vc_rooms_default_limits(&lim);
+  lim.max_rooms_per_source = 2;
+  CHECK_INT_EQ(vc_rooms_new(&rs, &lim, &cb), 0);
+  for (i = 0; i < 4; i++) {
+    c[i].id = (vc_conn_id)(i + 1);
+    CHECK_INT_EQ(vc_rooms_conn_set_source(&c[i], "[::1]:5000"), 0);
+  }
+  len = join_frame(frame, sizeof(frame), "a", "ann");
+  CHECK_INT_EQ(vc_rooms_receive(rs, &c[0], frame, len, MS), 0);
+  len = join_frame(frame, sizeof(frame), "b", "ann");
+  CHECK_INT_EQ(vc_rooms_receive(rs, &c[1], frame, len, MS), 0);
+  /* Both present: a third is refused. */
+  len = join_frame(frame, sizeof(frame), "c", "ann");
+  CHECK_INT_EQ(vc_rooms_receive(rs, &c[2], frame, len, MS), VC_ERR_QUEUE_FULL);
+  /* "a" is left (its connection ended, its grace runs): it gives way. */
+  vc_rooms_conn_closed(rs, &c[0], 2 * MS);
+  c[2].slot = 0;
+  CHECK_INT_EQ(vc_rooms_receive(rs, &c[2], frame, len, 3 * MS), 0);
+  vc_rooms_get_stats(rs, &st);
+  CHECK_INT_EQ(st.rooms, 2);
+  CHECK_INT_EQ(st.closed_for_opener, 1);
+  CHECK_INT_EQ(st.refused_per_address, 1);
+  /* "b" and "c" are present: a fourth is refused again. */
+  len = join_frame(frame, sizeof(frame), "d", "ann");
+  CHECK_INT_EQ(vc_rooms_receive(rs, &c[3], frame, len, 4 * MS),
+               VC_ERR_QUEUE_FULL);
+  vc_rooms_del(rs);
+  vc_control_decoder_del(w.dec);
+}

@@ -66,6 +66,7 @@
   X(rooms, joins_pick_rooms_up_to_the_cap)                                     \
   X(rooms, a_closed_room_leaves_its_connections_in_none)                       \
   X(rooms, one_address_opens_its_share_of_meetings)                            \
+  X(rooms, an_empty_meeting_gives_way_to_its_openers_next)                     \
   X(ws_frame, reads_the_rfc_masked_hello)                                      \
   X(ws_frame, mixed_stream_read_whole)                                         \
   X(ws_frame, mixed_stream_fed_one_byte_at_a_time)                             \

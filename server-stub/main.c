@@ -43,6 +43,8 @@ static const char usage_text[] =
     "  -w, --web-root DIR       built web client to serve (default "
     "build/web)\n"
     "      --max-connections N  refuse connections beyond N (default 1024)\n"
+    "      --max-meetings-per-address N  meetings one client address may\n"
+    "                           have open at once (default 16; 0: no cap)\n"
     "      --wt-port N          WebTransport (UDP) port (default: the HTTP\n"
     "                           port's number; 0 picks a free one)\n"
     "      --no-webtransport    serve meetings over WebSocket only\n"
@@ -234,7 +236,8 @@ int main(int argc, char **argv) {
     OPT_WT_PORT,
     OPT_NO_WT,
     OPT_CERT,
-    OPT_KEY
+    OPT_KEY,
+    OPT_MAX_MEETINGS_PER_ADDR
   };
   static const struct option options[] = {
       {"listen", required_argument, NULL, 'l'},
@@ -246,6 +249,8 @@ int main(int argc, char **argv) {
       {"no-webtransport", no_argument, NULL, OPT_NO_WT},
       {"cert", required_argument, NULL, OPT_CERT},
       {"key", required_argument, NULL, OPT_KEY},
+      {"max-meetings-per-address", required_argument, NULL,
+       OPT_MAX_MEETINGS_PER_ADDR},
       {"help", no_argument, NULL, 'h'},
       {"version", no_argument, NULL, 'V'},
       {NULL, 0, NULL, 0}};
@@ -253,7 +258,7 @@ int main(int argc, char **argv) {
   const char *listen_addrs[MAX_LISTEN];
   size_t n_listen = 0;
   const char *web_dir = "build/web";
-  long port = 8080, max_conn = 1024, wt_port = -1;
+  long port = 8080, max_conn = 1024, wt_port = -1, max_per_addr = 16;
   const char *cert = NULL, *key = NULL;
   int no_wt = 0;
   vc_http_server_config cfg;
@@ -311,6 +316,13 @@ int main(int argc, char **argv) {
     case OPT_KEY:
       key = optarg;
       break;
+    case OPT_MAX_MEETINGS_PER_ADDR:
+      max_per_addr = parse_number(optarg, 0, 1000);
+      if (max_per_addr < 0) {
+        return bad_usage("--max-meetings-per-address: '%s' is not 0-1000",
+                         optarg);
+      }
+      break;
     case 'h':
       fputs(usage_text, stdout);
       return 0;
@@ -361,6 +373,7 @@ int main(int argc, char **argv) {
   cfg.idle_timeout_s = 15;
   cfg.write_timeout_s = 30;
   vc_rooms_default_limits(&rooms_limits);
+  rooms_limits.max_rooms_per_source = (uint32_t)max_per_addr;
   if (vc_meetings_new(&meetings, loop, &rooms_limits, MAX_MEETING_CONNS) != 0 ||
       vc_ws_server_new(&ws_meetings, loop, meetings, NULL) != 0) {
     fprintf(stderr, "vc-server: out of memory\n");

@@ -131,6 +131,49 @@ static void emit_wt(out *o, const vc_metrics_wt *wt) {
   emit_quic_limits(o, &wt->quic_limits);
 }
 
+/* ---- limits on rooms and fan-out (issue 20; room_limits.c, rooms.c) --- */
+
+static void append(out *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void append(out *o, const char *fmt, ...) {
+  va_list ap;
+  int n;
+
+  va_start(ap, fmt);
+  n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
+  va_end(ap);
+  if (n < 0 || (size_t)n >= o->cap - o->len) {
+    o->overflow = 1;
+    return;
+  }
+  o->len += (size_t)n;
+}
+
+static void emit_room_limits(out *o, const vc_rooms_stats *rooms) {
+  int k;
+
+  append(o, "# HELP vc_rate_limited_total Messages refused over a "
+            "participant's rate, by kind (fanout_bytes: over the bytes it "
+            "may make the room send to others).\n"
+            "# TYPE vc_rate_limited_total counter\n");
+  for (k = 0; k < VC_ROOM_LIMIT_KINDS && !o->overflow; k++) {
+    append(o, "vc_rate_limited_total{kind=\"%s\"} %llu\n",
+           vc_room_limit_name(k),
+           (unsigned long long)rooms->total.rate_limited[k]);
+  }
+  emit(o, "vc_removed_for_flooding_total", "counter",
+       "Participants removed from their meeting for too many refusals.",
+       rooms->total.removed_for_flooding);
+  emit(o, "vc_refused_meetings_per_address_total", "counter",
+       "Joins refused: their address already opened as many meetings as "
+       "--max-meetings-per-address allows.",
+       rooms->refused_per_address);
+  emit(o, "vc_meetings_closed_for_opener_total", "counter",
+       "Meetings with nobody present closed before their resume grace "
+       "ended, because their opener's address, at its cap, opened another.",
+       rooms->closed_for_opener);
+}
+
 int vc_metrics_format(char *buf, size_t cap, const vc_ws_server_stats *st,
                       const vc_metrics_wt *wt) {
   out o = {buf, cap, 0, 0};
@@ -224,6 +267,7 @@ int vc_metrics_format(char *buf, size_t cap, const vc_ws_server_stats *st,
        st->rooms.total.resumes);
   emit(&o, "vc_chats_total", "counter", "Chat messages numbered and sent.",
        st->rooms.total.chats);
+  emit_room_limits(&o, &st->rooms);
   if (wt) {
     emit_wt(&o, wt);
   }

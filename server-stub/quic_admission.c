@@ -30,8 +30,8 @@ struct vc_quic_admission {
 };
 
 void vc_quic_admission_default_config(vc_quic_admission_config *cfg) {
-  cfg->initials_per_s = 10;
-  cfg->initials_burst = 30;
+  cfg->initials.per_second = 10;
+  cfg->initials.burst = 30;
   cfg->max_conns_per_addr = 64;
   cfg->max_handshakes_per_addr = 16;
   cfg->max_addrs = 4096;
@@ -107,9 +107,8 @@ static void sweep(vc_quic_admission *a, vc_tstamp ts, int all) {
     entry **pe = &a->buckets[i];
     while (*pe) {
       entry *e = *pe;
-      if (e->conns == 0 &&
-          (all || vc_token_bucket_is_full(&e->initials, a->cfg.initials_per_s,
-                                          a->cfg.initials_burst, ts))) {
+      if (e->conns == 0 && (all || vc_token_bucket_is_full(
+                                       &e->initials, &a->cfg.initials, ts))) {
         *pe = e->next;
         free(e);
         a->n_addrs--;
@@ -137,7 +136,6 @@ vc_quic_admit vc_quic_admission_check(vc_quic_admission *a,
       return VC_QUIC_REFUSE_TABLE;
     }
     e->key = *key;
-    vc_token_bucket_init(&e->initials, a->cfg.initials_burst, ts);
     e->next = a->buckets[slot];
     a->buckets[slot] = e;
     a->n_addrs++;
@@ -148,8 +146,7 @@ vc_quic_admit vc_quic_admission_check(vc_quic_admission *a,
   if (e->handshakes >= a->cfg.max_handshakes_per_addr) {
     return VC_QUIC_REFUSE_HANDSHAKES;
   }
-  if (!vc_token_bucket_take(&e->initials, a->cfg.initials_per_s,
-                            a->cfg.initials_burst, ts)) {
+  if (!vc_token_bucket_take(&e->initials, &a->cfg.initials, 1, ts)) {
     return VC_QUIC_REFUSE_RATE;
   }
   return VC_QUIC_ADMIT;

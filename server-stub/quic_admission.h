@@ -29,15 +29,14 @@ typedef struct vc_quic_admission vc_quic_admission;
 
 typedef struct vc_quic_admission_config {
   /* Initials that may open a connection, per address: a bucket of
-   * |initials_burst| refilled at |initials_per_s|. */
-  double initials_per_s;
-  double initials_burst;
+   * |initials.burst| refilled at |initials.per_second|. */
+  vc_token_rule initials;
   unsigned max_conns_per_addr;
   unsigned max_handshakes_per_addr; /* connections not yet established */
   unsigned max_addrs;               /* addresses remembered at once */
 } vc_quic_admission_config;
 
-/* initials_per_s 10, initials_burst 30, max_conns_per_addr 64,
+/* initials 10/s with bursts of 30, max_conns_per_addr 64,
  * max_handshakes_per_addr 16, max_addrs 4096. */
 void vc_quic_admission_default_config(vc_quic_admission_config *cfg);
 

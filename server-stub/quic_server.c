@@ -171,7 +171,7 @@ struct quic_conn {
   int admitted;
   ngtcp2_tstamp created_at;
   /* Packets this connection may have processed (its share of the loop:
-   * quic_server_config.conn_packets_per_s). */
+   * quic_server_config.conn_packets). */
   vc_token_bucket rx_budget;
   /* Client unidirectional streams that ended, and whether their credit
    * stopped at max_client_uni_streams. */
@@ -232,8 +232,8 @@ void vc_quic_server_default_config(vc_quic_server_config *cfg) {
   cfg->max_datagrams_queued = 256;
   cfg->max_client_uni_streams = 1000;
   cfg->retry_above_handshakes = 64;
-  cfg->conn_packets_per_s = 10000;
-  cfg->conn_packets_burst = 2000;
+  cfg->conn_packets.per_second = 10000;
+  cfg->conn_packets.burst = 2000;
   vc_quic_admission_default_config(&cfg->admission);
 }
 
@@ -1235,8 +1235,7 @@ static quic_conn *conn_new(listener *lst, const struct sockaddr_storage *sa,
   qc->srv = srv;
   qc->lst = lst;
   qc->created_at = now_ts();
-  vc_token_bucket_init(&qc->rx_budget, srv->cfg.conn_packets_burst,
-                       qc->created_at);
+  /* rx_budget is zeroed: it starts full at its first take. */
   memcpy(&qc->remote, sa, salen);
   qc->remotelen = salen;
   peer_string(sa, qc->peer, sizeof(qc->peer));
@@ -1651,8 +1650,8 @@ static void handle_packet(listener *lst, struct sockaddr_storage *sa,
    * dropped before they are decrypted (the cheap point), as a congested
    * path would drop them; an honest sender's congestion control slows
    * down, a flooder's excess costs a table lookup. */
-  if (!vc_token_bucket_take(&qc->rx_budget, srv->cfg.conn_packets_per_s,
-                            srv->cfg.conn_packets_burst, now_ts())) {
+  if (!vc_token_bucket_take(&qc->rx_budget, &srv->cfg.conn_packets, 1,
+                            now_ts())) {
     srv->stats.limits.packets_over_budget++;
     return;
   }

@@ -71,16 +71,15 @@ typedef struct vc_quic_server_config {
    * clients get a Retry first (RFC 9000 §8.1). */
   unsigned retry_above_handshakes;
   /* Packets one connection may have processed: a bucket of
-   * |conn_packets_burst| refilled at |conn_packets_per_s| (12 MB/s of
-   * full packets, five times the media rate limit); the excess is
+   * |conn_packets.burst| refilled at |conn_packets.per_second| (12 MB/s
+   * of full packets, five times the media rate limit); the excess is
    * dropped before decryption. */
-  double conn_packets_per_s;
-  double conn_packets_burst;
+  vc_token_rule conn_packets;
 } vc_quic_server_config;
 
 /* max_connections 1024, idle_timeout_s 30, max_stream_tx_bytes 4 MiB,
  * max_datagrams_queued 256, max_client_uni_streams 1000,
- * retry_above_handshakes 64, conn_packets_per_s 10000, conn_packets_burst
+ * retry_above_handshakes 64, conn_packets 10000/s with bursts of
  * 2000, admission's defaults; no addresses, port 0. */
 void vc_quic_server_default_config(vc_quic_server_config *cfg);
 

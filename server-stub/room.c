@@ -33,6 +33,7 @@ void vc_room_default_limits(vc_room_limits *limits) {
   limits->chat_per_second = 20;
   /* 20 Mbit/s: four simulcast layers of 1080p video and audio fit. */
   limits->media_bytes_per_second = 2500000;
+  vc__room_default_message_rates(limits);
 }
 
 int vc_room_new(vc_room **pr, const char *meeting_id,
@@ -102,6 +103,15 @@ void vc_room_del(vc_room *r) {
 
 size_t vc_room_size(const vc_room *r) {
   return r->n_sessions;
+}
+
+size_t vc_room_attached(const vc_room *r) {
+  size_t i, n = 0;
+
+  for (i = 0; i < r->n_sessions; i++) {
+    n += r->sessions[i].conn != 0;
+  }
+  return n;
 }
 
 void vc_room_get_stats(const vc_room *r, vc_room_stats *stats) {
@@ -267,8 +277,8 @@ static void fill_participant(vc_room *r, size_t slot,
   r->wire_ptrs[slot] = p;
 }
 
-static void broadcast_updated(vc_room *r, const vc__room_session *s,
-                              vc_tstamp ts) {
+void vc__room_broadcast_updated(vc_room *r, const vc__room_session *s,
+                                vc_tstamp ts) {
   Vc__Wire__Control ctl;
   Vc__Wire__ParticipantUpdated up;
   Vc__Wire__MediaState st = s->state;
@@ -397,13 +407,14 @@ static int resume(vc_room *r, vc__room_session *s, vc_conn_id conn,
   s->last_rx = ts;
   s->detached_at = 0;
   copy_state(&s->state, join->state);
+  s->state_pending = 0; /* the Join's state is the latest */
   r->stats.resumes++;
   send_welcome(r, s, 1, ts);
   vc__room_layers_announce(r, s, 1, ts); /* it forgot while away */
   vc__room_replay_announcements(r, s, ts);
   vc__room_chat_replay(r, s, join->chat_seq, ts);
   if (!states_equal(&before, &s->state)) {
-    broadcast_updated(r, s, ts);
+    vc__room_broadcast_updated(r, s, ts);
   }
   return 0;
 }
@@ -484,13 +495,12 @@ static void succeed_host(vc_room *r, vc_tstamp ts) {
   }
   r->host = next ? next->id : 0;
   if (next) {
-    broadcast_updated(r, next, ts);
+    vc__room_broadcast_updated(r, next, ts);
   }
 }
 
-/* Takes |s| out of the meeting and tells everyone why. */
-static void remove_session(vc_room *r, vc__room_session *s,
-                           Vc__Wire__LeaveReason why, vc_tstamp ts) {
+void vc__room_remove(vc_room *r, vc__room_session *s, Vc__Wire__LeaveReason why,
+                     vc_tstamp ts) {
   Vc__Wire__Control ctl;
   Vc__Wire__ParticipantLeft pl;
   uint32_t id = s->id;
@@ -543,7 +553,7 @@ static int on_host_action(vc_room *r, vc__room_session *s,
       send_leave(r, t->conn, VC__WIRE__LEAVE_REASON__LEAVE_REASON_REMOVED,
                  "the host removed you from the meeting");
     }
-    remove_session(r, t, VC__WIRE__LEAVE_REASON__LEAVE_REASON_REMOVED, ts);
+    vc__room_remove(r, t, VC__WIRE__LEAVE_REASON__LEAVE_REASON_REMOVED, ts);
     return 0;
   case VC__WIRE__HOST_ACTION_KIND__HOST_ACTION_MUTE_REQUEST: {
     Vc__Wire__Control ctl;
@@ -555,8 +565,8 @@ static int on_host_action(vc_room *r, vc__room_session *s,
   }
   case VC__WIRE__HOST_ACTION_KIND__HOST_ACTION_TRANSFER_HOST:
     r->host = t->id;
-    broadcast_updated(r, s, ts);
-    broadcast_updated(r, t, ts);
+    vc__room_broadcast_updated(r, s, ts);
+    vc__room_broadcast_updated(r, t, ts);
     return 0;
   default:
     vc__room_send_error(r, s->conn,
@@ -619,9 +629,37 @@ static int on_subscribe(vc_room *r, vc__room_session *s,
   return 0;
 }
 
+/* A change goes to everyone. Over the rate it is kept rather than
+ * dropped (vc__room_limits_flush sends the latest when the rate allows):
+ * a refused mute must not leave the others seeing a live microphone. */
+static int on_media_state(vc_room *r, vc__room_session *s,
+                          const Vc__Wire__MediaState *state, vc_tstamp ts) {
+  Vc__Wire__MediaState now;
+  int rv;
+
+  copy_state(&now, state);
+  if (states_equal(&now, &s->state)) {
+    return 0; /* nothing for the others to hear */
+  }
+  rv = vc__room_limit(r, s, VC_ROOM_LIMIT_MEDIA_STATE,
+                      (uint64_t)r->rx_len * (r->n_sessions - 1), ts);
+  if (rv == VC_ERR_STATE) {
+    return rv; /* removed: |s| is gone */
+  }
+  s->state = now;
+  if (rv != 0) {
+    s->state_pending = 1;
+    return rv;
+  }
+  s->state_pending = 0;
+  vc__room_broadcast_updated(r, s, ts);
+  return 0;
+}
+
 static int on_control(vc_room *r, vc__room_session *s,
                       const Vc__Wire__Control *c, vc_tstamp ts) {
   Vc__Wire__Control reply;
+  int rv;
 
   vc__wire__control__init(&reply);
   switch (c->msg_case) {
@@ -636,22 +674,22 @@ static int on_control(vc_room *r, vc__room_session *s,
     reply.pong = &pong;
     return vc__room_send(r, s, &reply, ts);
   }
-  case VC__WIRE__CONTROL__MSG_MEDIA_STATE: {
-    Vc__Wire__MediaState before = s->state;
-    copy_state(&s->state, c->media_state->state);
-    if (!states_equal(&before, &s->state)) {
-      broadcast_updated(r, s, ts);
-    }
-    return 0;
-  }
+  case VC__WIRE__CONTROL__MSG_MEDIA_STATE:
+    return on_media_state(r, s, c->media_state->state, ts);
   case VC__WIRE__CONTROL__MSG_SUBSCRIBE:
-    return on_subscribe(r, s, c->subscribe, ts);
+    /* Not sent on, but it may ask every sender for another layer set:
+     * about as many bytes out as the list has in. */
+    rv = vc__room_limit(r, s, VC_ROOM_LIMIT_SUBSCRIBE, r->rx_len, ts);
+    return rv ? rv : on_subscribe(r, s, c->subscribe, ts);
   case VC__WIRE__CONTROL__MSG_CHAT:
     return vc__room_chat_receive(r, s, c->chat, ts);
   case VC__WIRE__CONTROL__MSG_HOST_ACTION:
-    return on_host_action(r, s, c->host_action, ts);
+    /* A removal or a transfer goes to everyone (twice, a transfer). */
+    rv = vc__room_limit(r, s, VC_ROOM_LIMIT_HOST_ACTION,
+                        (uint64_t)r->rx_len * 2 * r->n_sessions, ts);
+    return rv ? rv : on_host_action(r, s, c->host_action, ts);
   case VC__WIRE__CONTROL__MSG_LEAVE:
-    remove_session(r, s, VC__WIRE__LEAVE_REASON__LEAVE_REASON_LEFT, ts);
+    vc__room_remove(r, s, VC__WIRE__LEAVE_REASON__LEAVE_REASON_LEFT, ts);
     return 0;
   case VC__WIRE__CONTROL__MSG_KEYFRAME_REQUEST:
   case VC__WIRE__CONTROL__MSG_KEY_ANNOUNCE:
@@ -823,6 +861,7 @@ int vc_room_receive(vc_room *r, vc_conn_id conn, const uint8_t *frame,
     forward_media(r, s, &route, frame, len, ts);
     return 0;
   }
+  r->rx_len = len;
   rv = vc_control_decode(r->dec, &c, r->payload, (size_t)n);
   if (rv == VC_ERR_UNKNOWN_MESSAGE) {
     return rv; /* a newer client's message: skipped, not an error */
@@ -866,7 +905,7 @@ int vc_room_leave_by_token(vc_room *r, uint32_t id, const uint8_t *token,
       !tokens_equal(s->token, token, VC__ROOM_TOKEN_LEN)) {
     return VC_ERR_INVALID_ARGUMENT;
   }
-  remove_session(r, s, VC__WIRE__LEAVE_REASON__LEAVE_REASON_LEFT, ts);
+  vc__room_remove(r, s, VC__WIRE__LEAVE_REASON__LEAVE_REASON_LEFT, ts);
   r->stats.beacon_leaves++;
   return 0;
 }
@@ -880,6 +919,7 @@ void vc_room_handle_expiry(vc_room *r, vc_tstamp ts) {
 
   if (ts >= r->next_sweep) {
     r->next_sweep = ts + SWEEP_MS * MS;
+    vc__room_limits_flush(r, ts);
   } else {
     i = r->n_sessions; /* only the heartbeat is due */
   }
@@ -889,7 +929,7 @@ void vc_room_handle_expiry(vc_room *r, vc_tstamp ts) {
       detach(r, s, ts, 1); /* silent: its transport is as good as dead */
     }
     if (!s->conn && ts >= s->detached_at + r->limits.resume_grace_ms * MS) {
-      remove_session(r, s, VC__WIRE__LEAVE_REASON__LEAVE_REASON_TIMED_OUT, ts);
+      vc__room_remove(r, s, VC__WIRE__LEAVE_REASON__LEAVE_REASON_TIMED_OUT, ts);
       continue; /* the next session moved into slot i */
     }
     i++;

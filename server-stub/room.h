@@ -14,9 +14,31 @@
 
 #include <vc/vc.h>
 
+#include "token_bucket.h"
+
 typedef uint64_t vc_conn_id; /* 0 is never a connection */
 
 typedef struct vc_room vc_room;
+
+/*
+ * What a participant's messages may make the room send to others, each
+ * with its own rate (room_limits.c; docs/SERVER.md "Limits: rooms and
+ * fan-out"). Media has its own limit (media_bytes_per_second).
+ */
+typedef enum vc_room_limit_kind {
+  VC_ROOM_LIMIT_MEDIA_STATE,      /* mute, camera, share, hand: to all */
+  VC_ROOM_LIMIT_KEY_ANNOUNCE,     /* an E2EE identity: to all */
+  VC_ROOM_LIMIT_KEY_DELIVERY,     /* a sealed key: to one */
+  VC_ROOM_LIMIT_KEYFRAME_REQUEST, /* to one sender */
+  VC_ROOM_LIMIT_SUBSCRIBE,        /* may ask many senders for layers */
+  VC_ROOM_LIMIT_HOST_ACTION,      /* remove, transfer: to all */
+  VC_ROOM_LIMIT_CHAT,             /* to all (rate: chat_per_second) */
+  VC_ROOM_LIMIT_FANOUT_BYTES,     /* the bytes all of the above send */
+  VC_ROOM_LIMIT_KINDS
+} vc_room_limit_kind;
+
+/* "media_state", ... "fanout_bytes": the /metrics label of |kind|. */
+const char *vc_room_limit_name(int kind);
 
 typedef struct vc_room_limits {
   uint32_t max_participants;       /* present and reconnecting, <= 1001 */
@@ -26,6 +48,13 @@ typedef struct vc_room_limits {
   uint32_t chat_history;           /* messages kept for resumes, >= 1 */
   uint32_t chat_per_second;        /* per participant */
   uint32_t media_bytes_per_second; /* per sender, averaged over 1 s */
+  /* Per participant, by kind; [VC_ROOM_LIMIT_CHAT] is not read (chat
+   * keeps chat_per_second, its burst the same). FANOUT_BYTES counts the
+   * bytes of a message times the participants it goes to. */
+  vc_token_rule message_rates[VC_ROOM_LIMIT_KINDS];
+  /* Refusals a participant may collect (burst), and how fast they are
+   * forgiven (per_second); past them it is removed from the meeting. */
+  vc_token_rule strikes;
 } vc_room_limits;
 
 /* What vc-server uses unless told otherwise. */
@@ -97,6 +126,8 @@ void vc_room_shutdown(vc_room *r, vc_tstamp ts);
 
 /* Participants, present or reconnecting. */
 size_t vc_room_size(const vc_room *r);
+/* Participants present: with a connection now. */
+size_t vc_room_attached(const vc_room *r);
 
 typedef struct vc_room_stats {
   uint64_t frames_in;
@@ -127,6 +158,10 @@ typedef struct vc_room_stats {
   uint64_t resumes;
   uint64_t chats;
   uint64_t chats_deduplicated;
+  /* Messages refused over a participant's limit, by vc_room_limit_kind,
+   * and participants removed for collecting too many refusals. */
+  uint64_t rate_limited[VC_ROOM_LIMIT_KINDS];
+  uint64_t removed_for_flooding;
 } vc_room_stats;
 
 void vc_room_get_stats(const vc_room *r, vc_room_stats *stats);

@@ -9,8 +9,6 @@
 
 #include "room_internal.h"
 
-#define MS ((vc_tstamp)1000000)
-
 int vc__room_chat_init(vc_room *r) {
   r->history = calloc(r->limits.chat_history, sizeof(*r->history));
   return r->history ? 0 : VC_ERR_NOMEM;
@@ -67,40 +65,36 @@ static const vc__room_chat *find_resent(const vc_room *r,
   return NULL;
 }
 
-static int over_rate(vc_room *r, vc__room_session *s, vc_tstamp ts) {
-  if (ts - s->chat_window >= 1000 * MS || ts < s->chat_window) {
-    s->chat_window = ts;
-    s->chat_count = 0;
-  }
-  return ++s->chat_count > r->limits.chat_per_second;
-}
-
 int vc__room_chat_receive(vc_room *r, vc__room_session *s,
                           const Vc__Wire__Chat *chat, vc_tstamp ts) {
   const vc__room_chat *old = find_resent(r, s, chat->client_msg_id);
   vc__room_chat *h;
   Vc__Wire__Control ctl;
   Vc__Wire__Chat w;
+  int rv;
 
   if (old) {
     r->stats.chats_deduplicated++;
     return send_entry(r, s, old, ts); /* the acknowledgement it missed */
   }
   /*
-   * Over the rate, a message is refused, and so is every later one from
-   * the same sender until the refused one comes again: the sender's order
-   * survives the refusal (it resends its unacknowledged messages in order).
+   * Over the rate (room_limits.c, which answers RATE_LIMITED: the sender
+   * retries after retry_after_ms), a message is refused, and so is every
+   * later one from the same sender until the refused one comes again,
+   * quietly: the sender's order survives the refusal (it resends its
+   * unacknowledged messages in order). The copy back to the sender is
+   * its acknowledgement, so the message goes to everyone.
    */
-  if ((s->chat_blocked_id && s->chat_blocked_id != chat->client_msg_id) ||
-      over_rate(r, s, ts)) {
-    if (!s->chat_blocked_id || s->chat_blocked_id == chat->client_msg_id) {
-      /* The sender retries after retry_after_ms. */
-      vc__room_send_error(r, s->conn,
-                          VC__WIRE__ERROR_CODE__ERROR_CODE_RATE_LIMITED,
-                          "too many chat messages: slow down");
-      s->chat_blocked_id = chat->client_msg_id;
-    }
+  if (s->chat_blocked_id && s->chat_blocked_id != chat->client_msg_id) {
     return VC_ERR_QUEUE_FULL;
+  }
+  rv = vc__room_limit(r, s, VC_ROOM_LIMIT_CHAT,
+                      (uint64_t)r->rx_len * r->n_sessions, ts);
+  if (rv == VC_ERR_QUEUE_FULL) {
+    s->chat_blocked_id = chat->client_msg_id;
+  }
+  if (rv) {
+    return rv;
   }
   s->chat_blocked_id = 0;
   h = &r->history[r->chat_seq % r->limits.chat_history];

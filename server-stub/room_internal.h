@@ -43,9 +43,15 @@ typedef struct vc__room_session {
   Vc__Wire__MediaState state;
   vc__room_sub *subs; /* sorted by (session, kind) */
   size_t n_subs;
-  vc_tstamp chat_window; /* start of the current rate-limit second */
-  uint32_t chat_count;
   uint64_t chat_blocked_id; /* refused; later ones wait for its resend */
+  /* Its message limits (room_limits.c): a bucket per kind, when each
+   * kind's refusal was last explained, and its strikes. */
+  vc_token_bucket limits[VC_ROOM_LIMIT_KINDS];
+  vc_tstamp limit_told_at[VC_ROOM_LIMIT_KINDS];
+  vc_token_bucket strikes;
+  /* A MediaStateUpdate over its rate was kept, not sent: the latest
+   * state goes out when the rate allows (vc__room_limits_flush). */
+  int state_pending;
   /* Token bucket for forwarded media: one second's worth at most. */
   uint32_t audio_energy; /* smoothed loudness x16, for the top-N choice */
   vc_tstamp audio_at;    /* its last audio packet */
@@ -114,6 +120,7 @@ struct vc_room {
   Vc__Wire__Participant **wire_ptrs;
   uint8_t *scratch;
   uint8_t *payload;
+  size_t rx_len; /* the frame being handled: what fan-out is counted by */
   vc_control_decoder *dec;
   vc_room_stats stats;
 };
@@ -131,6 +138,26 @@ void vc__room_broadcast(vc_room *r, const Vc__Wire__Control *msg,
 /* An Error to |conn| (RATE_LIMITED ones say to retry after a second). */
 void vc__room_send_error(vc_room *r, vc_conn_id conn, Vc__Wire__ErrorCode code,
                          const char *text);
+
+/* Takes |s| out of the meeting and tells everyone why (room.c). */
+void vc__room_remove(vc_room *r, vc__room_session *s, Vc__Wire__LeaveReason why,
+                     vc_tstamp ts);
+/* A ParticipantUpdated with |s|'s state and role, to everyone. */
+void vc__room_broadcast_updated(vc_room *r, const vc__room_session *s,
+                                vc_tstamp ts);
+
+/* room_limits.c: whether |s| may send a message of |kind| that the room
+ * passes on as |fanout_bytes| in all. 0: yes (its tokens are taken).
+ * VC_ERR_QUEUE_FULL: refused; |s| was told (RATE_LIMITED, at most once a
+ * second per kind) and it was counted. VC_ERR_STATE: refused, and that
+ * was one refusal too many: |s| was removed from the meeting and must
+ * not be touched again. */
+int vc__room_limit(vc_room *r, vc__room_session *s, int kind,
+                   uint64_t fanout_bytes, vc_tstamp ts);
+/* The defaults of limits->message_rates and limits->strikes. */
+void vc__room_default_message_rates(vc_room_limits *limits);
+/* Sends the kept state of every session whose rate allows it again. */
+void vc__room_limits_flush(vc_room *r, vc_tstamp ts);
 
 /* room_audio.c: 1 when this audio packet from |s| is to be forwarded. */
 int vc__room_audio_selected(vc_room *r, vc__room_session *s,

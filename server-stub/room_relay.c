@@ -12,7 +12,9 @@
  *                    (room.c, forward_media).
  *
  * The sender fields are overwritten with the session the message came
- * from: nobody can announce or deliver keys in another's name.
+ * from: nobody can announce or deliver keys in another's name. Each kind
+ * has its rate per sender (room_limits.c), taken only once the target is
+ * known to be here.
  */
 #include <string.h>
 
@@ -89,9 +91,15 @@ void vc__room_replay_announcements(vc_room *r, vc__room_session *to,
 int vc__room_relay(vc_room *r, vc__room_session *s, const Vc__Wire__Control *c,
                    vc_tstamp ts) {
   vc__room_session *t;
+  int rv;
 
   switch (c->msg_case) {
   case VC__WIRE__CONTROL__MSG_KEY_ANNOUNCE:
+    rv = vc__room_limit(r, s, VC_ROOM_LIMIT_KEY_ANNOUNCE,
+                        (uint64_t)r->rx_len * (r->n_sessions - 1), ts);
+    if (rv) {
+      return rv;
+    }
     /* Lengths were checked by the decoder (32, and 0 or 32). */
     memcpy(s->identity_key, c->key_announce->identity_key.data,
            sizeof(s->identity_key));
@@ -110,6 +118,10 @@ int vc__room_relay(vc_room *r, vc__room_session *s, const Vc__Wire__Control *c,
     if (!t || t == s) {
       return unknown_target(r, s);
     }
+    rv = vc__room_limit(r, s, VC_ROOM_LIMIT_KEY_DELIVERY, r->rx_len, ts);
+    if (rv) {
+      return rv;
+    }
     kd.from_session = s->id;
     ctl.key_delivery = &kd;
     r->stats.keys_relayed++;
@@ -121,6 +133,10 @@ int vc__room_relay(vc_room *r, vc__room_session *s, const Vc__Wire__Control *c,
     t = vc__room_find(r, c->keyframe_request->session_id);
     if (!t || t == s) {
       return unknown_target(r, s);
+    }
+    rv = vc__room_limit(r, s, VC_ROOM_LIMIT_KEYFRAME_REQUEST, r->rx_len, ts);
+    if (rv) {
+      return rv;
     }
     /* A simulcast receiver asks for the layer it is to get. */
     sub = vc__room_find_sub(s, t->id, (uint32_t)c->keyframe_request->kind);

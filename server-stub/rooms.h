@@ -20,10 +20,23 @@ typedef struct vc_rooms_conn {
   vc_conn_id id; /* set by the I/O layer, never 0 */
   uint32_t slot; /* 0: in no room yet */
   uint32_t generation;
+  /* Where it comes from (vc_rooms_conn_set_source): an IPv4 address as
+   * ::ffff:a.b.c.d, an IPv6 one as its /64 (what one host gets). */
+  uint8_t source[16];
+  int has_source;
 } vc_rooms_conn;
+
+/* Sets |conn|'s source from the I/O layer's peer text, "1.2.3.4:port" or
+ * "[v6]:port". 0, or VC_ERR_INVALID_ARGUMENT (then it has none, and no
+ * cap applies to it). */
+int vc_rooms_conn_set_source(vc_rooms_conn *conn, const char *peer);
 
 typedef struct vc_rooms_limits {
   uint32_t max_rooms;
+  /* Meetings open at once that connections from one source opened (its
+   * Join made the room); 0: no cap. One address must not be able to
+   * take every room of the server. */
+  uint32_t max_rooms_per_source;
   vc_room_limits room;
 } vc_rooms_limits;
 
@@ -37,7 +50,8 @@ void vc_rooms_del(vc_rooms *rs);
 /*
  * One frame from |conn|. The first must be a Join (anything else gets an
  * Error NOT_JOINED); a Join for a new meeting makes its room, or is
- * refused with Error SERVER_FULL when max_rooms are open. Returns 0 or
+ * refused with Error SERVER_FULL when max_rooms are open, or when
+ * max_rooms_per_source of them were opened from |conn|'s source. Returns 0 or
  * the negative code of a refused frame.
  */
 int vc_rooms_receive(vc_rooms *rs, vc_rooms_conn *conn, const uint8_t *frame,
@@ -63,6 +77,10 @@ typedef struct vc_rooms_stats {
   uint32_t participants;
   uint64_t refused_server_full;
   uint64_t refused_not_joined;
+  uint64_t refused_per_address; /* over max_rooms_per_source */
+  /* Rooms with nobody present closed before their grace ended, for
+   * their opener's next one (rooms.c close_an_empty_one). */
+  uint64_t closed_for_opener;
   vc_room_stats total; /* summed over the rooms open now and closed */
 } vc_rooms_stats;
 

@@ -1,38 +1,68 @@
 /*
- * token_bucket.c: see token_bucket.h. Tokens are a double so that rates
- * below one a second and bursts of one work without rounding.
+ * token_bucket.c: see token_bucket.h. The level is kept in thousandths
+ * of a token: a rule of 1 a second refilled every 250 ms would otherwise
+ * round each refill down to nothing.
  */
 #include "token_bucket.h"
 
-void vc_token_bucket_init(vc_token_bucket *b, double burst, vc_tstamp ts) {
-  b->tokens = burst;
-  b->last = ts;
+/* Past this a bucket is full whatever its rule: it also keeps the
+ * multiplication below from overflowing (1e6 s x 4e9 / s x 1000 fits
+ * neither, 1e3 s x 4e9 x 1000 / 1e3 does). */
+#define FULL_AFTER_US ((uint64_t)1000 * 1000000)
+
+static void refill(vc_token_bucket *b, const vc_token_rule *rule,
+                   vc_tstamp ts) {
+  uint64_t cap = (uint64_t)rule->burst * 1000, us;
+
+  if (!b->primed) {
+    b->primed = 1;
+    b->milli = cap;
+    b->at = ts;
+    return;
+  }
+  if (ts <= b->at) {
+    return;
+  }
+  us = (ts - b->at) / 1000;
+  if (us >= FULL_AFTER_US) {
+    b->milli = cap;
+  } else {
+    /* tokens x 1000 = us x per_second / 1e6 x 1000 */
+    b->milli += us * rule->per_second / 1000;
+  }
+  if (b->milli > cap) {
+    b->milli = cap;
+  }
+  /* Keep the remainder of a partial microsecond's worth: move |at| only
+   * by whole microseconds. */
+  b->at += us * 1000;
 }
 
-static double refilled(const vc_token_bucket *b, double rate_per_s,
-                       double burst, vc_tstamp ts) {
-  double t = b->tokens;
-
-  if (ts > b->last) {
-    t += (double)(ts - b->last) * rate_per_s / 1e9;
+int vc_token_bucket_has(vc_token_bucket *b, const vc_token_rule *rule,
+                        uint64_t cost, vc_tstamp ts) {
+  if (rule->per_second == 0) {
+    return 1;
   }
-  return t > burst ? burst : t;
+  refill(b, rule, ts);
+  return cost <= rule->burst && b->milli >= cost * 1000;
 }
 
-int vc_token_bucket_take(vc_token_bucket *b, double rate_per_s, double burst,
-                         vc_tstamp ts) {
-  b->tokens = refilled(b, rate_per_s, burst, ts);
-  if (ts > b->last) {
-    b->last = ts;
+int vc_token_bucket_is_full(vc_token_bucket *b, const vc_token_rule *rule,
+                            vc_tstamp ts) {
+  if (rule->per_second == 0) {
+    return 1;
   }
-  if (b->tokens < 1.0) {
+  refill(b, rule, ts);
+  return b->milli >= (uint64_t)rule->burst * 1000;
+}
+
+int vc_token_bucket_take(vc_token_bucket *b, const vc_token_rule *rule,
+                         uint64_t cost, vc_tstamp ts) {
+  if (!vc_token_bucket_has(b, rule, cost, ts)) {
     return 0;
   }
-  b->tokens -= 1.0;
+  if (rule->per_second != 0) {
+    b->milli -= cost * 1000;
+  }
   return 1;
-}
-
-int vc_token_bucket_is_full(const vc_token_bucket *b, double rate_per_s,
-                            double burst, vc_tstamp ts) {
-  return refilled(b, rate_per_s, burst, ts) >= burst;
 }

@@ -528,6 +528,7 @@ int vc_ws_server_adopt(vc_ws_server *ws, const vc_byte_stream *stream,
     vc_byte_stream_close(&s);
     return -1;
   }
+  (void)vc_rooms_conn_set_source(&c->rc, peer); /* meetings per address */
   c->srv = ws;
   c->fd = fd;
   c->stream = s;

@@ -231,6 +231,7 @@ static int on_session_request(void *app, vc_wt_session *s,
     free(c);
     return 503;
   }
+  (void)vc_rooms_conn_set_source(&c->rc, vc_wt_session_peer(s));
   c->srv = w;
   c->s = s;
   c->stream_id = -1;

@@ -27,6 +27,23 @@ static int failures;
     }                                                                          \
   } while (0)
 
+/* Honest clients never meet the room's message limits (issue 20;
+ * server-stub/room_limits.c): nothing refused, nobody removed. */
+static void expect_within_limits(const sim *s) {
+  vc_room_stats st;
+  uint64_t refused = 0;
+  int k;
+
+  sim_room_stats(s, &st);
+  for (k = 0; k < VC_ROOM_LIMIT_KINDS; k++) {
+    refused += st.rate_limited[k];
+  }
+  EXPECT(refused == 0 && st.removed_for_flooding == 0,
+         "%llu messages refused over the room's limits, %llu removed",
+         (unsigned long long)refused,
+         (unsigned long long)st.removed_for_flooding);
+}
+
 static void expect_rosters(sim *s, const char *when) {
   int bad = sim_check_rosters(s, stdout);
 
@@ -139,6 +156,7 @@ static void scenario_two(uint64_t seed) {
   EXPECT(sim_client_at(s, 1)->left_seen[0] == 1, "u1 saw u0 leave once");
   EXPECT(vc_meeting_host(sim_client_at(s, 1)->m) == session_of(s, 1),
          "the host role passed to u1");
+  expect_within_limits(s);
   sim_del(s);
 }
 
@@ -194,6 +212,7 @@ static uint64_t scenario_ten(uint64_t seed) {
   hash = sim_trace_hash(s);
   printf("  ten: %llu events, trace %016llx\n",
          (unsigned long long)sim_events(s), (unsigned long long)hash);
+  expect_within_limits(s);
   sim_del(s);
   return hash;
 }
@@ -235,6 +254,7 @@ static void scenario_two_hundred(uint64_t seed) {
       expect_chats(s, j, i * 17, 0);
     }
   }
+  expect_within_limits(s);
   sim_del(s);
 }
 
@@ -264,6 +284,7 @@ static void scenario_thousand(uint64_t seed) {
   }
   expect_rosters(s, "2 s after 50 left at once");
   printf("  thousand: %llu events\n", (unsigned long long)sim_events(s));
+  expect_within_limits(s);
   sim_del(s);
 }
 
@@ -336,6 +357,7 @@ static uint64_t run_e2ee(uint64_t seed, int e2ee, sim_path path,
     }
   }
   markers = sim_markers_seen(s);
+  expect_within_limits(s);
   sim_del(s);
   return markers;
 }
@@ -456,6 +478,7 @@ static void scenario_e2ee_switch(uint64_t seed) {
       }
     }
   }
+  expect_within_limits(s);
   sim_del(s);
 }
 
@@ -498,6 +521,7 @@ static void scenario_passphrase(uint64_t seed) {
     EXPECT(st.undecryptable == 6, "u3 could not read the others' 6");
   }
   EXPECT(sim_markers_seen(s) == 0, "no plaintext on the wire");
+  expect_within_limits(s);
   sim_del(s);
 }
 
@@ -580,6 +604,7 @@ static void scenario_churn(uint64_t seed) {
   /* The last crash may be at 59 s: liveness + grace + 2 s later. */
   sim_run_until(s, ms(59000 + 17000));
   expect_rosters(s, "after an hour's worth of churn in a minute");
+  expect_within_limits(s);
   sim_del(s);
 }
 
@@ -635,6 +660,7 @@ static void scenario_partition(uint64_t seed) {
   }
   sim_run_until(s, ms(33000 + 15000));
   expect_rosters(s, "15 s after the long partition healed");
+  expect_within_limits(s);
   sim_del(s);
 }
 
@@ -668,6 +694,7 @@ static void scenario_server_restart(uint64_t seed) {
   sim_server_crash(s, 3000);
   sim_run_until(s, ms(21000 + 5000 + 3000 + 12000));
   expect_rosters(s, "after a crash: liveness + 3 s down + 12 s");
+  expect_within_limits(s);
   sim_del(s);
 }
 

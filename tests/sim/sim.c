@@ -74,6 +74,7 @@ struct sim {
   sim_conn *conns; /* index = conn id - 1 */
   size_t n_conns, cap_conns;
   vc_room *room;
+  vc_room_stats stopped; /* limit counters of rooms of earlier runs */
   int server_up;
   sim_client *clients;
   /* A tournament tree over the clients' next due times (meeting timer or
@@ -507,8 +508,15 @@ static void server_start(sim *s) {
 
 /* Every connection is gone for the server; clients hear nothing. */
 static void server_stop(sim *s) {
+  vc_room_stats st;
   size_t i;
+  int k;
 
+  vc_room_get_stats(s->room, &st);
+  for (k = 0; k < VC_ROOM_LIMIT_KINDS; k++) {
+    s->stopped.rate_limited[k] += st.rate_limited[k];
+  }
+  s->stopped.removed_for_flooding += st.removed_for_flooding;
   vc_room_del(s->room);
   s->room = NULL;
   s->server_up = 0;
@@ -1019,4 +1027,17 @@ int sim_check_rosters(sim *s, FILE *out) {
     }
   }
   return bad;
+}
+
+void sim_room_stats(const sim *s, vc_room_stats *st) {
+  int k;
+
+  memset(st, 0, sizeof(*st));
+  if (s->room) {
+    vc_room_get_stats(s->room, st);
+  }
+  for (k = 0; k < VC_ROOM_LIMIT_KINDS; k++) {
+    st->rate_limited[k] += s->stopped.rate_limited[k];
+  }
+  st->removed_for_flooding += s->stopped.removed_for_flooding;
 }

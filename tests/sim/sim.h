@@ -115,5 +115,7 @@ void sim_set_e2ee(sim *s, int on);
 void sim_set_e2ee_off(sim *s, int idx, int off);
 /* Frames on the wire (either direction) holding a chat's plaintext. */
 uint64_t sim_markers_seen(const sim *s);
+/* The room's counters (room.h), of the room open now and earlier ones. */
+void sim_room_stats(const sim *s, vc_room_stats *st);
 
 #endif /* VC_TESTS_SIM_H */

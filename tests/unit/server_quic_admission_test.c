@@ -33,28 +33,29 @@ static void key6(vc_quic_addr_key *k, const char *ip) {
 
 void test_vc_quic_admission_token_bucket_refills_at_its_rate(void) {
   vc_token_bucket b;
+  const vc_token_rule r = {2, 3};
   vc_tstamp t = 5 * SEC;
   int n = 0;
 
-  vc_token_bucket_init(&b, 3, t);
-  while (vc_token_bucket_take(&b, 2, 3, t)) {
+  memset(&b, 0, sizeof(b));
+  while (vc_token_bucket_take(&b, &r, 1, t)) {
     n++;
   }
   CHECK_INT_EQ(n, 3);
   /* Half a token after 250 ms at 2/s: still nothing. */
-  CHECK_INT_EQ(vc_token_bucket_take(&b, 2, 3, t + SEC / 4), 0);
-  CHECK_INT_EQ(vc_token_bucket_take(&b, 2, 3, t + SEC / 2), 1);
-  CHECK_INT_EQ(vc_token_bucket_take(&b, 2, 3, t + SEC / 2), 0);
+  CHECK_INT_EQ(vc_token_bucket_take(&b, &r, 1, t + SEC / 4), 0);
+  CHECK_INT_EQ(vc_token_bucket_take(&b, &r, 1, t + SEC / 2), 1);
+  CHECK_INT_EQ(vc_token_bucket_take(&b, &r, 1, t + SEC / 2), 0);
   /* A long pause refills to the burst, not beyond. */
-  CHECK(!vc_token_bucket_is_full(&b, 2, 3, t + SEC));
-  CHECK(vc_token_bucket_is_full(&b, 2, 3, t + 100 * SEC));
+  CHECK(!vc_token_bucket_is_full(&b, &r, t + SEC));
+  CHECK(vc_token_bucket_is_full(&b, &r, t + 100 * SEC));
   n = 0;
-  while (vc_token_bucket_take(&b, 2, 3, t + 100 * SEC)) {
+  while (vc_token_bucket_take(&b, &r, 1, t + 100 * SEC)) {
     n++;
   }
   CHECK_INT_EQ(n, 3);
   /* Time going backwards (it must not) takes nothing extra. */
-  CHECK_INT_EQ(vc_token_bucket_take(&b, 2, 3, t), 0);
+  CHECK_INT_EQ(vc_token_bucket_take(&b, &r, 1, t), 0);
 }
 
 /* Issue 20 finding 3: Initials from one address, each opening a

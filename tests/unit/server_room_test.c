@@ -31,6 +31,11 @@ typedef struct wire_log {
   uint32_t last_bandwidth_kbps;
   uint32_t announced_as;   /* session id of the last KeyAnnounce sent */
   uint32_t delivered_from; /* from_session of the last KeyDelivery sent */
+  int updated[16];         /* ParticipantUpdated sent, per connection */
+  int last_hand;           /* hand_raised in the last one */
+  int leaves[16];          /* Leave sent, per connection */
+  int left_removed;        /* ParticipantLeft with reason REMOVED */
+  int last_leave_reason;
   vc_control_decoder *dec;
 } wire_log;
 
@@ -59,6 +64,15 @@ static int on_send(void *user_data, vc_conn_id conn, const uint8_t *frame,
     if (c->msg_case == VC__WIRE__CONTROL__MSG_ERROR) {
       w->errors[conn]++;
       w->last_error = (int)c->error->code;
+    } else if (c->msg_case == VC__WIRE__CONTROL__MSG_PARTICIPANT_UPDATED) {
+      w->updated[conn]++;
+      w->last_hand = c->participant_updated->state->hand_raised;
+    } else if (c->msg_case == VC__WIRE__CONTROL__MSG_LEAVE) {
+      w->leaves[conn]++;
+      w->last_leave_reason = (int)c->leave->reason;
+    } else if (c->msg_case == VC__WIRE__CONTROL__MSG_PARTICIPANT_LEFT) {
+      w->left_removed += c->participant_left->reason ==
+                         VC__WIRE__LEAVE_REASON__LEAVE_REASON_REMOVED;
     } else if (c->msg_case == VC__WIRE__CONTROL__MSG_KEY_ANNOUNCE) {
       w->announced_as = c->key_announce->session_id;
     } else if (c->msg_case == VC__WIRE__CONTROL__MSG_KEY_DELIVERY) {
@@ -101,7 +115,9 @@ static const uint8_t RESUME_TOKEN[16] = {0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a,
                                          0x5a, 0x5a, 0x5a, 0x5a, 0x5a, 0x5a,
                                          0x5a, 0x5a, 0x5a, 0x5a};
 
-static vc_room *new_room(wire_log *w, uint32_t max_participants) {
+/* A room with |lim| (NULL: the tests' usual limits). */
+static vc_room *new_room_with(wire_log *w, uint32_t max_participants,
+                              const vc_room_limits *limits) {
   vc_room_callbacks cb;
   vc_room_limits lim;
   vc_room *r = NULL;
@@ -118,10 +134,17 @@ static vc_room *new_room(wire_log *w, uint32_t max_participants) {
   vc_room_default_limits(&lim);
   lim.max_participants = max_participants;
   lim.chat_per_second = 3;
+  if (limits) {
+    lim = *limits;
+  }
   if (vc_room_new(&r, "room1", &lim, &cb) != 0) {
     return NULL;
   }
   return r;
+}
+
+static vc_room *new_room(wire_log *w, uint32_t max_participants) {
+  return new_room_with(w, max_participants, NULL);
 }
 
 static void del_room(vc_room *r, wire_log *w) {
@@ -1092,5 +1115,318 @@ void test_vc_room_a_congested_receiver_steps_down_a_layer(void) {
   t += 1000 * MS;
   run_timers(r, t);
   CHECK_INT_EQ(w.layers[1], 0x7);
+  del_room(r, &w);
+}
+
+/* ---- limits on what one participant makes the room send (issue 20) --- */
+
+static int set_hand(vc_room *r, vc_conn_id conn, uint32_t sender, int up,
+                    vc_tstamp ts) {
+  Vc__Wire__Control ctl;
+  Vc__Wire__MediaStateUpdate up_msg;
+  Vc__Wire__MediaState st;
+
+  vc__wire__control__init(&ctl);
+  vc__wire__media_state_update__init(&up_msg);
+  vc__wire__media_state__init(&st);
+  st.hand_raised = up;
+  up_msg.state = &st;
+  ctl.msg_case = VC__WIRE__CONTROL__MSG_MEDIA_STATE;
+  ctl.media_state = &up_msg;
+  return control(r, conn, sender, &ctl, ts);
+}
+
+/* Toggles |sender|'s hand |n| times at |ts|; returns how many passed. */
+static int toggle_hand(vc_room *r, vc_conn_id conn, uint32_t sender, int n,
+                       vc_tstamp ts) {
+  static int up;
+  int i, passed = 0;
+
+  for (i = 0; i < n; i++) {
+    up = !up;
+    passed += set_hand(r, conn, sender, up, ts) == 0;
+  }
+  return passed;
+}
+
+static vc_room *room_of_three(wire_log *w, const vc_room_limits *lim) {
+  vc_room *r = new_room_with(w, 10, lim);
+
+  if (r &&
+      (join(r, 1, "alice", NULL, MS) != 0 || join(r, 2, "bob", NULL, MS) != 0 ||
+       join(r, 3, "carol", NULL, MS) != 0)) {
+    vc_room_del(r);
+    return NULL;
+  }
+  return r;
+}
+
+void test_vc_room_hand_toggles_are_limited_and_the_last_state_kept(void) {
+  wire_log w;
+  vc_room *r = room_of_three(&w, NULL);
+  vc_room_stats st;
+  int bob_before;
+
+  CHECK(r != NULL);
+  bob_before = w.updated[2];
+  /* 20 at once pass (a person clicking fast), each to the others. */
+  CHECK_INT_EQ(toggle_hand(r, 1, 1, 20, 2 * MS), 20);
+  CHECK_INT_EQ(w.updated[2], bob_before + 20);
+  /* Past the burst: refused, explained once, counted each time. */
+  CHECK_INT_EQ(set_hand(r, 1, 1, 1, 2 * MS), VC_ERR_QUEUE_FULL);
+  CHECK_INT_EQ(w.last_error, VC__WIRE__ERROR_CODE__ERROR_CODE_RATE_LIMITED);
+  CHECK_INT_EQ(set_hand(r, 1, 1, 0, 3 * MS), VC_ERR_QUEUE_FULL);
+  CHECK_INT_EQ(set_hand(r, 1, 1, 1, 4 * MS), VC_ERR_QUEUE_FULL);
+  CHECK_INT_EQ(w.errors[1], 1);
+  CHECK_INT_EQ(w.updated[2], bob_before + 20);
+  vc_room_get_stats(r, &st);
+  CHECK_INT_EQ(st.rate_limited[VC_ROOM_LIMIT_MEDIA_STATE], 3);
+  CHECK_INT_EQ(st.removed_for_flooding, 0);
+  /* The next sweep, a token later, tells the others the last state: the
+   * hand is up, as alice left it. */
+  vc_room_handle_expiry(r, 251 * MS);
+  CHECK_INT_EQ(w.updated[2], bob_before + 21);
+  CHECK_INT_EQ(w.last_hand, 1);
+  /* A second later the rate is back; the error is said again when due. */
+  CHECK_INT_EQ(toggle_hand(r, 1, 1, 10, 1300 * MS), 10);
+  CHECK_INT_EQ(vc_room_size(r), 3);
+  del_room(r, &w);
+}
+
+static int key_delivery(vc_room *r, vc_conn_id conn, uint32_t sender,
+                        uint32_t to, vc_tstamp ts) {
+  static uint8_t sealed[48] = {9};
+  Vc__Wire__Control ctl;
+  Vc__Wire__KeyDelivery kd;
+
+  vc__wire__control__init(&ctl);
+  vc__wire__key_delivery__init(&kd);
+  kd.from_session = sender;
+  kd.to_session = to;
+  kd.sealed_key.data = sealed;
+  kd.sealed_key.len = sizeof(sealed);
+  ctl.msg_case = VC__WIRE__CONTROL__MSG_KEY_DELIVERY;
+  ctl.key_delivery = &kd;
+  return control(r, conn, sender, &ctl, ts);
+}
+
+static int key_announce(vc_room *r, vc_conn_id conn, uint32_t sender,
+                        vc_tstamp ts) {
+  static uint8_t identity[32] = {7};
+  Vc__Wire__Control ctl;
+  Vc__Wire__KeyAnnounce ka;
+
+  vc__wire__control__init(&ctl);
+  vc__wire__key_announce__init(&ka);
+  ka.session_id = sender;
+  ka.identity_key.data = identity;
+  ka.identity_key.len = sizeof(identity);
+  ctl.msg_case = VC__WIRE__CONTROL__MSG_KEY_ANNOUNCE;
+  ctl.key_announce = &ka;
+  return control(r, conn, sender, &ctl, ts);
+}
+
+static int keyframe_request(vc_room *r, vc_conn_id conn, uint32_t sender,
+                            uint32_t of, vc_tstamp ts) {
+  Vc__Wire__Control ctl;
+  Vc__Wire__KeyframeRequest kr;
+
+  vc__wire__control__init(&ctl);
+  vc__wire__keyframe_request__init(&kr);
+  kr.session_id = of;
+  kr.kind = VC__WIRE__STREAM_KIND__STREAM_KIND_VIDEO;
+  ctl.msg_case = VC__WIRE__CONTROL__MSG_KEYFRAME_REQUEST;
+  ctl.keyframe_request = &kr;
+  return control(r, conn, sender, &ctl, ts);
+}
+
+/*
+ * A client joining a meeting of 1000 seals its key to the 999 others,
+ * twice while a key switch is pending (src/meeting/e2ee_keys.c), and
+ * each departure then makes it deliver a fresh key to everyone left:
+ * none of that may be refused. A flood past it is.
+ */
+void test_vc_room_key_deliveries_allow_a_meeting_of_1000(void) {
+  wire_log w;
+  vc_room *r = room_of_three(&w, NULL);
+  vc_room_stats st;
+  vc_tstamp t = 2 * MS;
+  int i, passed = 0, sec;
+
+  CHECK(r != NULL);
+  for (i = 0; i < 2 * 999; i++) {
+    passed += key_delivery(r, 1, 1, 2, t) == 0;
+  }
+  CHECK_INT_EQ(passed, 2 * 999);
+  /* Then two departures a second for ten seconds: 999 deliveries each. */
+  for (sec = 0; sec < 10; sec++) {
+    t += 500 * MS;
+    for (i = 0, passed = 0; i < 999; i++) {
+      passed += key_delivery(r, 1, 1, 2, t) == 0;
+    }
+    CHECK_INT_EQ(passed, 999);
+    t += 500 * MS;
+    for (i = 0, passed = 0; i < 999; i++) {
+      passed += key_delivery(r, 1, 1, 2, t) == 0;
+    }
+    CHECK_INT_EQ(passed, 999);
+    vc_room_handle_expiry(r, t); /* heartbeats: the room keeps us */
+    (void)set_hand(r, 2, 2, sec & 1, t);
+    (void)set_hand(r, 3, 3, sec & 1, t);
+  }
+  vc_room_get_stats(r, &st);
+  CHECK_INT_EQ(st.rate_limited[VC_ROOM_LIMIT_KEY_DELIVERY], 0);
+  /* A flood: at most the burst passes, the rest is refused. */
+  for (i = 0, passed = 0; i < 20000; i++) {
+    int rv = key_delivery(r, 1, 1, 2, t);
+    if (rv == VC_ERR_STATE) {
+      break; /* removed */
+    }
+    passed += rv == 0;
+  }
+  CHECK(passed <= 8000);
+  vc_room_get_stats(r, &st);
+  CHECK(st.rate_limited[VC_ROOM_LIMIT_KEY_DELIVERY] > 0);
+  CHECK_INT_EQ(st.removed_for_flooding, 1);
+  del_room(r, &w);
+}
+
+/* Every kind that is passed on has its own rate and counter. */
+void test_vc_room_each_relayed_kind_has_its_rate(void) {
+  wire_log w;
+  vc_room_limits lim;
+  vc_room *r;
+  vc_room_stats st;
+  int i, passed;
+
+  vc_room_default_limits(&lim);
+  lim.max_participants = 10;
+  lim.chat_per_second = 3;
+  lim.message_rates[VC_ROOM_LIMIT_KEY_DELIVERY].burst = 5;
+  lim.message_rates[VC_ROOM_LIMIT_KEYFRAME_REQUEST].burst = 5;
+  r = room_of_three(&w, &lim);
+  CHECK(r != NULL);
+  for (i = 0, passed = 0; i < 12; i++) {
+    passed += key_announce(r, 1, 1, 2 * MS) == 0;
+  }
+  CHECK_INT_EQ(passed, 10);
+  for (i = 0, passed = 0; i < 7; i++) {
+    passed += key_delivery(r, 1, 1, 2, 2 * MS) == 0;
+  }
+  CHECK_INT_EQ(passed, 5);
+  for (i = 0, passed = 0; i < 7; i++) {
+    passed += keyframe_request(r, 1, 1, 2, 2 * MS) == 0;
+  }
+  CHECK_INT_EQ(passed, 5);
+  for (i = 0, passed = 0; i < 202; i++) {
+    passed += subscribe_video(r, 2, 2, 1, 0) == 0;
+  }
+  CHECK_INT_EQ(passed, 200);
+  /* alice hosts: 20 mute requests pass, then they are refused. */
+  for (i = 0, passed = 0; i < 22; i++) {
+    passed += host_action(r, 1, 1,
+                          VC__WIRE__HOST_ACTION_KIND__HOST_ACTION_MUTE_REQUEST,
+                          3) == 0;
+  }
+  CHECK_INT_EQ(passed, 20);
+  CHECK_INT_EQ(w.last_error, VC__WIRE__ERROR_CODE__ERROR_CODE_RATE_LIMITED);
+  vc_room_get_stats(r, &st);
+  CHECK_INT_EQ(st.rate_limited[VC_ROOM_LIMIT_KEY_ANNOUNCE], 2);
+  CHECK_INT_EQ(st.rate_limited[VC_ROOM_LIMIT_KEY_DELIVERY], 2);
+  CHECK_INT_EQ(st.rate_limited[VC_ROOM_LIMIT_KEYFRAME_REQUEST], 2);
+  CHECK_INT_EQ(st.rate_limited[VC_ROOM_LIMIT_SUBSCRIBE], 2);
+  CHECK_INT_EQ(st.rate_limited[VC_ROOM_LIMIT_HOST_ACTION], 2);
+  CHECK_INT_EQ(st.rate_limited[VC_ROOM_LIMIT_FANOUT_BYTES], 0);
+  CHECK(strcmp(vc_room_limit_name(VC_ROOM_LIMIT_SUBSCRIBE), "subscribe") == 0);
+  CHECK_INT_EQ(vc_room_size(r), 3);
+  del_room(r, &w);
+}
+
+/* The bytes one sender makes the room write are capped, whatever the
+ * message: in a meeting of ten, a state change costs nine copies. */
+void test_vc_room_fanout_bytes_are_capped(void) {
+  wire_log w;
+  vc_room_limits lim;
+  vc_room *r;
+  vc_room_stats st;
+  uint8_t frame[512];
+  Vc__Wire__Control ctl;
+  Vc__Wire__MediaStateUpdate up;
+  Vc__Wire__MediaState ms;
+  size_t len;
+  int passed;
+
+  vc_room_default_limits(&lim);
+  lim.max_participants = 10;
+  lim.message_rates[VC_ROOM_LIMIT_MEDIA_STATE].burst = 1000;
+  lim.message_rates[VC_ROOM_LIMIT_FANOUT_BYTES].burst = 2000;
+  r = new_room_with(&w, 10, &lim);
+  CHECK(r != NULL);
+  CHECK_INT_EQ(join(r, 1, "alice", NULL, MS), 0);
+  CHECK_INT_EQ(join(r, 2, "bob", NULL, MS), 0);
+  CHECK_INT_EQ(join(r, 3, "carol", NULL, MS), 0);
+  CHECK_INT_EQ(join(r, 4, "dave", NULL, MS), 0);
+  CHECK_INT_EQ(join(r, 5, "erin", NULL, MS), 0);
+  CHECK_INT_EQ(join(r, 6, "frank", NULL, MS), 0);
+  CHECK_INT_EQ(join(r, 7, "grace", NULL, MS), 0);
+  CHECK_INT_EQ(join(r, 8, "heidi", NULL, MS), 0);
+  CHECK_INT_EQ(join(r, 9, "ivan", NULL, MS), 0);
+  CHECK_INT_EQ(join(r, 10, "judy", NULL, MS), 0);
+  vc__wire__control__init(&ctl);
+  vc__wire__media_state_update__init(&up);
+  vc__wire__media_state__init(&ms);
+  ms.hand_raised = 1;
+  up.state = &ms;
+  ctl.msg_case = VC__WIRE__CONTROL__MSG_MEDIA_STATE;
+  ctl.media_state = &up;
+  len = control_frame(frame, sizeof(frame), 1, &ctl);
+  CHECK(len > 0);
+  passed = toggle_hand(r, 1, 1, 40, 2 * MS); /* under 50 strikes */
+  /* Each toggle costs about len x 9 bytes of the 2000. */
+  CHECK(passed >= (int)(2000 / (len * 9)) - 1);
+  CHECK(passed <= (int)(2000 / (len * 9)) + 1);
+  vc_room_get_stats(r, &st);
+  CHECK_INT_EQ(st.rate_limited[VC_ROOM_LIMIT_MEDIA_STATE], 0);
+  CHECK(st.rate_limited[VC_ROOM_LIMIT_FANOUT_BYTES] > 0);
+  CHECK_INT_EQ(w.last_error, VC__WIRE__ERROR_CODE__ERROR_CODE_RATE_LIMITED);
+  del_room(r, &w);
+}
+
+void test_vc_room_a_persistent_offender_is_removed(void) {
+  wire_log w;
+  vc_room_limits lim;
+  vc_room *r;
+  vc_room_stats st;
+  int i, rv = 0, bob_passed;
+
+  vc_room_default_limits(&lim);
+  lim.max_participants = 10;
+  lim.strikes.burst = 5;
+  r = room_of_three(&w, &lim);
+  CHECK(r != NULL);
+  /* bob goes over once by accident and backs off: he stays. */
+  bob_passed = toggle_hand(r, 2, 2, 21, 2 * MS);
+  CHECK_INT_EQ(bob_passed, 20);
+  CHECK_INT_EQ(toggle_hand(r, 2, 2, 4, 3000 * MS), 4);
+  /* alice floods: 20 pass, 5 refusals are strikes, the next removes. */
+  CHECK_INT_EQ(toggle_hand(r, 1, 1, 20, 3000 * MS), 20);
+  for (i = 0; i < 100 && rv != VC_ERR_STATE; i++) {
+    rv = set_hand(r, 1, 1, i & 1, 3000 * MS);
+  }
+  CHECK_INT_EQ(rv, VC_ERR_STATE);
+  /* She is told why, her connection closed; the others see her removed. */
+  CHECK_INT_EQ(w.leaves[1], 1);
+  CHECK_INT_EQ(w.last_leave_reason,
+               VC__WIRE__LEAVE_REASON__LEAVE_REASON_REMOVED);
+  CHECK_INT_EQ(w.closed[1], 1);
+  CHECK_INT_EQ(w.left_removed, 2); /* to bob and carol */
+  CHECK_INT_EQ(vc_room_size(r), 2);
+  vc_room_get_stats(r, &st);
+  CHECK_INT_EQ(st.removed_for_flooding, 1);
+  /* bob's one, and alice's five strikes and the sixth that removed her */
+  CHECK_INT_EQ(st.rate_limited[VC_ROOM_LIMIT_MEDIA_STATE], 7);
+  /* Her connection's later frames find no session. */
+  CHECK_INT_EQ(set_hand(r, 1, 1, 1, 3000 * MS), VC_ERR_STATE);
+  CHECK_INT_EQ(w.last_error, VC__WIRE__ERROR_CODE__ERROR_CODE_NOT_JOINED);
   del_room(r, &w);
 }

@@ -3,6 +3,7 @@
  * a Join picks or opens its room, the room cap is reached with a clear
  * error, empty rooms close, and a connection of a closed room is in none.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include <vc/control.h>
@@ -76,7 +77,7 @@ void test_vc_rooms_joins_pick_rooms_up_to_the_cap(void) {
   vc_rooms_limits lim;
   vc_rooms_stats st;
   vc_rooms *rs = NULL;
-  vc_rooms_conn a = {1, 0, 0}, b = {2, 0, 0}, c = {3, 0, 0}, d = {4, 0, 0};
+  vc_rooms_conn a = {.id = 1}, b = {.id = 2}, c = {.id = 3}, d = {.id = 4};
   rooms_log w;
   uint8_t frame[512];
   size_t len;
@@ -124,7 +125,7 @@ void test_vc_rooms_joins_pick_rooms_up_to_the_cap(void) {
 void test_vc_rooms_a_closed_room_leaves_its_connections_in_none(void) {
   vc_room_callbacks cb = {on_send, on_close, on_random, NULL, NULL};
   vc_rooms *rs = NULL;
-  vc_rooms_conn a = {1, 0, 0};
+  vc_rooms_conn a = {.id = 1};
   rooms_log w;
   uint8_t frame[512];
   size_t len;
@@ -148,6 +149,121 @@ void test_vc_rooms_a_closed_room_leaves_its_connections_in_none(void) {
   w.last_error = 0;
   CHECK(vc_rooms_receive(rs, &a, (const uint8_t *)"\x08\x01", 2, t) < 0);
   CHECK_INT_EQ(w.last_error, VC__WIRE__ERROR_CODE__ERROR_CODE_NOT_JOINED);
+  vc_rooms_del(rs);
+  vc_control_decoder_del(w.dec);
+}
+
+/* Issue 20: one address opening every meeting locked everyone else out
+ * ("server full") until its rooms closed. */
+void test_vc_rooms_one_address_opens_its_share_of_meetings(void) {
+  vc_room_callbacks cb = {on_send, on_close, on_random, NULL, NULL};
+  vc_rooms_limits lim;
+  vc_rooms_stats st;
+  vc_rooms *rs = NULL;
+  vc_rooms_conn c[6];
+  rooms_log w;
+  uint8_t frame[512];
+  char meeting[8];
+  size_t len;
+  int i;
+
+  memset(&w, 0, sizeof(w));
+  memset(c, 0, sizeof(c));
+  CHECK_INT_EQ(vc_control_decoder_new(&w.dec, VC_CONTROL_ARENA_LEN), 0);
+  cb.user_data = &w;
+  vc_rooms_default_limits(&lim);
+  CHECK_INT_EQ(lim.max_rooms_per_source, 16);
+  lim.max_rooms_per_source = 3;
+  CHECK_INT_EQ(vc_rooms_new(&rs, &lim, &cb), 0);
+  /* The peer texts of both transports; a /64 is one source. */
+  CHECK_INT_EQ(vc_rooms_conn_set_source(&c[0], "127.0.0.1:40000"), 0);
+  CHECK_INT_EQ(vc_rooms_conn_set_source(&c[1], "127.0.0.1:40001"), 0);
+  CHECK_INT_EQ(vc_rooms_conn_set_source(&c[2], "[2001:db8::1]:40002"), 0);
+  CHECK_INT_EQ(vc_rooms_conn_set_source(&c[3], "[2001:db8::2]:40003"), 0);
+  CHECK(memcmp(c[2].source, c[3].source, 16) == 0);
+  CHECK(memcmp(c[0].source, c[2].source, 16) != 0);
+  CHECK_INT_EQ(vc_rooms_conn_set_source(&c[4], "[::ffff:127.0.0.2]:1"), 0);
+  CHECK_INT_EQ(vc_rooms_conn_set_source(&c[5], "nonsense"),
+               VC_ERR_INVALID_ARGUMENT);
+  CHECK_INT_EQ(vc_rooms_conn_set_source(&c[5], "127.0.0.2:9"), 0);
+  CHECK(memcmp(c[4].source, c[5].source, 16) == 0);
+
+  /* 127.0.0.1 opens three meetings, on one connection after another. */
+  for (i = 0; i < 3; i++) {
+    vc_rooms_conn one = c[0];
+    one.id = (vc_conn_id)(10 + i);
+    snprintf(meeting, sizeof(meeting), "m%d", i);
+    len = join_frame(frame, sizeof(frame), meeting, "mallory");
+    CHECK_INT_EQ(vc_rooms_receive(rs, &one, frame, len, MS), 0);
+  }
+  /* A fourth is refused, with the reason, and counted. */
+  c[1].id = 20;
+  len = join_frame(frame, sizeof(frame), "m3", "mallory");
+  CHECK_INT_EQ(vc_rooms_receive(rs, &c[1], frame, len, MS), VC_ERR_QUEUE_FULL);
+  CHECK_INT_EQ(w.last_error, VC__WIRE__ERROR_CODE__ERROR_CODE_SERVER_FULL);
+  CHECK_INT_EQ(w.closed, 1);
+  /* It may still join meetings that are open. */
+  c[1].id = 21;
+  c[1].slot = 0;
+  len = join_frame(frame, sizeof(frame), "m1", "mallory2");
+  CHECK_INT_EQ(vc_rooms_receive(rs, &c[1], frame, len, MS), 0);
+  /* Another address opens its own. */
+  c[5].id = 30;
+  len = join_frame(frame, sizeof(frame), "m3", "alice");
+  CHECK_INT_EQ(vc_rooms_receive(rs, &c[5], frame, len, MS), 0);
+  vc_rooms_get_stats(rs, &st);
+  CHECK_INT_EQ(st.rooms, 4);
+  CHECK_INT_EQ(st.refused_per_address, 1);
+  CHECK_INT_EQ(st.refused_server_full, 0);
+  vc_rooms_del(rs);
+  vc_control_decoder_del(w.dec);
+}
+
+/* An address at its cap whose own meeting is left empty (its people
+ * reconnecting, as just after they closed the tab) opens its next one
+ * at once: the empty one closes for it instead of lingering for the
+ * resume grace. One with someone present stays. */
+void test_vc_rooms_an_empty_meeting_gives_way_to_its_openers_next(void) {
+  vc_room_callbacks cb = {on_send, on_close, on_random, NULL, NULL};
+  vc_rooms_limits lim;
+  vc_rooms_stats st;
+  vc_rooms *rs = NULL;
+  vc_rooms_conn c[4];
+  rooms_log w;
+  uint8_t frame[512];
+  size_t len;
+  int i;
+
+  memset(&w, 0, sizeof(w));
+  memset(c, 0, sizeof(c));
+  CHECK_INT_EQ(vc_control_decoder_new(&w.dec, VC_CONTROL_ARENA_LEN), 0);
+  cb.user_data = &w;
+  vc_rooms_default_limits(&lim);
+  lim.max_rooms_per_source = 2;
+  CHECK_INT_EQ(vc_rooms_new(&rs, &lim, &cb), 0);
+  for (i = 0; i < 4; i++) {
+    c[i].id = (vc_conn_id)(i + 1);
+    CHECK_INT_EQ(vc_rooms_conn_set_source(&c[i], "[::1]:5000"), 0);
+  }
+  len = join_frame(frame, sizeof(frame), "a", "ann");
+  CHECK_INT_EQ(vc_rooms_receive(rs, &c[0], frame, len, MS), 0);
+  len = join_frame(frame, sizeof(frame), "b", "ann");
+  CHECK_INT_EQ(vc_rooms_receive(rs, &c[1], frame, len, MS), 0);
+  /* Both present: a third is refused. */
+  len = join_frame(frame, sizeof(frame), "c", "ann");
+  CHECK_INT_EQ(vc_rooms_receive(rs, &c[2], frame, len, MS), VC_ERR_QUEUE_FULL);
+  /* "a" is left (its connection ended, its grace runs): it gives way. */
+  vc_rooms_conn_closed(rs, &c[0], 2 * MS);
+  c[2].slot = 0;
+  CHECK_INT_EQ(vc_rooms_receive(rs, &c[2], frame, len, 3 * MS), 0);
+  vc_rooms_get_stats(rs, &st);
+  CHECK_INT_EQ(st.rooms, 2);
+  CHECK_INT_EQ(st.closed_for_opener, 1);
+  CHECK_INT_EQ(st.refused_per_address, 1);
+  /* "b" and "c" are present: a fourth is refused again. */
+  len = join_frame(frame, sizeof(frame), "d", "ann");
+  CHECK_INT_EQ(vc_rooms_receive(rs, &c[3], frame, len, 4 * MS),
+               VC_ERR_QUEUE_FULL);
   vc_rooms_del(rs);
   vc_control_decoder_del(w.dec);
 }

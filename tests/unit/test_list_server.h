@@ -58,8 +58,15 @@
   X(room, a_dropped_keyframe_is_asked_for_again)                               \
   X(room, a_layer_switch_waits_for_its_keyframe_to_be_queued)                  \
   X(room, large_rooms_forward_the_loudest_three)                               \
+  X(room, hand_toggles_are_limited_and_the_last_state_kept)                    \
+  X(room, key_deliveries_allow_a_meeting_of_1000)                              \
+  X(room, each_relayed_kind_has_its_rate)                                      \
+  X(room, fanout_bytes_are_capped)                                             \
+  X(room, a_persistent_offender_is_removed)                                    \
   X(rooms, joins_pick_rooms_up_to_the_cap)                                     \
   X(rooms, a_closed_room_leaves_its_connections_in_none)                       \
+  X(rooms, one_address_opens_its_share_of_meetings)                            \
+  X(rooms, an_empty_meeting_gives_way_to_its_openers_next)                     \
   X(ws_frame, reads_the_rfc_masked_hello)                                      \
   X(ws_frame, mixed_stream_read_whole)                                         \
   X(ws_frame, mixed_stream_fed_one_byte_at_a_time)                             \

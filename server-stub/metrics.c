@@ -145,6 +145,10 @@ int vc_metrics_format(char *buf, size_t cap, const vc_ws_server_stats *st,
   emit(&o, "vc_ws_refused_too_many_total", "counter",
        "WebSocket connections refused over the connection limit.",
        st->refused_too_many);
+  emit(&o, "vc_ws_read_budget_spent_total", "counter",
+       "Reads from one WebSocket cut short after 64 KiB or 64 messages so "
+       "that the event loop serves the others first.",
+       st->read_budget_spent);
   emit(&o, "vc_refused_server_full_total", "counter",
        "Joins refused because the server holds its maximum of meetings.",
        st->rooms.refused_server_full);

@@ -33,6 +33,21 @@
 #include "ws_frame.h"
 
 #define READ_CHUNK 65536
+/*
+ * What one connection may read per wake-up of the loop: bytes, and
+ * messages (envelopes and control frames). Without a budget a client that
+ * sends faster than the server parses kept the loop in its read for
+ * seconds: timers, heartbeats and every other connection waited (issue
+ * 20, finding 1). The budget is checked between reads, so a wake-up reads
+ * at most READ_BUDGET_BYTES and handles every message in the last chunk
+ * read: at most one chunk's worth (a few thousand tiny envelopes) beyond
+ * READ_BUDGET_MESSAGES. A connection whose budget ran out stays readable:
+ * libev's poll is level-triggered, so the next iteration comes back to
+ * it after serving the others; bytes TLS already decrypted are resumed
+ * from the prepare watcher instead (see resume_reads).
+ */
+#define READ_BUDGET_BYTES ((size_t)64 * 1024)
+#define READ_BUDGET_MESSAGES 64
 #define OUT_INITIAL 16384
 /* The kernel's send buffer per connection. Kept small on purpose: bytes
  * there cannot be dropped or reordered, so a large one only delays media
@@ -57,8 +72,11 @@ typedef struct ws_conn {
   int closing; /* send what is queued, then close */
   int dead;    /* close now, at the next reap */
   int dirty;   /* on the server's list of connections with bytes to send */
+  int resume;  /* on the list of TLS connections with bytes to read */
+  unsigned n_messages; /* read this wake-up, for READ_BUDGET_MESSAGES */
   struct ws_conn *next_dead;
   struct ws_conn *next_dirty;
+  struct ws_conn *next_resume;
   struct ws_conn *prev, *next; /* every connection, for shutdown */
 } ws_conn;
 
@@ -70,7 +88,9 @@ struct vc_ws_server {
   unsigned n_conns;
   ws_conn *dead;
   ws_conn *dirty;
-  ev_prepare prepare; /* writes the dirty connections */
+  ws_conn *resumes;    /* budget spent with decrypted bytes left */
+  ev_prepare prepare;  /* resumes reads, writes the dirty connections */
+  ev_idle resume_idle; /* keeps the loop from sleeping while |resumes| */
   vc_ws_server_stats stats;
   uint8_t chunk[READ_CHUNK];
 };
@@ -250,6 +270,12 @@ static void conn_free(ws_conn *c) {
       break;
     }
   }
+  for (d = &ws->resumes; c->resume && *d; d = &(*d)->next_resume) {
+    if (*d == c) {
+      *d = c->next_resume;
+      break;
+    }
+  }
   vc_meetings_detach(ws->meetings, &c->rc);
   ev_io_stop(ws->loop, &c->io);
   ev_timer_stop(ws->loop, &c->timer);
@@ -295,12 +321,16 @@ static void on_binary(ws_conn *c, const uint8_t *data, size_t len) {
     }
     if (n > 0) {
       c->srv->stats.frames_in++;
+      c->n_messages++;
       vc_meetings_receive(c->srv->meetings, &c->rc, frame, (size_t)n);
     }
   }
 }
 
 static void on_message(ws_conn *c, const vc_ws_message *msg) {
+  if (msg->opcode != VC_WS_BINARY) {
+    c->n_messages++; /* a binary one counts its envelopes instead */
+  }
   switch (msg->opcode) {
   case VC_WS_BINARY:
     on_binary(c, msg->data, msg->len);
@@ -341,8 +371,10 @@ static void conn_consume(ws_conn *c, const uint8_t *data, size_t len) {
 
 static void conn_read(ws_conn *c) {
   vc_ws_server *ws = c->srv;
+  size_t n_bytes = 0;
 
-  for (;;) {
+  c->n_messages = 0;
+  while (n_bytes < READ_BUDGET_BYTES && c->n_messages < READ_BUDGET_MESSAGES) {
     ssize_t n = vc_byte_stream_recv(&c->stream, ws->chunk, sizeof(ws->chunk));
     if (n == 0) {
       conn_kill(c, "peer closed");
@@ -354,6 +386,7 @@ static void conn_read(ws_conn *c) {
       }
       return;
     }
+    n_bytes += (size_t)n;
     ws->stats.bytes_in += (size_t)n;
     ev_timer_stop(ws->loop, &c->timer);
     ev_timer_set(&c->timer,
@@ -365,6 +398,44 @@ static void conn_read(ws_conn *c) {
       return;
     }
   }
+  ws->stats.read_budget_spent++;
+  /* The socket may be empty while TLS holds decrypted bytes: no poll
+   * would wake us for those. */
+  if (vc_byte_stream_buffered(&c->stream) > 0 && !c->resume) {
+    c->resume = 1;
+    c->next_resume = ws->resumes;
+    ws->resumes = c;
+    if (!ev_is_active(&ws->resume_idle)) {
+      ev_idle_start(ws->loop, &ws->resume_idle);
+    }
+  }
+}
+
+/* One more budget for each connection whose TLS layer still holds
+ * decrypted bytes; called once per loop iteration. */
+static void resume_reads(vc_ws_server *ws) {
+  ws_conn *list = ws->resumes;
+
+  ws->resumes = NULL;
+  while (list) {
+    ws_conn *c = list;
+    list = c->next_resume;
+    c->resume = 0;
+    if (!c->closing && !c->dead) {
+      conn_read(c); /* may put it back on ws->resumes */
+    }
+  }
+  if (!ws->resumes && ev_is_active(&ws->resume_idle)) {
+    ev_idle_stop(ws->loop, &ws->resume_idle);
+  }
+}
+
+/* Does nothing: while it is active the loop polls without sleeping, so
+ * the prepare watcher resumes reads at the next iteration. */
+static void on_resume_idle(struct ev_loop *loop, ev_idle *w, int revents) {
+  (void)loop;
+  (void)w;
+  (void)revents;
 }
 
 /* ---- writing ------------------------------------------------------------- */
@@ -411,6 +482,7 @@ static void on_prepare(struct ev_loop *loop, ev_prepare *w, int revents) {
 
   (void)loop;
   (void)revents;
+  resume_reads(ws);
   while (ws->dirty) {
     ws_conn *c = ws->dirty;
     ws->dirty = c->next_dirty;
@@ -448,6 +520,8 @@ int vc_ws_server_new(vc_ws_server **pws, struct ev_loop *loop,
   }
   ws->loop = loop;
   ws->meetings = meetings;
+  ev_idle_init(&ws->resume_idle, on_resume_idle);
+  ws->resume_idle.data = ws;
   ev_prepare_init(&ws->prepare, on_prepare);
   ws->prepare.data = ws;
   ev_prepare_start(loop, &ws->prepare);
@@ -473,6 +547,7 @@ void vc_ws_server_del(vc_ws_server *ws) {
     }
   }
   reap(ws);
+  ev_idle_stop(ws->loop, &ws->resume_idle);
   ev_ref(ws->loop);
   ev_prepare_stop(ws->loop, &ws->prepare);
   free(ws);

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "meetings.h"
 #include "metrics.h"
+#include "process.h"
 #include "static_files.h"
 #include "ws_server.h"
 #include "wt_server.h"
@@ -57,8 +58,9 @@ static const char usage_text[] =
     "  -h, --help               show this help and exit\n"
     "  -V, --version            show the version and exit\n"
     "\n"
-    "On start it prints one line to standard output:\n"
+    "On start it prints to standard output, first:\n"
     "  vc-server VERSION listening on http[s]://localhost:PORT/ (ADDRESSES)\n"
+    "then where WebTransport listens and the file descriptor limit.\n"
     "Logs go to standard error, one line per event.\n";
 
 static vc_meetings *meetings;
@@ -263,6 +265,7 @@ int main(int argc, char **argv) {
   struct ev_loop *loop;
   ev_signal sigint_w, sigterm_w;
   char index_path[PATH_MAX];
+  uint64_t fd_limit, fd_limit_before;
   int opt;
 
   while ((opt = getopt_long(argc, argv, "l:p:w:hV", options, NULL)) != -1) {
@@ -349,6 +352,8 @@ int main(int argc, char **argv) {
   }
 
   signal(SIGPIPE, SIG_IGN);
+  /* Each connection is a descriptor: take all the system lets us. */
+  fd_limit = vc_process_raise_fd_limit(&fd_limit_before);
   loop = ev_default_loop(EVFLAG_AUTO);
   memset(&cfg, 0, sizeof(cfg));
   cfg.listen_addrs = listen_addrs;
@@ -356,6 +361,7 @@ int main(int argc, char **argv) {
   cfg.port = (uint16_t)port;
   cfg.web_root = &root;
   cfg.max_connections = (unsigned)max_conn;
+  cfg.fd_limit = fd_limit;
   cfg.header_timeout_s = 10;
   cfg.idle_timeout_s = 15;
   cfg.write_timeout_s = 30;
@@ -398,6 +404,13 @@ int main(int argc, char **argv) {
          vc_http_server_addresses(http));
   if (quic) {
     printf("WebTransport on UDP port %u\n", vc_quic_server_port(quic));
+  }
+  /* A line of its own: scripts parse the first line as it is. */
+  if (fd_limit > fd_limit_before) {
+    printf("File descriptors: %llu (raised from %llu)\n",
+           (unsigned long long)fd_limit, (unsigned long long)fd_limit_before);
+  } else {
+    printf("File descriptors: %llu\n", (unsigned long long)fd_limit);
   }
   fflush(stdout);
   vc_log(VC_LOG_INFO, "serving %s", root.real);

@@ -95,8 +95,30 @@ static void emit_wt(out *o, const vc_metrics_wt *wt) {
        wt->datagrams_malformed);
 }
 
+static void emit_server(out *o, const vc_metrics_server *srv) {
+  emit(o, "vc_fd_limit", "gauge",
+       "File descriptors the process may hold (RLIMIT_NOFILE, raised to "
+       "the hard limit at start).",
+       srv->fd_limit);
+  emit(o, "vc_process_resident_bytes", "gauge",
+       "Resident memory of the server (/proc/self/statm).",
+       srv->resident_bytes);
+  emit(o, "vc_http_connections", "gauge",
+       "HTTP connections open now (before any WebSocket upgrade).",
+       srv->http_connections);
+  emit(o, "vc_http_refused_too_many_total", "counter",
+       "HTTP connections answered 503 over --max-connections.",
+       srv->http_refused_too_many);
+  emit(o, "vc_accept_errors_total", "counter",
+       "accept() failures for want of file descriptors or memory.",
+       srv->accept_errors);
+  emit(o, "vc_accept_backoffs_total", "counter",
+       "Times the listeners rested 0.5 s after such a failure.",
+       srv->accept_backoffs);
+}
+
 int vc_metrics_format(char *buf, size_t cap, const vc_ws_server_stats *st,
-                      const vc_metrics_wt *wt) {
+                      const vc_metrics_wt *wt, const vc_metrics_server *srv) {
   out o = {buf, cap, 0, 0};
 
   if (cap == 0) {
@@ -192,6 +214,9 @@ int vc_metrics_format(char *buf, size_t cap, const vc_ws_server_stats *st,
        st->rooms.total.resumes);
   emit(&o, "vc_chats_total", "counter", "Chat messages numbered and sent.",
        st->rooms.total.chats);
+  if (srv) {
+    emit_server(&o, srv);
+  }
   if (wt) {
     emit_wt(&o, wt);
   }

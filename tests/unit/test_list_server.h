@@ -20,6 +20,7 @@
   X(http_request, unknown_versions_are_505)                                    \
   X(http_request, smuggling_shapes_are_400)                                    \
   X(http_request, control_bytes_are_400)                                       \
+  X(http_request, tls_bytes_are_400_before_the_head_ends)                      \
   X(http_request, websocket_headers_are_captured)                              \
   X(http_request, long_websocket_headers_are_431)                              \
   X(http_request, repeated_single_headers_are_400)                             \

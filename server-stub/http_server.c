@@ -26,6 +26,7 @@
 #include "http_request.h"
 #include "leave_beacon.h"
 #include "http_response.h"
+#include "lingering_close.h"
 #include "log.h"
 #include "metrics.h"
 #include "process.h"
@@ -56,7 +57,8 @@ struct vc_http_server {
   char addresses[256];
   conn *conns;
   unsigned n_conns;
-  ev_timer accept_backoff;         /* listeners stopped while it runs */
+  vc_lingering *linger;    /* connections closed after their last response */
+  ev_timer accept_backoff; /* listeners stopped while it runs */
   uint64_t accept_failures_logged; /* failures already in a log line */
   vc_http_server_stats stats;
 };
@@ -205,6 +207,18 @@ static void conn_finish_response(conn *c) {
   if (c->file_fd >= 0) {
     close(c->file_fd);
     c->file_fd = -1;
+  }
+  if (c->close_after && !c->stream.tls) {
+    /* Input may be left unread (a rejected head, what a client sent
+     * after it): a plain close() would turn it into a reset that can
+     * destroy the response before the client reads it. */
+    vc_lingering *linger = c->srv->linger;
+    int fd = c->fd;
+    vc_log(VC_LOG_DEBUG, "http %s closed: response sent, connection: close",
+           c->peer);
+    conn_release(c, 1);
+    vc_lingering_close(linger, fd);
+    return;
   }
   if (c->close_after) {
     /* Half-close so the client reads the whole response before the FIN. */
@@ -426,6 +440,8 @@ static void conn_serve(conn *c, const vc_http_request *req) {
     ms.http_refused_too_many = hs.refused_too_many;
     ms.accept_errors = hs.accept_errors;
     ms.accept_backoffs = hs.accept_backoffs;
+    ms.http_lingering = hs.lingering;
+    ms.http_linger_closed_at_once = hs.linger_closed_at_once;
     n = vc_metrics_format(c->body, sizeof(c->body), &st, have_wt ? &wt : NULL,
                           &ms);
     if (n < 0) {
@@ -647,8 +663,9 @@ static void format_peer(char *out, size_t cap, const struct sockaddr *sa) {
   }
 }
 
-/* Over the cap: say so in one write and close; never queue. */
-static void refuse_connection(int fd) {
+/* Over the cap: say so in one write, never queue; then close lingering,
+ * so that the request the client sent is not answered by a reset. */
+static void refuse_connection(vc_http_server *srv, int fd) {
   static const char busy[] =
       "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; "
       "charset=utf-8\r\nContent-Length: 47\r\nRetry-After: 5\r\n"
@@ -657,7 +674,7 @@ static void refuse_connection(int fd) {
   ssize_t n = send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
 
   (void)n; /* best effort: the client may already be gone */
-  close(fd);
+  vc_lingering_close(srv->linger, fd);
 }
 
 static void listeners_set(vc_http_server *srv, int on) {
@@ -727,7 +744,7 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents) {
       vc_log(VC_LOG_WARN, "http: connection limit (%u) reached; refusing",
              srv->cfg.max_connections);
       srv->stats.refused_too_many++;
-      refuse_connection(fd);
+      refuse_connection(srv, fd);
       continue;
     }
     c = calloc(1, sizeof(*c));
@@ -830,6 +847,10 @@ int vc_http_server_start(vc_http_server **psrv, struct ev_loop *loop,
   srv->loop = loop;
   srv->cfg = *cfg;
   srv->port = cfg->port;
+  if (vc_lingering_new(&srv->linger, loop) != 0) {
+    free(srv);
+    return -1;
+  }
   ev_timer_init(&srv->accept_backoff, on_accept_backoff, ACCEPT_BACKOFF_S, 0.);
   srv->accept_backoff.data = srv;
   for (i = 0; i < cfg->n_listen_addrs; i++) {
@@ -853,6 +874,7 @@ int vc_http_server_start(vc_http_server **psrv, struct ev_loop *loop,
   }
   if (srv->n_listeners == 0) {
     vc_log(VC_LOG_ERROR, "http: could not listen on any address");
+    vc_lingering_del(srv->linger);
     free(srv);
     return -1;
   }
@@ -862,8 +884,13 @@ int vc_http_server_start(vc_http_server **psrv, struct ev_loop *loop,
 
 void vc_http_server_get_stats(const vc_http_server *srv,
                               vc_http_server_stats *st) {
+  vc_lingering_stats ls;
+
+  vc_lingering_get_stats(srv->linger, &ls);
   *st = srv->stats;
   st->connections = srv->n_conns;
+  st->lingering = ls.lingering;
+  st->linger_closed_at_once = ls.closed_at_once;
 }
 
 uint16_t vc_http_server_port(const vc_http_server *srv) {
@@ -885,5 +912,6 @@ void vc_http_server_stop(vc_http_server *srv) {
   while (srv->conns) {
     conn_close(srv->conns, "server stopping");
   }
+  vc_lingering_del(srv->linger);
   free(srv);
 }

@@ -54,10 +54,12 @@ int vc_http_server_start(vc_http_server **psrv, struct ev_loop *loop,
                          const vc_http_server_config *cfg);
 
 typedef struct vc_http_server_stats {
-  unsigned connections;      /* HTTP connections open now */
-  uint64_t refused_too_many; /* 503s over max_connections */
-  uint64_t accept_errors;    /* accept() out of descriptors or memory */
-  uint64_t accept_backoffs;  /* ... each a rest of the listeners */
+  unsigned connections;           /* HTTP connections open now */
+  uint64_t refused_too_many;      /* 503s over max_connections */
+  uint64_t accept_errors;         /* accept() out of descriptors or memory */
+  uint64_t accept_backoffs;       /* ... each a rest of the listeners */
+  unsigned lingering;             /* closed, reading what is left (2 s max) */
+  uint64_t linger_closed_at_once; /* too many lingering: plain close */
 } vc_http_server_stats;
 
 void vc_http_server_get_stats(const vc_http_server *srv,

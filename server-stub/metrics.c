@@ -109,6 +109,13 @@ static void emit_server(out *o, const vc_metrics_server *srv) {
   emit(o, "vc_http_refused_too_many_total", "counter",
        "HTTP connections answered 503 over --max-connections.",
        srv->http_refused_too_many);
+  emit(o, "vc_http_lingering", "gauge",
+       "Closed HTTP connections still reading what the client sent after "
+       "the last response (at most 2 s), so it gets no reset.",
+       srv->http_lingering);
+  emit(o, "vc_http_linger_overflow_total", "counter",
+       "Connections closed at once because 256 were lingering already.",
+       srv->http_linger_closed_at_once);
   emit(o, "vc_accept_errors_total", "counter",
        "accept() failures for want of file descriptors or memory.",
        srv->accept_errors);

@@ -31,6 +31,8 @@ typedef struct vc_metrics_server {
   uint64_t resident_bytes; /* 0: unknown (say, out of descriptors) */
   unsigned http_connections;
   uint64_t http_refused_too_many;
+  unsigned http_lingering;
+  uint64_t http_linger_closed_at_once;
   uint64_t accept_errors, accept_backoffs;
 } vc_metrics_server;
 

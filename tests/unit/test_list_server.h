@@ -75,6 +75,7 @@
   X(ws_frame, too_big_is_seen_from_the_header)                                 \
   X(ws_frame, errors_are_sticky)                                               \
   X(ws_frame, init_needs_a_big_enough_buffer)                                  \
+  X(ws_frame, a_small_buffer_grows_mid_message)                                \
   X(ws_handshake, rfc_example_key_is_accepted)                                 \
   X(ws_handshake, browser_and_native_shapes_are_accepted)                      \
   X(ws_handshake, malformed_requests_are_400)                                  \

@@ -54,6 +54,8 @@ static const char usage_text[] =
     "                           self-signed certificate, renewed before it\n"
     "                           expires, its hash at /webtransport.json)\n"
     "      --key FILE           the certificate's private key (PEM)\n"
+    "      --ws-join-timeout S  close a WebSocket that has not joined S\n"
+    "                           seconds after its upgrade (default 10)\n"
     "      --log-level LEVEL    error, warn, info or debug (default info)\n"
     "  -h, --help               show this help and exit\n"
     "  -V, --version            show the version and exit\n"
@@ -70,6 +72,7 @@ static vc_quic_server *quic;
 static vc_cert_rotation *certs;
 static char wt_json[512];
 static ev_timer drain_timer;
+static vc_http_server *http;
 static int stopping;
 
 static void on_drained(struct ev_loop *loop, ev_timer *w, int revents) {
@@ -235,7 +238,8 @@ int main(int argc, char **argv) {
     OPT_WT_PORT,
     OPT_NO_WT,
     OPT_CERT,
-    OPT_KEY
+    OPT_KEY,
+    OPT_WS_JOIN_TIMEOUT
   };
   static const struct option options[] = {
       {"listen", required_argument, NULL, 'l'},
@@ -247,6 +251,7 @@ int main(int argc, char **argv) {
       {"no-webtransport", no_argument, NULL, OPT_NO_WT},
       {"cert", required_argument, NULL, OPT_CERT},
       {"key", required_argument, NULL, OPT_KEY},
+      {"ws-join-timeout", required_argument, NULL, OPT_WS_JOIN_TIMEOUT},
       {"help", no_argument, NULL, 'h'},
       {"version", no_argument, NULL, 'V'},
       {NULL, 0, NULL, 0}};
@@ -254,12 +259,12 @@ int main(int argc, char **argv) {
   const char *listen_addrs[MAX_LISTEN];
   size_t n_listen = 0;
   const char *web_dir = "build/web";
-  long port = 8080, max_conn = 1024, wt_port = -1;
+  long port = 8080, max_conn = 1024, wt_port = -1, ws_join_timeout = 10;
+  vc_ws_server_config ws_cfg;
   const char *cert = NULL, *key = NULL;
   int no_wt = 0;
   vc_http_server_config cfg;
   gnutls_certificate_credentials_t https_cred = NULL;
-  vc_http_server *http;
   vc_web_root root;
   vc_rooms_limits rooms_limits;
   struct ev_loop *loop;
@@ -312,6 +317,12 @@ int main(int argc, char **argv) {
       break;
     case OPT_KEY:
       key = optarg;
+      break;
+    case OPT_WS_JOIN_TIMEOUT:
+      ws_join_timeout = parse_number(optarg, 1, 3600);
+      if (ws_join_timeout < 0) {
+        return bad_usage("--ws-join-timeout: '%s' is not 1-3600", optarg);
+      }
       break;
     case 'h':
       fputs(usage_text, stdout);
@@ -366,8 +377,10 @@ int main(int argc, char **argv) {
   cfg.idle_timeout_s = 15;
   cfg.write_timeout_s = 30;
   vc_rooms_default_limits(&rooms_limits);
+  vc_ws_server_default_config(&ws_cfg);
+  ws_cfg.join_timeout_s = (double)ws_join_timeout;
   if (vc_meetings_new(&meetings, loop, &rooms_limits, MAX_MEETING_CONNS) != 0 ||
-      vc_ws_server_new(&ws_meetings, loop, meetings, NULL) != 0) {
+      vc_ws_server_new(&ws_meetings, loop, meetings, &ws_cfg) != 0) {
     fprintf(stderr, "vc-server: out of memory\n");
     return 1;
   }

@@ -138,6 +138,17 @@ int vc_metrics_format(char *buf, size_t cap, const vc_ws_server_stats *st,
        st->rooms.participants);
   emit(&o, "vc_ws_connections", "gauge", "WebSocket connections open now.",
        st->connections);
+  emit(&o, "vc_ws_connections_prejoin", "gauge",
+       "WebSocket connections open now that have not joined (8 KiB "
+       "buffers each until they do).",
+       st->prejoin);
+  emit(&o, "vc_ws_connection_bytes", "gauge",
+       "Heap held by the WebSocket connections, as allocated (an upper "
+       "estimate: pages never written are not resident).",
+       st->buffer_bytes);
+  emit(&o, "vc_ws_join_timeouts_total", "counter",
+       "WebSocket connections closed for not joining in time (10 s).",
+       st->join_timeouts);
   emit(&o, "vc_ws_upgrades_total", "counter", "WebSocket connections accepted.",
        st->upgrades);
   emit(&o, "vc_ws_bytes_in_total", "counter", "Bytes read from WebSocket.",

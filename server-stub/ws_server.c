@@ -49,6 +49,20 @@
 #define READ_BUDGET_BYTES ((size_t)64 * 1024)
 #define READ_BUDGET_MESSAGES 64
 #define OUT_INITIAL 16384
+/*
+ * Memory before Join (issue 20, finding 6: an upgraded socket that never
+ * joined held a 256 KiB message buffer and a 256 KiB envelope buffer,
+ * about 375 kB resident, 750 MB at the connection cap). Until its Join
+ * is read a connection has an 8 KiB message buffer (a Join is a few
+ * hundred bytes; a longer message is closed 1009), shares one envelope
+ * buffer with every other such connection (so an envelope must end in
+ * the message it starts in: the web client and the native ones send one
+ * envelope a message), and starts its output buffer at 1 KiB. The full
+ * buffers come with the Join.
+ */
+#define PREJOIN_READER_BUF ((size_t)8 * 1024)
+#define OUT_PREJOIN 1024
+#define READER_BUF (VC_WS_MAX_MESSAGE_LEN + VC_WS_MAX_CONTROL_LEN)
 /* The kernel's send buffer per connection. Kept small on purpose: bytes
  * there cannot be dropped or reordered, so a large one only delays media
  * to a slow reader; our own queue (with its drop policy) takes over. */
@@ -64,9 +78,10 @@ typedef struct ws_conn {
   int watching; /* the events the watcher is started with; 0: none */
   char peer[64];
   vc_ws_reader reader;
-  uint8_t *reader_buf;
+  uint8_t *reader_buf; /* PREJOIN_READER_BUF, then READER_BUF */
   vc_frame_reader frames;
-  uint8_t *frame_buf;
+  uint8_t *frame_buf; /* NULL before Join: the server's shared one */
+  int grow_reader;    /* joined: move to READER_BUF after this message */
   uint8_t *out;
   size_t out_len, out_off, out_cap;
   int closing; /* send what is queued, then close */
@@ -93,6 +108,10 @@ struct vc_ws_server {
   ev_idle resume_idle; /* keeps the loop from sleeping while |resumes| */
   vc_ws_server_stats stats;
   uint8_t chunk[READ_CHUNK];
+  /* Every connection's envelope buffer until it joins. Never holds
+   * anything between two messages (see PREJOIN_READER_BUF), so sharing
+   * it mixes nothing; untouched pages of it cost nothing. */
+  uint8_t prejoin_frame_buf[VC_ENVELOPE_MAX_LEN];
 };
 
 void vc_ws_server_default_config(vc_ws_server_config *cfg) {
@@ -148,8 +167,8 @@ static int out_reserve(ws_conn *c, size_t more) {
   if (live + more > c->srv->cfg.max_out_bytes) {
     return VC_ERR_QUEUE_FULL;
   }
-  for (cap = c->out_cap ? c->out_cap : OUT_INITIAL; cap < live + more;
-       cap *= 2) {
+  cap = c->out_cap ? c->out_cap : c->frame_buf ? OUT_INITIAL : OUT_PREJOIN;
+  for (; cap < live + more; cap *= 2) {
   }
   cap = cap < c->srv->cfg.max_out_bytes ? cap : c->srv->cfg.max_out_bytes;
   grown = realloc(c->out, cap);
@@ -305,12 +324,46 @@ static void reap(vc_ws_server *ws) {
 
 /* ---- reading ------------------------------------------------------------- */
 
+/* The Join was read: the connection gets buffers of its own, sized for
+ * any envelope, and the idle timeout instead of the join deadline. Called
+ * between two envelopes, so the envelope reader holds nothing. */
+static void conn_joined(ws_conn *c) {
+  vc_ws_server *ws = c->srv;
+
+  c->frame_buf = malloc(VC_ENVELOPE_MAX_LEN);
+  if (!c->frame_buf || vc_frame_reader_init(&c->frames, c->frame_buf,
+                                            VC_ENVELOPE_MAX_LEN) != 0) {
+    conn_close_gracefully(c, 1011, "out of memory");
+    return;
+  }
+  c->grow_reader = 1; /* the message being read lives in reader_buf */
+  ev_timer_stop(ws->loop, &c->timer);
+  ev_timer_set(&c->timer, ws->cfg.idle_timeout_s, 0.);
+  ev_timer_start(ws->loop, &c->timer);
+}
+
+/* Between two messages: the message buffer of a joined connection. */
+static void conn_grow_reader(ws_conn *c) {
+  uint8_t *buf = malloc(READER_BUF);
+
+  c->grow_reader = 0;
+  if (!buf || vc_ws_reader_grow(&c->reader, buf, READER_BUF) != 0) {
+    free(buf);
+    conn_close_gracefully(c, 1011, "out of memory");
+    return;
+  }
+  free(c->reader_buf);
+  c->reader_buf = buf;
+}
+
 /* One WebSocket binary message: the envelopes in it, in order. */
 static void on_binary(ws_conn *c, const uint8_t *data, size_t len) {
+  vc_ssize n = 1;
+
   while (len > 0 && !c->closing && !c->dead) {
     const uint8_t *frame;
     size_t used;
-    vc_ssize n = vc_frame_read(&c->frames, &frame, data, len, &used);
+    n = vc_frame_read(&c->frames, &frame, data, len, &used);
     data += used;
     len -= used;
     if (n < 0) {
@@ -323,7 +376,15 @@ static void on_binary(ws_conn *c, const uint8_t *data, size_t len) {
       c->srv->stats.frames_in++;
       c->n_messages++;
       vc_meetings_receive(c->srv->meetings, &c->rc, frame, (size_t)n);
+      if (!c->frame_buf && c->rc.slot && !c->closing && !c->dead) {
+        conn_joined(c);
+      }
     }
+  }
+  if (n == 0 && !c->frame_buf && !c->closing && !c->dead) {
+    /* Half an envelope in the shared buffer: not before Join. */
+    c->srv->stats.protocol_errors++;
+    conn_close_gracefully(c, 1002, "an envelope split before Join");
   }
 }
 
@@ -365,6 +426,9 @@ static void conn_consume(ws_conn *c, const uint8_t *data, size_t len) {
     }
     if (rv == 1) {
       on_message(c, &msg);
+      if (c->grow_reader && !c->closing && !c->dead) {
+        conn_grow_reader(c);
+      }
     }
   }
 }
@@ -388,11 +452,13 @@ static void conn_read(ws_conn *c) {
     }
     n_bytes += (size_t)n;
     ws->stats.bytes_in += (size_t)n;
-    ev_timer_stop(ws->loop, &c->timer);
-    ev_timer_set(&c->timer,
-                 c->rc.slot ? ws->cfg.idle_timeout_s : ws->cfg.join_timeout_s,
-                 0.);
-    ev_timer_start(ws->loop, &c->timer);
+    /* Before Join the deadline runs from the upgrade: bytes that are not
+     * a Join (pings, say) must not keep a connection waiting forever. */
+    if (c->frame_buf) {
+      ev_timer_stop(ws->loop, &c->timer);
+      ev_timer_set(&c->timer, ws->cfg.idle_timeout_s, 0.);
+      ev_timer_start(ws->loop, &c->timer);
+    }
     conn_consume(c, ws->chunk, (size_t)n);
     if (c->closing || c->dead) {
       return;
@@ -502,7 +568,10 @@ static void on_conn_timer(struct ev_loop *loop, ev_timer *w, int revents) {
   if (c->closing) {
     conn_kill(c, "peer stopped reading while closing");
   } else {
-    conn_close_gracefully(c, 1001, c->rc.slot ? "idle" : "no Join in time");
+    if (!c->frame_buf) {
+      c->srv->stats.join_timeouts++;
+    }
+    conn_close_gracefully(c, 1001, c->frame_buf ? "idle" : "no Join in time");
     ev_timer_set(&c->timer, 5., 0.); /* the close must drain by then */
     ev_timer_start(c->srv->loop, &c->timer);
   }
@@ -569,17 +638,14 @@ int vc_ws_server_adopt(vc_ws_server *ws, const vc_byte_stream *stream,
   }
   c = calloc(1, sizeof(*c));
   if (c) {
-    c->reader_buf = malloc(VC_WS_MAX_MESSAGE_LEN + 125);
-    c->frame_buf = malloc(VC_ENVELOPE_MAX_LEN);
+    c->reader_buf = malloc(PREJOIN_READER_BUF);
   }
-  if (!c || !c->reader_buf || !c->frame_buf ||
-      vc_ws_reader_init(&c->reader, c->reader_buf,
-                        VC_WS_MAX_MESSAGE_LEN + 125) != 0 ||
-      vc_frame_reader_init(&c->frames, c->frame_buf, VC_ENVELOPE_MAX_LEN) !=
-          0) {
+  if (!c || !c->reader_buf ||
+      vc_ws_reader_init(&c->reader, c->reader_buf, PREJOIN_READER_BUF) != 0 ||
+      vc_frame_reader_init(&c->frames, ws->prejoin_frame_buf,
+                           sizeof(ws->prejoin_frame_buf)) != 0) {
     if (c) {
       free(c->reader_buf);
-      free(c->frame_buf);
       free(c);
     }
     vc_byte_stream_close(&s);
@@ -640,8 +706,23 @@ void vc_ws_server_shutdown(vc_ws_server *ws) {
   reap(ws);
 }
 
+/* What one connection holds on the heap, as allocated (pages of it never
+ * written are not resident: an estimate from above). */
+static size_t conn_bytes(const ws_conn *c) {
+  return sizeof(*c) + c->out_cap +
+         (c->frame_buf ? READER_BUF + VC_ENVELOPE_MAX_LEN : PREJOIN_READER_BUF);
+}
+
 void vc_ws_server_get_stats(const vc_ws_server *ws, vc_ws_server_stats *st) {
+  const ws_conn *c;
+
   *st = ws->stats;
   st->connections = ws->n_conns;
+  st->buffer_bytes = 0;
+  st->prejoin = 0;
+  for (c = ws->conns; c; c = c->next) {
+    st->buffer_bytes += conn_bytes(c);
+    st->prejoin += !c->frame_buf;
+  }
   vc_meetings_get_stats(ws->meetings, &st->rooms);
 }

@@ -61,6 +61,9 @@ typedef struct vc_ws_server_stats {
   uint64_t protocol_errors;   /* bad WebSocket or framing: closed */
   uint64_t refused_too_many;  /* over max_connections */
   uint64_t read_budget_spent; /* reads cut short to serve the others */
+  uint64_t join_timeouts;     /* closed for no Join within join_timeout_s */
+  unsigned prejoin;           /* connections open now that have not joined */
+  uint64_t buffer_bytes;      /* the connections' heap, as allocated */
   vc_rooms_stats rooms;
 } vc_ws_server_stats;
 

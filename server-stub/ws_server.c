@@ -38,13 +38,14 @@
  * messages (envelopes and control frames). Without a budget a client that
  * sends faster than the server parses kept the loop in its read for
  * seconds: timers, heartbeats and every other connection waited (issue
- * 20, finding 1). The budget is checked between reads, so a wake-up reads
- * at most READ_BUDGET_BYTES and handles every message in the last chunk
- * read: at most one chunk's worth (a few thousand tiny envelopes) beyond
- * READ_BUDGET_MESSAGES. A connection whose budget ran out stays readable:
- * libev's poll is level-triggered, so the next iteration comes back to
- * it after serving the others; bytes TLS already decrypted are resumed
- * from the prepare watcher instead (see resume_reads).
+ * 20, finding 1). The message budget is checked between WebSocket
+ * messages (one message may hold many envelopes, up to its 256 KiB), the
+ * byte budget between reads. Bytes read but not yet parsed when the
+ * budget runs out wait in a buffer of the connection's own (|held|, at
+ * most READ_CHUNK, allocated only then and freed when drained), and the
+ * connection goes on a list that the prepare watcher serves once an
+ * iteration, after the others had their turn (see resume_reads); so do
+ * bytes TLS has already decrypted, which no poll would announce.
  */
 #define READ_BUDGET_BYTES ((size_t)64 * 1024)
 #define READ_BUDGET_MESSAGES 64
@@ -84,10 +85,12 @@ typedef struct ws_conn {
   int grow_reader;    /* joined: move to READER_BUF after this message */
   uint8_t *out;
   size_t out_len, out_off, out_cap;
-  int closing; /* send what is queued, then close */
-  int dead;    /* close now, at the next reap */
-  int dirty;   /* on the server's list of connections with bytes to send */
-  int resume;  /* on the list of TLS connections with bytes to read */
+  int closing;   /* send what is queued, then close */
+  int dead;      /* close now, at the next reap */
+  int dirty;     /* on the server's list of connections with bytes to send */
+  int resume;    /* on the list of connections with input left to parse */
+  uint8_t *held; /* read, not parsed: the budget ran out (READ_CHUNK) */
+  size_t held_len, held_off;
   unsigned n_messages; /* read this wake-up, for READ_BUDGET_MESSAGES */
   struct ws_conn *next_dead;
   struct ws_conn *next_dirty;
@@ -103,7 +106,7 @@ struct vc_ws_server {
   unsigned n_conns;
   ws_conn *dead;
   ws_conn *dirty;
-  ws_conn *resumes;    /* budget spent with decrypted bytes left */
+  ws_conn *resumes;    /* budget spent with input left to parse */
   ev_prepare prepare;  /* resumes reads, writes the dirty connections */
   ev_idle resume_idle; /* keeps the loop from sleeping while |resumes| */
   vc_ws_server_stats stats;
@@ -310,6 +313,7 @@ static void conn_free(ws_conn *c) {
   ws->n_conns--;
   free(c->reader_buf);
   free(c->frame_buf);
+  free(c->held);
   free(c->out);
   free(c);
 }
@@ -411,18 +415,22 @@ static void on_message(ws_conn *c, const vc_ws_message *msg) {
   }
 }
 
-static void conn_consume(ws_conn *c, const uint8_t *data, size_t len) {
-  while (len > 0 && !c->closing && !c->dead) {
+/* Parses what was read, up to the message budget; returns the bytes
+ * used (all of them unless the budget ran out or the connection ends). */
+static size_t conn_consume(ws_conn *c, const uint8_t *data, size_t len) {
+  size_t total = 0;
+
+  while (total < len && !c->closing && !c->dead &&
+         c->n_messages < READ_BUDGET_MESSAGES) {
     vc_ws_message msg;
     size_t used = 0;
-    int rv = vc_ws_read(&c->reader, &msg, data, len, &used);
-    data += used;
-    len -= used;
+    int rv = vc_ws_read(&c->reader, &msg, data + total, len - total, &used);
+    total += used;
     if (rv < 0) {
       c->srv->stats.protocol_errors++;
       conn_close_gracefully(c, vc_ws_reader_close_code(&c->reader),
                             "websocket protocol error");
-      return;
+      return len;
     }
     if (rv == 1) {
       on_message(c, &msg);
@@ -431,6 +439,51 @@ static void conn_consume(ws_conn *c, const uint8_t *data, size_t len) {
       }
     }
   }
+  return total;
+}
+
+/* Keeps |data| (what the budget left unparsed) for the next turn. */
+static int conn_hold(ws_conn *c, const uint8_t *data, size_t len) {
+  if (!c->held && !(c->held = malloc(READ_CHUNK))) {
+    conn_close_gracefully(c, 1011, "out of memory");
+    return -1;
+  }
+  memmove(c->held, data, len); /* |data| may lie in |held| already */
+  c->held_off = 0;
+  c->held_len = len;
+  return 0;
+}
+
+static void conn_resume_later(ws_conn *c) {
+  vc_ws_server *ws = c->srv;
+
+  if (c->resume) {
+    return;
+  }
+  c->resume = 1;
+  c->next_resume = ws->resumes;
+  ws->resumes = c;
+  if (!ev_is_active(&ws->resume_idle)) {
+    ev_idle_start(ws->loop, &ws->resume_idle);
+  }
+}
+
+/* Parses bytes held from an earlier turn; 1 when the budget ran out. */
+static int conn_consume_held(ws_conn *c) {
+  size_t used;
+
+  if (c->held_off == c->held_len) {
+    return 0;
+  }
+  used = conn_consume(c, c->held + c->held_off, c->held_len - c->held_off);
+  c->held_off += used;
+  if (c->held_off < c->held_len) {
+    return 1;
+  }
+  free(c->held); /* drained: a flooder's buffer, not everyone's */
+  c->held = NULL;
+  c->held_off = c->held_len = 0;
+  return 0;
 }
 
 static void conn_read(ws_conn *c) {
@@ -438,7 +491,15 @@ static void conn_read(ws_conn *c) {
   size_t n_bytes = 0;
 
   c->n_messages = 0;
+  if (conn_consume_held(c) || c->closing || c->dead) {
+    if (!c->closing && !c->dead) {
+      ws->stats.read_budget_spent++;
+      conn_resume_later(c);
+    }
+    return;
+  }
   while (n_bytes < READ_BUDGET_BYTES && c->n_messages < READ_BUDGET_MESSAGES) {
+    size_t used;
     ssize_t n = vc_byte_stream_recv(&c->stream, ws->chunk, sizeof(ws->chunk));
     if (n == 0) {
       conn_kill(c, "peer closed");
@@ -459,21 +520,19 @@ static void conn_read(ws_conn *c) {
       ev_timer_set(&c->timer, ws->cfg.idle_timeout_s, 0.);
       ev_timer_start(ws->loop, &c->timer);
     }
-    conn_consume(c, ws->chunk, (size_t)n);
+    used = conn_consume(c, ws->chunk, (size_t)n);
     if (c->closing || c->dead) {
+      return;
+    }
+    if (used < (size_t)n &&
+        conn_hold(c, ws->chunk + used, (size_t)n - used) != 0) {
       return;
     }
   }
   ws->stats.read_budget_spent++;
-  /* The socket may be empty while TLS holds decrypted bytes: no poll
-   * would wake us for those. */
-  if (vc_byte_stream_buffered(&c->stream) > 0 && !c->resume) {
-    c->resume = 1;
-    c->next_resume = ws->resumes;
-    ws->resumes = c;
-    if (!ev_is_active(&ws->resume_idle)) {
-      ev_idle_start(ws->loop, &ws->resume_idle);
-    }
+  /* Unparsed bytes, or bytes TLS decrypted: no poll wakes us for those. */
+  if (c->held || vc_byte_stream_buffered(&c->stream) > 0) {
+    conn_resume_later(c);
   }
 }
 
@@ -692,8 +751,13 @@ int vc_ws_server_adopt(vc_ws_server *ws, const vc_byte_stream *stream,
   vc_log(VC_LOG_INFO, "ws %s: upgraded", peer);
   conn_watch(c);
   if (pending_len > 0) {
+    size_t used;
     ws->stats.bytes_in += pending_len;
-    conn_consume(c, pending, pending_len);
+    used = conn_consume(c, pending, pending_len);
+    if (used < pending_len && !c->closing && !c->dead &&
+        conn_hold(c, pending + used, pending_len - used) == 0) {
+      conn_resume_later(c);
+    }
   }
   if (vc_byte_stream_buffered(&c->stream) > 0) {
     ev_feed_event(ws->loop, &c->io, EV_READ); /* decrypted, not announced */

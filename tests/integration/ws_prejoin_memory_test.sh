@@ -51,7 +51,7 @@ for _ in $(seq 1 $n); do
   printf "$upgrade" >&"$fd"
   conns+=("$fd")
 done
-for _ in $(seq 1 20); do
+for _ in $(seq 1 100); do # up to 10 s on a loaded machine
   [ "$(metric vc_ws_connections)" = "$n" ] && break
   sleep 0.1
 done

@@ -26,14 +26,25 @@
 #include "http_request.h"
 #include "leave_beacon.h"
 #include "http_response.h"
+#include "lingering_close.h"
 #include "log.h"
 #include "metrics.h"
+#include "process.h"
 #include "routes.h"
 #include "ws_handshake.h"
 #include "ws_server.h"
 
 #define MAX_LISTENERS 16
 #define BODY_CAP 16384 /* error pages and /metrics */
+/*
+ * When accept() fails for want of a file descriptor or memory (EMFILE,
+ * ENFILE, ENOBUFS, ENOMEM) the waiting connection stays in the backlog
+ * and the listener stays readable: retrying at once spun the loop at 40 %
+ * CPU and wrote 13-18 MB of log lines in 3 s (issue 20, finding 5). The
+ * listeners rest this long instead, and each rest is logged once, with
+ * the failures since the last line.
+ */
+#define ACCEPT_BACKOFF_S 0.5
 
 typedef struct conn conn;
 
@@ -46,6 +57,10 @@ struct vc_http_server {
   char addresses[256];
   conn *conns;
   unsigned n_conns;
+  vc_lingering *linger;    /* connections closed after their last response */
+  ev_timer accept_backoff; /* listeners stopped while it runs */
+  uint64_t accept_failures_logged; /* failures already in a log line */
+  vc_http_server_stats stats;
 };
 
 struct conn {
@@ -192,6 +207,18 @@ static void conn_finish_response(conn *c) {
   if (c->file_fd >= 0) {
     close(c->file_fd);
     c->file_fd = -1;
+  }
+  if (c->close_after && !c->stream.tls) {
+    /* Input may be left unread (a rejected head, what a client sent
+     * after it): a plain close() would turn it into a reset that can
+     * destroy the response before the client reads it. */
+    vc_lingering *linger = c->srv->linger;
+    int fd = c->fd;
+    vc_log(VC_LOG_DEBUG, "http %s closed: response sent, connection: close",
+           c->peer);
+    conn_release(c, 1);
+    vc_lingering_close(linger, fd);
+    return;
   }
   if (c->close_after) {
     /* Half-close so the client reads the whole response before the FIN. */
@@ -402,8 +429,21 @@ static void conn_serve(conn *c, const vc_http_request *req) {
     vc_metrics_wt wt;
     int have_wt = c->srv->cfg.webtransport_stats &&
                   c->srv->cfg.webtransport_stats(c->srv->cfg.user_data, &wt);
+    vc_metrics_server ms;
+    vc_http_server_stats hs;
     vc_ws_server_get_stats(c->srv->cfg.ws, &st);
-    n = vc_metrics_format(c->body, sizeof(c->body), &st, have_wt ? &wt : NULL);
+    vc_http_server_get_stats(c->srv, &hs);
+    memset(&ms, 0, sizeof(ms));
+    ms.fd_limit = c->srv->cfg.fd_limit;
+    ms.resident_bytes = vc_process_resident_bytes();
+    ms.http_connections = hs.connections;
+    ms.http_refused_too_many = hs.refused_too_many;
+    ms.accept_errors = hs.accept_errors;
+    ms.accept_backoffs = hs.accept_backoffs;
+    ms.http_lingering = hs.lingering;
+    ms.http_linger_closed_at_once = hs.linger_closed_at_once;
+    n = vc_metrics_format(c->body, sizeof(c->body), &st, have_wt ? &wt : NULL,
+                          &ms);
     if (n < 0) {
       conn_respond_error(c, 500, "Something went wrong on the server",
                          "The metrics did not fit their buffer.", head_only);
@@ -623,8 +663,9 @@ static void format_peer(char *out, size_t cap, const struct sockaddr *sa) {
   }
 }
 
-/* Over the cap: say so in one write and close; never queue. */
-static void refuse_connection(int fd) {
+/* Over the cap: say so in one write, never queue; then close lingering,
+ * so that the request the client sent is not answered by a reset. */
+static void refuse_connection(vc_http_server *srv, int fd) {
   static const char busy[] =
       "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; "
       "charset=utf-8\r\nContent-Length: 47\r\nRetry-After: 5\r\n"
@@ -633,7 +674,47 @@ static void refuse_connection(int fd) {
   ssize_t n = send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
 
   (void)n; /* best effort: the client may already be gone */
-  close(fd);
+  vc_lingering_close(srv->linger, fd);
+}
+
+static void listeners_set(vc_http_server *srv, int on) {
+  int i;
+
+  for (i = 0; i < srv->n_listeners; i++) {
+    if (on) {
+      ev_io_start(srv->loop, &srv->listeners[i]);
+    } else {
+      ev_io_stop(srv->loop, &srv->listeners[i]);
+    }
+  }
+}
+
+/* Out of descriptors or memory: stop accepting for ACCEPT_BACKOFF_S. */
+static void accept_back_off(vc_http_server *srv, int err) {
+  srv->stats.accept_errors++;
+  if (ev_is_active(&srv->accept_backoff)) {
+    return;
+  }
+  srv->stats.accept_backoffs++;
+  vc_log(VC_LOG_ERROR,
+         "http accept: %s (%llu failures since the last line); not "
+         "accepting for %.1f s",
+         strerror(err),
+         (unsigned long long)(srv->stats.accept_errors -
+                              srv->accept_failures_logged),
+         ACCEPT_BACKOFF_S);
+  srv->accept_failures_logged = srv->stats.accept_errors;
+  listeners_set(srv, 0);
+  ev_timer_set(&srv->accept_backoff, ACCEPT_BACKOFF_S, 0.);
+  ev_timer_start(srv->loop, &srv->accept_backoff);
+}
+
+static void on_accept_backoff(struct ev_loop *loop, ev_timer *w, int revents) {
+  vc_http_server *srv = w->data;
+
+  (void)loop;
+  (void)revents;
+  listeners_set(srv, 1); /* a connection still waiting wakes us at once */
 }
 
 static void on_accept(struct ev_loop *loop, ev_io *w, int revents) {
@@ -651,7 +732,10 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents) {
       if (errno == EINTR || errno == ECONNABORTED) {
         continue;
       }
-      if (errno != EAGAIN) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+          errno == ENOMEM) {
+        accept_back_off(srv, errno);
+      } else if (errno != EAGAIN) {
         vc_log(VC_LOG_ERROR, "http accept: %s", strerror(errno));
       }
       return;
@@ -659,7 +743,8 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents) {
     if (srv->n_conns >= srv->cfg.max_connections) {
       vc_log(VC_LOG_WARN, "http: connection limit (%u) reached; refusing",
              srv->cfg.max_connections);
-      refuse_connection(fd);
+      srv->stats.refused_too_many++;
+      refuse_connection(srv, fd);
       continue;
     }
     c = calloc(1, sizeof(*c));
@@ -762,6 +847,12 @@ int vc_http_server_start(vc_http_server **psrv, struct ev_loop *loop,
   srv->loop = loop;
   srv->cfg = *cfg;
   srv->port = cfg->port;
+  if (vc_lingering_new(&srv->linger, loop) != 0) {
+    free(srv);
+    return -1;
+  }
+  ev_timer_init(&srv->accept_backoff, on_accept_backoff, ACCEPT_BACKOFF_S, 0.);
+  srv->accept_backoff.data = srv;
   for (i = 0; i < cfg->n_listen_addrs; i++) {
     const char *addr = cfg->listen_addrs[i];
     uint16_t bound = 0;
@@ -783,11 +874,23 @@ int vc_http_server_start(vc_http_server **psrv, struct ev_loop *loop,
   }
   if (srv->n_listeners == 0) {
     vc_log(VC_LOG_ERROR, "http: could not listen on any address");
+    vc_lingering_del(srv->linger);
     free(srv);
     return -1;
   }
   *psrv = srv;
   return 0;
+}
+
+void vc_http_server_get_stats(const vc_http_server *srv,
+                              vc_http_server_stats *st) {
+  vc_lingering_stats ls;
+
+  vc_lingering_get_stats(srv->linger, &ls);
+  *st = srv->stats;
+  st->connections = srv->n_conns;
+  st->lingering = ls.lingering;
+  st->linger_closed_at_once = ls.closed_at_once;
 }
 
 uint16_t vc_http_server_port(const vc_http_server *srv) {
@@ -801,6 +904,7 @@ const char *vc_http_server_addresses(const vc_http_server *srv) {
 void vc_http_server_stop(vc_http_server *srv) {
   int i;
 
+  ev_timer_stop(srv->loop, &srv->accept_backoff);
   for (i = 0; i < srv->n_listeners; i++) {
     ev_io_stop(srv->loop, &srv->listeners[i]);
     close(srv->listeners[i].fd);
@@ -808,5 +912,6 @@ void vc_http_server_stop(vc_http_server *srv) {
   while (srv->conns) {
     conn_close(srv->conns, "server stopping");
   }
+  vc_lingering_del(srv->linger);
   free(srv);
 }

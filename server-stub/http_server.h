@@ -23,6 +23,7 @@ typedef struct vc_http_server_config {
   uint16_t port; /* 0: any free port, the same on every address */
   const vc_web_root *web_root;
   unsigned max_connections;
+  uint64_t fd_limit;       /* the process's descriptor limit, for /metrics */
   double header_timeout_s; /* a request head must arrive within this */
   double idle_timeout_s;   /* a kept-alive connection may idle this long */
   double write_timeout_s;  /* a response may stall this long */
@@ -51,6 +52,18 @@ typedef struct vc_http_server vc_http_server;
  */
 int vc_http_server_start(vc_http_server **psrv, struct ev_loop *loop,
                          const vc_http_server_config *cfg);
+
+typedef struct vc_http_server_stats {
+  unsigned connections;           /* HTTP connections open now */
+  uint64_t refused_too_many;      /* 503s over max_connections */
+  uint64_t accept_errors;         /* accept() out of descriptors or memory */
+  uint64_t accept_backoffs;       /* ... each a rest of the listeners */
+  unsigned lingering;             /* closed, reading what is left (2 s max) */
+  uint64_t linger_closed_at_once; /* too many lingering: plain close */
+} vc_http_server_stats;
+
+void vc_http_server_get_stats(const vc_http_server *srv,
+                              vc_http_server_stats *st);
 
 /* The port actually bound (useful when the config asked for 0). */
 uint16_t vc_http_server_port(const vc_http_server *srv);

@@ -174,8 +174,37 @@ static void emit_room_limits(out *o, const vc_rooms_stats *rooms) {
        rooms->closed_for_opener);
 }
 
+static void emit_server(out *o, const vc_metrics_server *srv) {
+  emit(o, "vc_fd_limit", "gauge",
+       "File descriptors the process may hold (RLIMIT_NOFILE, raised to "
+       "the hard limit at start).",
+       srv->fd_limit);
+  emit(o, "vc_process_resident_bytes", "gauge",
+       "Resident memory of the server (/proc/self/statm).",
+       srv->resident_bytes);
+  emit(o, "vc_http_connections", "gauge",
+       "HTTP connections open now (before any WebSocket upgrade).",
+       srv->http_connections);
+  emit(o, "vc_http_refused_too_many_total", "counter",
+       "HTTP connections answered 503 over --max-connections.",
+       srv->http_refused_too_many);
+  emit(o, "vc_http_lingering", "gauge",
+       "Closed HTTP connections still reading what the client sent after "
+       "the last response (at most 2 s), so it gets no reset.",
+       srv->http_lingering);
+  emit(o, "vc_http_linger_overflow_total", "counter",
+       "Connections closed at once because 256 were lingering already.",
+       srv->http_linger_closed_at_once);
+  emit(o, "vc_accept_errors_total", "counter",
+       "accept() failures for want of file descriptors or memory.",
+       srv->accept_errors);
+  emit(o, "vc_accept_backoffs_total", "counter",
+       "Times the listeners rested 0.5 s after such a failure.",
+       srv->accept_backoffs);
+}
+
 int vc_metrics_format(char *buf, size_t cap, const vc_ws_server_stats *st,
-                      const vc_metrics_wt *wt) {
+                      const vc_metrics_wt *wt, const vc_metrics_server *srv) {
   out o = {buf, cap, 0, 0};
 
   if (cap == 0) {
@@ -188,6 +217,17 @@ int vc_metrics_format(char *buf, size_t cap, const vc_ws_server_stats *st,
        st->rooms.participants);
   emit(&o, "vc_ws_connections", "gauge", "WebSocket connections open now.",
        st->connections);
+  emit(&o, "vc_ws_connections_prejoin", "gauge",
+       "WebSocket connections open now that have not joined (8 KiB "
+       "buffers each until they do).",
+       st->prejoin);
+  emit(&o, "vc_ws_connection_bytes", "gauge",
+       "Heap held by the WebSocket connections, as allocated (an upper "
+       "estimate: pages never written are not resident).",
+       st->buffer_bytes);
+  emit(&o, "vc_ws_join_timeouts_total", "counter",
+       "WebSocket connections closed for not joining in time (10 s).",
+       st->join_timeouts);
   emit(&o, "vc_ws_upgrades_total", "counter", "WebSocket connections accepted.",
        st->upgrades);
   emit(&o, "vc_ws_bytes_in_total", "counter", "Bytes read from WebSocket.",
@@ -224,6 +264,10 @@ int vc_metrics_format(char *buf, size_t cap, const vc_ws_server_stats *st,
   emit(&o, "vc_ws_refused_too_many_total", "counter",
        "WebSocket connections refused over the connection limit.",
        st->refused_too_many);
+  emit(&o, "vc_ws_read_budget_spent_total", "counter",
+       "Reads from one WebSocket cut short after 64 KiB or 64 messages so "
+       "that the event loop serves the others first.",
+       st->read_budget_spent);
   emit(&o, "vc_refused_server_full_total", "counter",
        "Joins refused because the server holds its maximum of meetings.",
        st->rooms.refused_server_full);
@@ -268,6 +312,9 @@ int vc_metrics_format(char *buf, size_t cap, const vc_ws_server_stats *st,
   emit(&o, "vc_chats_total", "counter", "Chat messages numbered and sent.",
        st->rooms.total.chats);
   emit_room_limits(&o, &st->rooms);
+  if (srv) {
+    emit_server(&o, srv);
+  }
   if (wt) {
     emit_wt(&o, wt);
   }

@@ -27,9 +27,20 @@ typedef struct vc_metrics_wt {
   vc_quic_limit_stats quic_limits; /* docs/SERVER.md "Limits: QUIC ..." */
 } vc_metrics_wt;
 
+/* The process and the HTTP port (process.h, http_server.h). */
+typedef struct vc_metrics_server {
+  uint64_t fd_limit;       /* RLIMIT_NOFILE in force */
+  uint64_t resident_bytes; /* 0: unknown (say, out of descriptors) */
+  unsigned http_connections;
+  uint64_t http_refused_too_many;
+  unsigned http_lingering;
+  uint64_t http_linger_closed_at_once;
+  uint64_t accept_errors, accept_backoffs;
+} vc_metrics_server;
+
 /* Returns the length written, or -1 when |cap| is too small. |wt| is
- * NULL when WebTransport is off. */
+ * NULL when WebTransport is off; |srv| may be NULL. */
 int vc_metrics_format(char *buf, size_t cap, const vc_ws_server_stats *st,
-                      const vc_metrics_wt *wt);
+                      const vc_metrics_wt *wt, const vc_metrics_server *srv);
 
 #endif /* VC_SERVER_METRICS_H */

@@ -6,8 +6,8 @@
  * every error is found at the same byte. Payloads are always copied: the
  * client masks them and |data| is const, so they must be unmasked
  * somewhere. Data fragments are gathered at the start of the buffer and
- * control payloads after VC_WS_MAX_MESSAGE_LEN, so a ping between two
- * fragments leaves the message being reassembled alone.
+ * control payloads in its last VC_WS_MAX_CONTROL_LEN bytes, so a ping
+ * between two fragments leaves the message being reassembled alone.
  *
  * No extension is ever negotiated (the handshake answers none), so RSV
  * bits are always an error.
@@ -61,10 +61,32 @@ static int is_utf8(const uint8_t *s, size_t len) {
 }
 
 int vc_ws_reader_init(vc_ws_reader *r, uint8_t *buf, size_t cap) {
-  if (!r || !buf || cap < VC_WS_MAX_MESSAGE_LEN + VC_WS_MAX_CONTROL_LEN) {
+  if (!r || !buf || cap < VC_WS_MIN_READER_BUF) {
     return VC_ERR_INVALID_ARGUMENT;
   }
   memset(r, 0, sizeof(*r));
+  r->buf = buf;
+  r->cap = cap;
+  return 0;
+}
+
+/* The longest data message |r|'s buffer holds. */
+static size_t message_cap(const vc_ws_reader *r) {
+  size_t cap = r->cap - VC_WS_MAX_CONTROL_LEN;
+
+  return cap < VC_WS_MAX_MESSAGE_LEN ? cap : VC_WS_MAX_MESSAGE_LEN;
+}
+
+int vc_ws_reader_grow(vc_ws_reader *r, uint8_t *buf, size_t cap) {
+  size_t old_msg_cap;
+
+  if (!r || !buf || cap < r->cap) {
+    return VC_ERR_INVALID_ARGUMENT;
+  }
+  old_msg_cap = message_cap(r);
+  memcpy(buf, r->buf, old_msg_cap);
+  memcpy(buf + cap - VC_WS_MAX_CONTROL_LEN, r->buf + old_msg_cap,
+         VC_WS_MAX_CONTROL_LEN);
   r->buf = buf;
   r->cap = cap;
   return 0;
@@ -97,7 +119,7 @@ static int check_length(const vc_ws_reader *r) {
   }
   /* Control frames are capped at 125 by the second byte already. */
   if (!is_control(frame_opcode(r)) &&
-      r->frame_len > VC_WS_MAX_MESSAGE_LEN - r->msg_len) {
+      r->frame_len > message_cap(r) - r->msg_len) {
     return VC_ERR_TOO_BIG;
   }
   return 0;
@@ -158,7 +180,7 @@ static int read_header_byte(vc_ws_reader *r, uint8_t b) {
 
 static uint8_t *payload_dest(const vc_ws_reader *r) {
   if (is_control(frame_opcode(r))) {
-    return r->buf + VC_WS_MAX_MESSAGE_LEN;
+    return r->buf + message_cap(r);
   }
   return r->buf + r->msg_len;
 }

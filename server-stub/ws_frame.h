@@ -18,6 +18,9 @@
 #define VC_WS_MAX_MESSAGE_LEN ((size_t)VC_ENVELOPE_MAX_LEN + 16)
 /* A control frame's payload never exceeds this (§5.5). */
 #define VC_WS_MAX_CONTROL_LEN 125
+/* The smallest buffer a reader takes: a control frame and as much again
+ * for data messages. */
+#define VC_WS_MIN_READER_BUF (2 * VC_WS_MAX_CONTROL_LEN)
 /* The longest header of a server frame: server frames are unmasked. */
 #define VC_WS_MAX_HEADER_LEN 10
 
@@ -50,7 +53,7 @@ typedef struct vc_ws_message {
  * by vc_ws_reader_init; the fields are private to ws_frame.c.
  */
 typedef struct vc_ws_reader {
-  uint8_t *buf; /* data message at 0, control payload at MAX_MESSAGE_LEN */
+  uint8_t *buf; /* data message at 0, control payload in the last 125 */
   size_t cap;
   uint8_t hdr[2];      /* the first two bytes of the frame's header */
   uint8_t mask[4];     /* the frame's masking key */
@@ -67,12 +70,24 @@ typedef struct vc_ws_reader {
 /*
  * Prepares |r| for a new connection, with |buf| (|cap| bytes) holding
  * partial messages. The reader never allocates; |r| and |buf| stay the
- * caller's and must outlive every use of |r|. Returns 0, or
+ * caller's and must outlive every use of |r|. Data messages may be up to
+ * |cap| - VC_WS_MAX_CONTROL_LEN bytes, at most VC_WS_MAX_MESSAGE_LEN
+ * (a buffer of VC_WS_MAX_MESSAGE_LEN + VC_WS_MAX_CONTROL_LEN takes them
+ * all); a longer one is VC_ERR_TOO_BIG. Returns 0, or
  * VC_ERR_INVALID_ARGUMENT when a pointer is NULL or |cap| is below
- * VC_WS_MAX_MESSAGE_LEN + VC_WS_MAX_CONTROL_LEN. Calling it again starts
- * over and clears an error.
+ * VC_WS_MIN_READER_BUF. Calling it again starts over and clears an error.
  */
 int vc_ws_reader_init(vc_ws_reader *r, uint8_t *buf, size_t cap);
+
+/*
+ * Moves |r| to a larger buffer (|cap| at least the present one) without
+ * losing what it holds, even in the middle of a message: a server keeps
+ * a small buffer until it knows the client (issue 20: 256 KiB for every
+ * connection that never joined). The old buffer is the caller's again
+ * once this returns 0; |msg|s read before point into it. Returns
+ * VC_ERR_INVALID_ARGUMENT for a NULL pointer or a smaller |cap|.
+ */
+int vc_ws_reader_grow(vc_ws_reader *r, uint8_t *buf, size_t cap);
 
 /*
  * Consumes bytes from a client, whose frames must be masked (§5.3).

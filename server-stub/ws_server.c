@@ -33,7 +33,37 @@
 #include "ws_frame.h"
 
 #define READ_CHUNK 65536
+/*
+ * What one connection may read per wake-up of the loop: bytes, and
+ * messages (envelopes and control frames). Without a budget a client that
+ * sends faster than the server parses kept the loop in its read for
+ * seconds: timers, heartbeats and every other connection waited (issue
+ * 20, finding 1). The message budget is checked between WebSocket
+ * messages (one message may hold many envelopes, up to its 256 KiB), the
+ * byte budget between reads. Bytes read but not yet parsed when the
+ * budget runs out wait in a buffer of the connection's own (|held|, at
+ * most READ_CHUNK, allocated only then and freed when drained), and the
+ * connection goes on a list that the prepare watcher serves once an
+ * iteration, after the others had their turn (see resume_reads); so do
+ * bytes TLS has already decrypted, which no poll would announce.
+ */
+#define READ_BUDGET_BYTES ((size_t)64 * 1024)
+#define READ_BUDGET_MESSAGES 64
 #define OUT_INITIAL 16384
+/*
+ * Memory before Join (issue 20, finding 6: an upgraded socket that never
+ * joined held a 256 KiB message buffer and a 256 KiB envelope buffer,
+ * about 375 kB resident, 750 MB at the connection cap). Until its Join
+ * is read a connection has an 8 KiB message buffer (a Join is a few
+ * hundred bytes; a longer message is closed 1009), shares one envelope
+ * buffer with every other such connection (so an envelope must end in
+ * the message it starts in: the web client and the native ones send one
+ * envelope a message), and starts its output buffer at 1 KiB. The full
+ * buffers come with the Join.
+ */
+#define PREJOIN_READER_BUF ((size_t)8 * 1024)
+#define OUT_PREJOIN 1024
+#define READER_BUF (VC_WS_MAX_MESSAGE_LEN + VC_WS_MAX_CONTROL_LEN)
 /* The kernel's send buffer per connection. Kept small on purpose: bytes
  * there cannot be dropped or reordered, so a large one only delays media
  * to a slow reader; our own queue (with its drop policy) takes over. */
@@ -49,16 +79,22 @@ typedef struct ws_conn {
   int watching; /* the events the watcher is started with; 0: none */
   char peer[64];
   vc_ws_reader reader;
-  uint8_t *reader_buf;
+  uint8_t *reader_buf; /* PREJOIN_READER_BUF, then READER_BUF */
   vc_frame_reader frames;
-  uint8_t *frame_buf;
+  uint8_t *frame_buf; /* NULL before Join: the server's shared one */
+  int grow_reader;    /* joined: move to READER_BUF after this message */
   uint8_t *out;
   size_t out_len, out_off, out_cap;
-  int closing; /* send what is queued, then close */
-  int dead;    /* close now, at the next reap */
-  int dirty;   /* on the server's list of connections with bytes to send */
+  int closing;   /* send what is queued, then close */
+  int dead;      /* close now, at the next reap */
+  int dirty;     /* on the server's list of connections with bytes to send */
+  int resume;    /* on the list of connections with input left to parse */
+  uint8_t *held; /* read, not parsed: the budget ran out (READ_CHUNK) */
+  size_t held_len, held_off;
+  unsigned n_messages; /* read this wake-up, for READ_BUDGET_MESSAGES */
   struct ws_conn *next_dead;
   struct ws_conn *next_dirty;
+  struct ws_conn *next_resume;
   struct ws_conn *prev, *next; /* every connection, for shutdown */
 } ws_conn;
 
@@ -70,9 +106,15 @@ struct vc_ws_server {
   unsigned n_conns;
   ws_conn *dead;
   ws_conn *dirty;
-  ev_prepare prepare; /* writes the dirty connections */
+  ws_conn *resumes;    /* budget spent with input left to parse */
+  ev_prepare prepare;  /* resumes reads, writes the dirty connections */
+  ev_idle resume_idle; /* keeps the loop from sleeping while |resumes| */
   vc_ws_server_stats stats;
   uint8_t chunk[READ_CHUNK];
+  /* Every connection's envelope buffer until it joins. Never holds
+   * anything between two messages (see PREJOIN_READER_BUF), so sharing
+   * it mixes nothing; untouched pages of it cost nothing. */
+  uint8_t prejoin_frame_buf[VC_ENVELOPE_MAX_LEN];
 };
 
 void vc_ws_server_default_config(vc_ws_server_config *cfg) {
@@ -128,8 +170,8 @@ static int out_reserve(ws_conn *c, size_t more) {
   if (live + more > c->srv->cfg.max_out_bytes) {
     return VC_ERR_QUEUE_FULL;
   }
-  for (cap = c->out_cap ? c->out_cap : OUT_INITIAL; cap < live + more;
-       cap *= 2) {
+  cap = c->out_cap ? c->out_cap : c->frame_buf ? OUT_INITIAL : OUT_PREJOIN;
+  for (; cap < live + more; cap *= 2) {
   }
   cap = cap < c->srv->cfg.max_out_bytes ? cap : c->srv->cfg.max_out_bytes;
   grown = realloc(c->out, cap);
@@ -250,6 +292,12 @@ static void conn_free(ws_conn *c) {
       break;
     }
   }
+  for (d = &ws->resumes; c->resume && *d; d = &(*d)->next_resume) {
+    if (*d == c) {
+      *d = c->next_resume;
+      break;
+    }
+  }
   vc_meetings_detach(ws->meetings, &c->rc);
   ev_io_stop(ws->loop, &c->io);
   ev_timer_stop(ws->loop, &c->timer);
@@ -265,6 +313,7 @@ static void conn_free(ws_conn *c) {
   ws->n_conns--;
   free(c->reader_buf);
   free(c->frame_buf);
+  free(c->held);
   free(c->out);
   free(c);
 }
@@ -279,12 +328,46 @@ static void reap(vc_ws_server *ws) {
 
 /* ---- reading ------------------------------------------------------------- */
 
+/* The Join was read: the connection gets buffers of its own, sized for
+ * any envelope, and the idle timeout instead of the join deadline. Called
+ * between two envelopes, so the envelope reader holds nothing. */
+static void conn_joined(ws_conn *c) {
+  vc_ws_server *ws = c->srv;
+
+  c->frame_buf = malloc(VC_ENVELOPE_MAX_LEN);
+  if (!c->frame_buf || vc_frame_reader_init(&c->frames, c->frame_buf,
+                                            VC_ENVELOPE_MAX_LEN) != 0) {
+    conn_close_gracefully(c, 1011, "out of memory");
+    return;
+  }
+  c->grow_reader = 1; /* the message being read lives in reader_buf */
+  ev_timer_stop(ws->loop, &c->timer);
+  ev_timer_set(&c->timer, ws->cfg.idle_timeout_s, 0.);
+  ev_timer_start(ws->loop, &c->timer);
+}
+
+/* Between two messages: the message buffer of a joined connection. */
+static void conn_grow_reader(ws_conn *c) {
+  uint8_t *buf = malloc(READER_BUF);
+
+  c->grow_reader = 0;
+  if (!buf || vc_ws_reader_grow(&c->reader, buf, READER_BUF) != 0) {
+    free(buf);
+    conn_close_gracefully(c, 1011, "out of memory");
+    return;
+  }
+  free(c->reader_buf);
+  c->reader_buf = buf;
+}
+
 /* One WebSocket binary message: the envelopes in it, in order. */
 static void on_binary(ws_conn *c, const uint8_t *data, size_t len) {
+  vc_ssize n = 1;
+
   while (len > 0 && !c->closing && !c->dead) {
     const uint8_t *frame;
     size_t used;
-    vc_ssize n = vc_frame_read(&c->frames, &frame, data, len, &used);
+    n = vc_frame_read(&c->frames, &frame, data, len, &used);
     data += used;
     len -= used;
     if (n < 0) {
@@ -295,12 +378,24 @@ static void on_binary(ws_conn *c, const uint8_t *data, size_t len) {
     }
     if (n > 0) {
       c->srv->stats.frames_in++;
+      c->n_messages++;
       vc_meetings_receive(c->srv->meetings, &c->rc, frame, (size_t)n);
+      if (!c->frame_buf && c->rc.slot && !c->closing && !c->dead) {
+        conn_joined(c);
+      }
     }
+  }
+  if (n == 0 && !c->frame_buf && !c->closing && !c->dead) {
+    /* Half an envelope in the shared buffer: not before Join. */
+    c->srv->stats.protocol_errors++;
+    conn_close_gracefully(c, 1002, "an envelope split before Join");
   }
 }
 
 static void on_message(ws_conn *c, const vc_ws_message *msg) {
+  if (msg->opcode != VC_WS_BINARY) {
+    c->n_messages++; /* a binary one counts its envelopes instead */
+  }
   switch (msg->opcode) {
   case VC_WS_BINARY:
     on_binary(c, msg->data, msg->len);
@@ -320,29 +415,91 @@ static void on_message(ws_conn *c, const vc_ws_message *msg) {
   }
 }
 
-static void conn_consume(ws_conn *c, const uint8_t *data, size_t len) {
-  while (len > 0 && !c->closing && !c->dead) {
+/* Parses what was read, up to the message budget; returns the bytes
+ * used (all of them unless the budget ran out or the connection ends). */
+static size_t conn_consume(ws_conn *c, const uint8_t *data, size_t len) {
+  size_t total = 0;
+
+  while (total < len && !c->closing && !c->dead &&
+         c->n_messages < READ_BUDGET_MESSAGES) {
     vc_ws_message msg;
     size_t used = 0;
-    int rv = vc_ws_read(&c->reader, &msg, data, len, &used);
-    data += used;
-    len -= used;
+    int rv = vc_ws_read(&c->reader, &msg, data + total, len - total, &used);
+    total += used;
     if (rv < 0) {
       c->srv->stats.protocol_errors++;
       conn_close_gracefully(c, vc_ws_reader_close_code(&c->reader),
                             "websocket protocol error");
-      return;
+      return len;
     }
     if (rv == 1) {
       on_message(c, &msg);
+      if (c->grow_reader && !c->closing && !c->dead) {
+        conn_grow_reader(c);
+      }
     }
   }
+  return total;
+}
+
+/* Keeps |data| (what the budget left unparsed) for the next turn. */
+static int conn_hold(ws_conn *c, const uint8_t *data, size_t len) {
+  if (!c->held && !(c->held = malloc(READ_CHUNK))) {
+    conn_close_gracefully(c, 1011, "out of memory");
+    return -1;
+  }
+  memmove(c->held, data, len); /* |data| may lie in |held| already */
+  c->held_off = 0;
+  c->held_len = len;
+  return 0;
+}
+
+static void conn_resume_later(ws_conn *c) {
+  vc_ws_server *ws = c->srv;
+
+  if (c->resume) {
+    return;
+  }
+  c->resume = 1;
+  c->next_resume = ws->resumes;
+  ws->resumes = c;
+  if (!ev_is_active(&ws->resume_idle)) {
+    ev_idle_start(ws->loop, &ws->resume_idle);
+  }
+}
+
+/* Parses bytes held from an earlier turn; 1 when the budget ran out. */
+static int conn_consume_held(ws_conn *c) {
+  size_t used;
+
+  if (c->held_off == c->held_len) {
+    return 0;
+  }
+  used = conn_consume(c, c->held + c->held_off, c->held_len - c->held_off);
+  c->held_off += used;
+  if (c->held_off < c->held_len) {
+    return 1;
+  }
+  free(c->held); /* drained: a flooder's buffer, not everyone's */
+  c->held = NULL;
+  c->held_off = c->held_len = 0;
+  return 0;
 }
 
 static void conn_read(ws_conn *c) {
   vc_ws_server *ws = c->srv;
+  size_t n_bytes = 0;
 
-  for (;;) {
+  c->n_messages = 0;
+  if (conn_consume_held(c) || c->closing || c->dead) {
+    if (!c->closing && !c->dead) {
+      ws->stats.read_budget_spent++;
+      conn_resume_later(c);
+    }
+    return;
+  }
+  while (n_bytes < READ_BUDGET_BYTES && c->n_messages < READ_BUDGET_MESSAGES) {
+    size_t used;
     ssize_t n = vc_byte_stream_recv(&c->stream, ws->chunk, sizeof(ws->chunk));
     if (n == 0) {
       conn_kill(c, "peer closed");
@@ -354,17 +511,56 @@ static void conn_read(ws_conn *c) {
       }
       return;
     }
+    n_bytes += (size_t)n;
     ws->stats.bytes_in += (size_t)n;
-    ev_timer_stop(ws->loop, &c->timer);
-    ev_timer_set(&c->timer,
-                 c->rc.slot ? ws->cfg.idle_timeout_s : ws->cfg.join_timeout_s,
-                 0.);
-    ev_timer_start(ws->loop, &c->timer);
-    conn_consume(c, ws->chunk, (size_t)n);
+    /* Before Join the deadline runs from the upgrade: bytes that are not
+     * a Join (pings, say) must not keep a connection waiting forever. */
+    if (c->frame_buf) {
+      ev_timer_stop(ws->loop, &c->timer);
+      ev_timer_set(&c->timer, ws->cfg.idle_timeout_s, 0.);
+      ev_timer_start(ws->loop, &c->timer);
+    }
+    used = conn_consume(c, ws->chunk, (size_t)n);
     if (c->closing || c->dead) {
       return;
     }
+    if (used < (size_t)n &&
+        conn_hold(c, ws->chunk + used, (size_t)n - used) != 0) {
+      return;
+    }
   }
+  ws->stats.read_budget_spent++;
+  /* Unparsed bytes, or bytes TLS decrypted: no poll wakes us for those. */
+  if (c->held || vc_byte_stream_buffered(&c->stream) > 0) {
+    conn_resume_later(c);
+  }
+}
+
+/* One more budget for each connection whose TLS layer still holds
+ * decrypted bytes; called once per loop iteration. */
+static void resume_reads(vc_ws_server *ws) {
+  ws_conn *list = ws->resumes;
+
+  ws->resumes = NULL;
+  while (list) {
+    ws_conn *c = list;
+    list = c->next_resume;
+    c->resume = 0;
+    if (!c->closing && !c->dead) {
+      conn_read(c); /* may put it back on ws->resumes */
+    }
+  }
+  if (!ws->resumes && ev_is_active(&ws->resume_idle)) {
+    ev_idle_stop(ws->loop, &ws->resume_idle);
+  }
+}
+
+/* Does nothing: while it is active the loop polls without sleeping, so
+ * the prepare watcher resumes reads at the next iteration. */
+static void on_resume_idle(struct ev_loop *loop, ev_idle *w, int revents) {
+  (void)loop;
+  (void)w;
+  (void)revents;
 }
 
 /* ---- writing ------------------------------------------------------------- */
@@ -411,6 +607,7 @@ static void on_prepare(struct ev_loop *loop, ev_prepare *w, int revents) {
 
   (void)loop;
   (void)revents;
+  resume_reads(ws);
   while (ws->dirty) {
     ws_conn *c = ws->dirty;
     ws->dirty = c->next_dirty;
@@ -430,7 +627,10 @@ static void on_conn_timer(struct ev_loop *loop, ev_timer *w, int revents) {
   if (c->closing) {
     conn_kill(c, "peer stopped reading while closing");
   } else {
-    conn_close_gracefully(c, 1001, c->rc.slot ? "idle" : "no Join in time");
+    if (!c->frame_buf) {
+      c->srv->stats.join_timeouts++;
+    }
+    conn_close_gracefully(c, 1001, c->frame_buf ? "idle" : "no Join in time");
     ev_timer_set(&c->timer, 5., 0.); /* the close must drain by then */
     ev_timer_start(c->srv->loop, &c->timer);
   }
@@ -448,6 +648,8 @@ int vc_ws_server_new(vc_ws_server **pws, struct ev_loop *loop,
   }
   ws->loop = loop;
   ws->meetings = meetings;
+  ev_idle_init(&ws->resume_idle, on_resume_idle);
+  ws->resume_idle.data = ws;
   ev_prepare_init(&ws->prepare, on_prepare);
   ws->prepare.data = ws;
   ev_prepare_start(loop, &ws->prepare);
@@ -473,6 +675,7 @@ void vc_ws_server_del(vc_ws_server *ws) {
     }
   }
   reap(ws);
+  ev_idle_stop(ws->loop, &ws->resume_idle);
   ev_ref(ws->loop);
   ev_prepare_stop(ws->loop, &ws->prepare);
   free(ws);
@@ -494,17 +697,14 @@ int vc_ws_server_adopt(vc_ws_server *ws, const vc_byte_stream *stream,
   }
   c = calloc(1, sizeof(*c));
   if (c) {
-    c->reader_buf = malloc(VC_WS_MAX_MESSAGE_LEN + 125);
-    c->frame_buf = malloc(VC_ENVELOPE_MAX_LEN);
+    c->reader_buf = malloc(PREJOIN_READER_BUF);
   }
-  if (!c || !c->reader_buf || !c->frame_buf ||
-      vc_ws_reader_init(&c->reader, c->reader_buf,
-                        VC_WS_MAX_MESSAGE_LEN + 125) != 0 ||
-      vc_frame_reader_init(&c->frames, c->frame_buf, VC_ENVELOPE_MAX_LEN) !=
-          0) {
+  if (!c || !c->reader_buf ||
+      vc_ws_reader_init(&c->reader, c->reader_buf, PREJOIN_READER_BUF) != 0 ||
+      vc_frame_reader_init(&c->frames, ws->prejoin_frame_buf,
+                           sizeof(ws->prejoin_frame_buf)) != 0) {
     if (c) {
       free(c->reader_buf);
-      free(c->frame_buf);
       free(c);
     }
     vc_byte_stream_close(&s);
@@ -552,8 +752,13 @@ int vc_ws_server_adopt(vc_ws_server *ws, const vc_byte_stream *stream,
   vc_log(VC_LOG_INFO, "ws %s: upgraded", peer);
   conn_watch(c);
   if (pending_len > 0) {
+    size_t used;
     ws->stats.bytes_in += pending_len;
-    conn_consume(c, pending, pending_len);
+    used = conn_consume(c, pending, pending_len);
+    if (used < pending_len && !c->closing && !c->dead &&
+        conn_hold(c, pending + used, pending_len - used) == 0) {
+      conn_resume_later(c);
+    }
   }
   if (vc_byte_stream_buffered(&c->stream) > 0) {
     ev_feed_event(ws->loop, &c->io, EV_READ); /* decrypted, not announced */
@@ -566,8 +771,23 @@ void vc_ws_server_shutdown(vc_ws_server *ws) {
   reap(ws);
 }
 
+/* What one connection holds on the heap, as allocated (pages of it never
+ * written are not resident: an estimate from above). */
+static size_t conn_bytes(const ws_conn *c) {
+  return sizeof(*c) + c->out_cap +
+         (c->frame_buf ? READER_BUF + VC_ENVELOPE_MAX_LEN : PREJOIN_READER_BUF);
+}
+
 void vc_ws_server_get_stats(const vc_ws_server *ws, vc_ws_server_stats *st) {
+  const ws_conn *c;
+
   *st = ws->stats;
   st->connections = ws->n_conns;
+  st->buffer_bytes = 0;
+  st->prejoin = 0;
+  for (c = ws->conns; c; c = c->next) {
+    st->buffer_bytes += conn_bytes(c);
+    st->prejoin += !c->frame_buf;
+  }
   vc_meetings_get_stats(ws->meetings, &st->rooms);
 }

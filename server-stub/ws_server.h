@@ -56,10 +56,14 @@ typedef struct vc_ws_server_stats {
   uint64_t upgrades;
   uint64_t bytes_in, bytes_out;
   uint64_t frames_in, frames_out;
-  uint64_t media_dropped;    /* a slow reader's queue was full */
-  uint64_t control_refused;  /* ... and for control: the room let go */
-  uint64_t protocol_errors;  /* bad WebSocket or framing: closed */
-  uint64_t refused_too_many; /* over max_connections */
+  uint64_t media_dropped;     /* a slow reader's queue was full */
+  uint64_t control_refused;   /* ... and for control: the room let go */
+  uint64_t protocol_errors;   /* bad WebSocket or framing: closed */
+  uint64_t refused_too_many;  /* over max_connections */
+  uint64_t read_budget_spent; /* reads cut short to serve the others */
+  uint64_t join_timeouts;     /* closed for no Join within join_timeout_s */
+  unsigned prejoin;           /* connections open now that have not joined */
+  uint64_t buffer_bytes;      /* the connections' heap, as allocated */
   vc_rooms_stats rooms;
 } vc_ws_server_stats;
 

@@ -180,6 +180,22 @@ void test_vc_http_request_control_bytes_are_400(void) {
   CHECK_INT_EQ(parse(&req, "GET / HTTP/1.1\r\nA: b\rc\r\n\r\n"), -400);
 }
 
+/* Issue 20, finding 7: TLS on the clear port waited 10 s for a head. */
+void test_vc_http_request_tls_bytes_are_400_before_the_head_ends(void) {
+  static const char client_hello[] = "\x16\x03\x01\x02\x00\x01\x00\x01\xfc";
+  vc_http_request req;
+
+  CHECK_INT_EQ(vc_http_parse_request(&req, client_hello, 1), -400);
+  CHECK_INT_EQ(
+      vc_http_parse_request(&req, client_hello, sizeof(client_hello) - 1),
+      -400);
+  CHECK_INT_EQ(parse(&req, "GE\x01"), -400);
+  /* A method still arriving, or a request line half there, waits. */
+  CHECK_INT_EQ(parse(&req, "GE"), 0);
+  CHECK_INT_EQ(parse(&req, "PRI * HTTP/2.0\r\n"), 0);
+  CHECK_INT_EQ(parse(&req, "\r\nGET /\x01"), 0);
+}
+
 void test_vc_http_request_websocket_headers_are_captured(void) {
   vc_http_request req;
 

@@ -605,11 +605,58 @@ void test_vc_ws_frame_errors_are_sticky(void) {
 void test_vc_ws_frame_init_needs_a_big_enough_buffer(void) {
   vc_ws_reader r;
 
-  CHECK_INT_EQ(vc_ws_reader_init(&r, rbuf, sizeof(rbuf) - 1),
+  CHECK_INT_EQ(vc_ws_reader_init(&r, rbuf, VC_WS_MIN_READER_BUF - 1),
                VC_ERR_INVALID_ARGUMENT);
+  CHECK_INT_EQ(vc_ws_reader_init(&r, rbuf, VC_WS_MIN_READER_BUF), 0);
   CHECK_INT_EQ(vc_ws_reader_init(&r, NULL, sizeof(rbuf)),
                VC_ERR_INVALID_ARGUMENT);
   CHECK_INT_EQ(vc_ws_reader_init(NULL, rbuf, sizeof(rbuf)),
                VC_ERR_INVALID_ARGUMENT);
   CHECK_INT_EQ(vc_ws_reader_init(&r, rbuf, sizeof(rbuf)), 0);
+}
+
+/* Issue 20, finding 6: a small buffer until the client joins, then a
+ * large one, without losing the message half read. */
+void test_vc_ws_frame_a_small_buffer_grows_mid_message(void) {
+  static uint8_t small[1024], frag[3000];
+  vc_ws_reader r;
+  vc_ws_message msg;
+  size_t n = 0, pos = 0, consumed;
+
+  fill(frag, sizeof(frag), 5);
+  /* A message over the small buffer's 1024 - 125 bytes is too big. */
+  n = masked(stream, FIN | VC_WS_BINARY, frag, 900);
+  CHECK_INT_EQ(vc_ws_reader_init(&r, small, sizeof(small)), 0);
+  CHECK_INT_EQ(vc_ws_read(&r, &msg, stream, n, &consumed), VC_ERR_TOO_BIG);
+  CHECK_INT_EQ(vc_ws_reader_close_code(&r), 1009);
+  n = masked(stream, FIN | VC_WS_BINARY, frag, 899);
+  CHECK_INT_EQ(vc_ws_reader_init(&r, small, sizeof(small)), 0);
+  CHECK_INT_EQ(vc_ws_read(&r, &msg, stream, n, &consumed), 1);
+  CHECK_INT_EQ(msg.len, 899);
+
+  /* 500 bytes of a fragment and half a ping in the small buffer; grow;
+   * the rest arrives and everything reads whole. */
+  n = 0;
+  n += masked(stream + n, VC_WS_BINARY, frag, 800);
+  n += masked(stream + n, FIN | VC_WS_PING, "still there?", 12);
+  n += masked(stream + n, FIN | VC_WS_CONTINUATION, frag + 800, 2200);
+  CHECK_INT_EQ(vc_ws_reader_init(&r, small, sizeof(small)), 0);
+  CHECK_INT_EQ(vc_ws_read(&r, &msg, stream, 500, &consumed), 0);
+  pos = consumed;
+  CHECK_INT_EQ(vc_ws_read(&r, &msg, stream + pos, 320, &consumed), 0);
+  pos += consumed;
+  CHECK_INT_EQ(vc_ws_reader_grow(&r, small, sizeof(small) - 1),
+               VC_ERR_INVALID_ARGUMENT);
+  CHECK_INT_EQ(vc_ws_reader_grow(&r, rbuf, sizeof(rbuf)), 0);
+  memset(small, 0xee, sizeof(small)); /* the old buffer is ours again */
+  CHECK_INT_EQ(vc_ws_read(&r, &msg, stream + pos, n - pos, &consumed), 1);
+  pos += consumed;
+  CHECK_INT_EQ(msg.opcode, VC_WS_PING);
+  CHECK_MEM_EQ(msg.data, "still there?", 12);
+  CHECK_INT_EQ(vc_ws_read(&r, &msg, stream + pos, n - pos, &consumed), 1);
+  pos += consumed;
+  CHECK_INT_EQ(pos, n);
+  CHECK_INT_EQ(msg.opcode, VC_WS_BINARY);
+  CHECK_INT_EQ(msg.len, sizeof(frag));
+  CHECK_MEM_EQ(msg.data, frag, sizeof(frag));
 }

@@ -20,6 +20,7 @@
   X(http_request, unknown_versions_are_505)                                    \
   X(http_request, smuggling_shapes_are_400)                                    \
   X(http_request, control_bytes_are_400)                                       \
+  X(http_request, tls_bytes_are_400_before_the_head_ends)                      \
   X(http_request, websocket_headers_are_captured)                              \
   X(http_request, long_websocket_headers_are_431)                              \
   X(http_request, repeated_single_headers_are_400)                             \
@@ -81,6 +82,7 @@
   X(ws_frame, too_big_is_seen_from_the_header)                                 \
   X(ws_frame, errors_are_sticky)                                               \
   X(ws_frame, init_needs_a_big_enough_buffer)                                  \
+  X(ws_frame, a_small_buffer_grows_mid_message)                                \
   X(ws_handshake, rfc_example_key_is_accepted)                                 \
   X(ws_handshake, browser_and_native_shapes_are_accepted)                      \
   X(ws_handshake, malformed_requests_are_400)                                  \

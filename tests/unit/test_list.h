@@ -121,7 +121,7 @@
   X(rate, silence_from_the_receiver_halves_the_target)                         \
   X(rate, slow_encoding_steps_the_camera_down)                                 \
   X(rate, frames_dropped_before_the_encoder_step_it_down)                      \
-  X(rate, an_engine_running_late_steps_it_down)                               \
+  X(rate, an_engine_running_late_steps_it_down)                                \
   X(rate, a_machine_with_room_steps_back_up_after_a_wait)                      \
   X(rate, flapping_between_levels_doubles_the_wait)                            \
   X(rate, cpu_adaptation_refuses_bad_settings_and_time)                        \

@@ -7,6 +7,9 @@
 //
 //   node bench/glass_to_glass.mjs [seconds] [profiles]  (after scripts/build.sh)
 //
+// The camera is 1280x720, what real webcams deliver and the page asks
+// for; VC_G2G_CAMERA=640x360 paints a smaller one.
+//
 // Then, for each netem profile named (default: jitter,loss2,burst10,
 // spikes,capacity; "" for none), ours over WebTransport and WebRTC run
 // again with their UDP through vc-netem-proxy (docs/TESTING.md "Network
@@ -34,13 +37,17 @@ const seconds = Number(process.argv[2] ?? 15);
 const profiles = (process.argv[3] ?? 'jitter,loss2,burst10,spikes,capacity')
   .split(',').filter(Boolean);
 const port = 18190;
+const [camW, camH] = (process.env.VC_G2G_CAMERA ?? '1280x720').split('x')
+  .map(Number);
 const base = `http://localhost:${port}`;
 const top = new URL('..', import.meta.url).pathname;
 
 // Runs in every page before its scripts: the time-coded camera, and a
 // reader for the same code.
-function timecode() {
-  const W = 640, H = 360, B = 20; // 32 blocks of 20 px in 4 rows of 8
+function timecode({ W, H }) {
+  // 32 blocks in 4 rows of 8, scaled with the camera (20 px at 640x360).
+  const B = Math.round(20 * W / 640);
+  const M = 2 * B; // margin
   window.vcClock = () => performance.timeOrigin + performance.now();
   window.vcPaintCode = (ctx) => {
     const t = Math.floor(window.vcClock()) >>> 0;
@@ -48,14 +55,17 @@ function timecode() {
     ctx.fillRect(0, 0, W, H);
     for (let i = 0; i < 32; i++) {
       ctx.fillStyle = (t >>> i) & 1 ? '#ffffff' : '#000000';
-      ctx.fillRect(40 + (i % 8) * B * 2, 40 + Math.floor(i / 8) * B * 2, B, B);
+      ctx.fillRect(M + (i % 8) * B * 2, M + Math.floor(i / 8) * B * 2, B, B);
     }
   };
+  // Reads the code from a picture of any size (a receiver may get the
+  // camera scaled down): positions scale with the canvas.
   window.vcReadCode = (ctx) => {
+    const k = ctx.canvas.width / W;
     let t = 0;
     for (let i = 0; i < 32; i++) {
-      const x = 40 + (i % 8) * B * 2 + B / 2;
-      const y = 40 + Math.floor(i / 8) * B * 2 + B / 2;
+      const x = Math.floor(k * (M + (i % 8) * B * 2 + B / 2));
+      const y = Math.floor(k * (M + Math.floor(i / 8) * B * 2 + B / 2));
       const v = ctx.getImageData(x, y, 1, 1).data[0];
       if (v > 128) t |= 1 << i;
     }
@@ -180,7 +190,7 @@ async function ours(browser, transport, proxy = null) {
   const pages = [];
   for (const user of ['alice', 'bob']) {
     const ctx = await browser.newContext();
-    await ctx.addInitScript(timecode);
+    await ctx.addInitScript(timecode, { W: camW, H: camH });
     // Only the sender's connection crosses the proxy: one impaired path
     // each way between the two people, as for WebRTC.
     if (proxy && user === 'alice') await routeWebTransport(ctx, proxy);
@@ -199,8 +209,10 @@ async function ours(browser, transport, proxy = null) {
   // picture size WebRTC sends (simulcast would give a grid cell half).
   await bob.locator('[data-testid="tile"][data-user="alice"] ' +
     '[data-testid="pin"]').click();
-  await bob.waitForFunction(() => document.querySelector(
-    '[data-testid="tile"][data-user="alice"] canvas')?.width === 640);
+  // Her whole camera, or what her CPU adaptation leaves of it (WebRTC
+  // steps down too): at least half its width.
+  await bob.waitForFunction((w) => document.querySelector(
+    '[data-testid="tile"][data-user="alice"] canvas')?.width >= w / 2, camW);
   await bob.waitForTimeout(2000); // past the first keyframes
   const samples = await bob.evaluate((ms) => new Promise((done) => {
     const out = [];
@@ -268,7 +280,7 @@ async function webrtc(browser, profile = null) {
   const pages = [];
   for (let i = 0; i < 2; i++) {
     const ctx = await browser.newContext();
-    await ctx.addInitScript(timecode);
+    await ctx.addInitScript(timecode, { W: camW, H: camH });
     const page = await ctx.newPage();
     await page.goto(`${base}/`);
     pages.push(page);
@@ -323,14 +335,14 @@ async function webrtc(browser, profile = null) {
   const samples = await rx.evaluate((ms) => new Promise((done) => {
     const v = window.vcVideo;
     const c = document.createElement('canvas');
-    c.width = 640;
-    c.height = 360;
+    c.width = v.videoWidth;
+    c.height = v.videoHeight;
     const ctx = c.getContext('2d', { willReadFrequently: true });
     const out = [];
     const end = window.vcClock() + ms;
     const look = () => {
       const now = window.vcClock();
-      ctx.drawImage(v, 0, 0, 640, 360);
+      ctx.drawImage(v, 0, 0, c.width, c.height);
       const code = window.vcReadCode(ctx);
       out.push(((Math.floor(now) >>> 0) - code + 2 ** 32) % 2 ** 32);
       if (now < end) v.requestVideoFrameCallback(look);
@@ -372,7 +384,8 @@ try {
   await browser.close();
   const show = (what, unit, key) => {
     const w = stats(r[key]);
-    console.log(`${what}, clean loopback, ${seconds} s each, ms:`);
+    console.log(`${what}, clean loopback, ${camW}x${camH} camera, ` +
+      `${seconds} s each, ms:`);
     for (const [name, o] of [['ours, WebTransport', wt], ['ours, WebSocket', ws]]) {
       const a = stats(o[key]);
       console.log(`  ${name.padEnd(19)} p50 ${a.p50} p95 ${a.p95} ` +

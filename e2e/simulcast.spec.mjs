@@ -15,6 +15,12 @@ import { joinMeeting, metric, tileOf, TRANSPORTS } from './join.mjs';
 
 const CAMERA_WIDTH = 1280;
 const widthOf = (layer) => CAMERA_WIDTH >> (2 - layer);
+// What |layer| of her camera may be as wide as: her machine, shared by
+// three pages, may have stepped the camera down to 67 % or 50 % of its
+// size (docs/VIDEO.md "CPU adaptation"; even sizes, as the encoder's).
+const even = (n) => Math.max(2, 2 * Math.round(n / 2));
+const layerIs = (layer) => new RegExp(`^${layer}/(${[1, 0.67, 0.5]
+  .map((k) => even(widthOf(layer) * k)).join('|')})$`);
 
 // What |page| receives of the sender with session |id|: the layer its
 // frame buffer is on and the width of the last picture decoded.
@@ -51,22 +57,22 @@ for (const transport of TRANSPORTS) {
       const aliceId = await tileOf(bob.page, 'alice')
         .getAttribute('data-session');
       await expect.poll(() => received(bob.page, aliceId),
-        { timeout: 10_000 }).toBe(`2/${widthOf(2)}`);
+        { timeout: 10_000 }).toMatch(layerIs(2));
       await expect.poll(() => sendLayers(alice.page)).toBe('2');
 
       const carol = await joinMeeting(browser, 'carol', meeting,
         { stats: true, transport, viewport: { width: 360, height: 640 } });
       await expect.poll(() => wanted(carol.page, 'alice')).toBe(0);
       await expect.poll(() => received(carol.page, aliceId),
-        { timeout: 10_000 }).toBe(`0/${widthOf(0)}`);
+        { timeout: 10_000 }).toMatch(layerIs(0));
       await expect.poll(() => sendLayers(alice.page)).toBe('0,2');
-      expect(await received(bob.page, aliceId)).toBe(`2/${widthOf(2)}`);
+      expect(await received(bob.page, aliceId)).toMatch(layerIs(2));
 
       // bob unpins: alice's tile shrinks to a grid cell of three.
       await tileOf(bob.page, 'alice').getByTestId('pin').click();
       await expect.poll(() => wanted(bob.page, 'alice')).toBe(1);
       await expect.poll(() => received(bob.page, aliceId),
-        { timeout: 10_000 }).toBe(`1/${widthOf(1)}`);
+        { timeout: 10_000 }).toMatch(layerIs(1));
       await expect.poll(() => sendLayers(alice.page)).toBe('0,1');
       // Pictures keep coming on the new layer.
       const shown = () => bob.page.evaluate((sid) => Number(document

@@ -3,12 +3,14 @@
 // frame: 480, 10 ms at 48 kHz) and posts each straight to the engine
 // Worker on the port the page hands over ({type: 'engine', port}),
 // transferring its buffer. Nothing else: Opus and everything after it run
-// in the core. Before the port comes, frames are dropped.
+// in the core. Before the port comes, frames are dropped. Each frame
+// carries its number, so the engine can tell how late it is.
 
 class CaptureProcessor extends AudioWorkletProcessor {
   #size;
   #frame;
   #fill = 0;
+  #seq = 0; // frames cut since the start, sent or not
   #engine = null;
 
   constructor(options) {
@@ -30,9 +32,10 @@ class CaptureProcessor extends AudioWorkletProcessor {
       this.#frame[this.#fill++] = s < 0 ? s * 0x8000 : s * 0x7fff;
       if (this.#fill === this.#size) {
         this.#fill = 0;
+        this.#seq++;
         if (!this.#engine) continue;
-        this.#engine.postMessage({ type: 'FRAME', pcm: this.#frame },
-          [this.#frame.buffer]);
+        this.#engine.postMessage({ type: 'FRAME', pcm: this.#frame,
+          seq: this.#seq }, [this.#frame.buffer]);
         this.#frame = new Int16Array(this.#size);
       }
     }

@@ -17,6 +17,11 @@ const STATS_EVERY_MS = 250;
 // The frame buffers' timers (render times, keyframe requests) are not in
 // the meeting's timer yet: look at them this often.
 const VIDEO_POLL_MS = 10;
+// A microphone frame this much later than its time is dropped, not
+// encoded: late sound is no use to anyone, and encoding a backlog would
+// keep the engine behind (a machine too loaded to keep up then sheds
+// audio work instead of missing heartbeats).
+const CAPTURE_LATE_MS = 200;
 // Chunks pulled ahead of what the loudspeaker has played: 20 ms on a
 // machine that runs this thread on time, up to 60 ms on one that does not
 // (PlayoutFeed).
@@ -108,15 +113,45 @@ class PlayoutFeed {
 let playout = null;
 let capturePort = null;
 let muted = false;
+let captureLate = 0; // microphone frames dropped for coming too late
+
+// When each microphone frame is due, from the first one's arrival and the
+// frames' numbers (the audio clock's rate); the anchor moves whenever a
+// frame comes early, so the two clocks' drift never counts as lateness.
+class CaptureClock {
+  #seq0 = -1;
+  #at0 = 0;
+  #frameMs;
+
+  constructor(frameMs) {
+    this.#frameMs = frameMs;
+  }
+
+  // How late frame |seq| arrives |now|, in ms.
+  lateness(seq, now) {
+    const due = this.#at0 + (seq - this.#seq0) * this.#frameMs;
+    if (this.#seq0 < 0 || now < due) {
+      this.#seq0 = seq;
+      this.#at0 = now;
+      return 0;
+    }
+    return now - due;
+  }
+}
 
 function connectAudio({ capture, playout: playoutPort }) {
   playout?.close();
   capturePort?.close();
   playout = new PlayoutFeed(playoutPort);
   capturePort = capture;
+  const clock = new CaptureClock(1000 * core.audioFrameSamples / 48000);
   capturePort.onmessage = ({ data }) => {
     if (!accept(FromCapture, data)) {
       refused++;
+      return;
+    }
+    if (clock.lateness(data.seq, performance.now()) > CAPTURE_LATE_MS) {
+      captureLate++;
       return;
     }
     session?.sendAudio(data.pcm, muted);
@@ -134,7 +169,7 @@ function snapshot() {
   return { transportName: session.transportName,
     transportMedia: session.transportMedia, audio, video,
     sessionId: view.self.sessionId, resumeToken: session.resumeTokenHex,
-    refused, playoutAheadMs: (playout?.ahead ?? 0) * 10,
+    refused, playoutAheadMs: (playout?.ahead ?? 0) * 10, captureLate,
     cpu: cpu?.target ?? null };
 }
 

@@ -177,7 +177,8 @@ class EngineSession {
   get transportMedia() {
     return { ...this.#stats.transportMedia,
       refused: this.#stats.refused + this.#refused,
-      playoutAheadMs: this.#stats.playoutAheadMs ?? 0 };
+      playoutAheadMs: this.#stats.playoutAheadMs ?? 0,
+      captureLate: this.#stats.captureLate ?? 0 };
   }
 
   audioStats(sessionId) {

@@ -59,7 +59,7 @@ export const FromEngine = Object.freeze({
 });
 
 // Audio worklets <-> engine, on the MessagePorts the page hands over.
-export const FromCapture = Object.freeze({ FRAME: { pcm } });
+export const FromCapture = Object.freeze({ FRAME: { pcm, seq: num } });
 export const FromPlayout = Object.freeze({
   NEED: { consumed: num, silent: num },
 });

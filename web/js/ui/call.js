@@ -334,11 +334,12 @@ export function showStats(transport, media, health, rows) {
   out.dataset.playedSamples = String(health.played);
   out.dataset.silentSamples = String(health.silent);
   out.dataset.playoutAheadMs = String(media.playoutAheadMs ?? 0);
+  out.dataset.captureLate = String(media.captureLate ?? 0);
   out.textContent = `Transport: ${transport || 'none'} · output peak ` +
     `${health.peak > 0 ? (20 * Math.log10(health.peak)).toFixed(0) : '−∞'} ` +
     `dBFS · playout underruns ${health.underruns} (${health.silent} ` +
     `samples), dropped ${health.dropped}, ${media.playoutAheadMs ?? 0} ms ` +
-    'ahead' +
+    `ahead, ${media.captureLate ?? 0} microphone frames too late to send` +
     ` · media frames sent ${media.sent}, dropped ${media.dropped}, ` +
     `datagrams received ${media.datagramsIn}, ${media.undecryptable} ` +
     'frames that did not decrypt' +

@@ -21,6 +21,7 @@
 #define MAX_PUMPED 8
 
 uint16_t wtc_port;
+void (*wtc_event_hook)(wtc_client *c, const vc_meeting_event *ev);
 
 vc_tstamp wtc_now(void) {
   struct timespec t;
@@ -110,9 +111,12 @@ static void on_event(void *user_data, const vc_meeting_event *ev) {
   default:
     break;
   }
+  if (wtc_event_hook) {
+    wtc_event_hook(c, ev);
+  }
 }
 
-static void client_flush(wtc_client *c) {
+void wtc_client_flush(wtc_client *c) {
   static uint8_t buf[VC_ENVELOPE_MAX_LEN + 32];
   uint8_t prefix[VC_FRAME_MAX_HEADER_LEN];
   size_t h;
@@ -158,7 +162,7 @@ int wtc_client_start(wtc_client *c, const char *meeting, const char *user,
     return -1;
   }
   vc_meeting_connected(c->m, wtc_now());
-  client_flush(c);
+  wtc_client_flush(c);
   return 0;
 }
 
@@ -209,7 +213,7 @@ static void client_consume(wtc_client *c) {
   }
   memmove(c->in, c->in + off, c->in_len - off);
   c->in_len -= off;
-  client_flush(c);
+  wtc_client_flush(c);
 }
 
 void wtc_pump_once(wtc_client *cs, int n, int wait_ms) {
@@ -244,7 +248,7 @@ void wtc_pump_once(wtc_client *cs, int n, int wait_ms) {
     /* A lost connection stays lost: the test counts it, no reconnect. */
     if (c->m && c->fd >= 0 && vc_meeting_get_expiry(c->m) <= wtc_now()) {
       vc_meeting_handle_expiry(c->m, wtc_now());
-      client_flush(c);
+      wtc_client_flush(c);
     }
   }
 }

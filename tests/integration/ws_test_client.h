@@ -55,4 +55,12 @@ void wtc_pump(wtc_client *cs, int n, int ms);
 
 void wtc_client_del(wtc_client *c);
 
+/* Sends what the client's core has queued (after vc_meeting_send_media,
+ * say); a failed write is a lost transport. */
+void wtc_client_flush(wtc_client *c);
+
+/* When set, called with every event of every client after the counts
+ * above are kept (the flood benchmark takes RTTs and media from it). */
+extern void (*wtc_event_hook)(wtc_client *c, const vc_meeting_event *ev);
+
 #endif /* VC_TEST_WS_TEST_CLIENT_H */

@@ -27,16 +27,20 @@ void vcw_cpu_del(vc_cpu_adaptation *ca) {
   vc_cpu_adaptation_del(ca);
 }
 
-/* 1 when the level changed. A negative or absurd time counts as 0 or a
- * minute. */
-int vcw_cpu_on_frame(vc_cpu_adaptation *ca, double encode_ms, double ts_ms) {
-  double us = encode_ms * 1000.0;
+/* A duration from JavaScript in microseconds: a negative or absurd one
+ * counts as 0 or a minute. */
+static uint32_t clamped_us(double ms) {
+  double us = ms * 1000.0;
 
   if (!(us > 0))
-    us = 0;
-  if (us > 60e6)
-    us = 60e6;
-  return vc_cpu_adaptation_on_frame(ca, (uint32_t)us, vcw__to_ts(ts_ms));
+    return 0;
+  return us > 60e6 ? 60000000u : (uint32_t)us;
+}
+
+/* 1 when the level changed. */
+int vcw_cpu_on_frame(vc_cpu_adaptation *ca, double encode_ms, double ts_ms) {
+  return vc_cpu_adaptation_on_frame(ca, clamped_us(encode_ms),
+                                    vcw__to_ts(ts_ms));
 }
 
 int vcw_cpu_on_dropped(vc_cpu_adaptation *ca, double ts_ms) {
@@ -45,13 +49,7 @@ int vcw_cpu_on_dropped(vc_cpu_adaptation *ca, double ts_ms) {
 
 /* The engine ran |late_ms| late (the loudspeaker's silence). */
 int vcw_cpu_on_lag(vc_cpu_adaptation *ca, double late_ms, double ts_ms) {
-  double us = late_ms * 1000.0;
-
-  if (!(us > 0))
-    us = 0;
-  if (us > 60e6)
-    us = 60e6;
-  return vc_cpu_adaptation_on_lag(ca, (uint32_t)us, vcw__to_ts(ts_ms));
+  return vc_cpu_adaptation_on_lag(ca, clamped_us(late_ms), vcw__to_ts(ts_ms));
 }
 
 /* |out|: 7 doubles: level, scale_pct, max_fps, usage_pct, n_down, n_up,
